@@ -1,0 +1,246 @@
+import {
+  ChangeControlPolicy,
+  effectiveQuorum,
+  ladderReferences,
+  optionalRolesFor,
+  requiredEvidenceFor,
+  requiredRolesFor,
+  validateChangeControlPolicy,
+} from './change-request-policy';
+
+const H = 3_600_000;
+
+function rawPolicy(): Record<string, any> {
+  return {
+    classes: {
+      standard: {
+        requiredRoles: [],
+        optionalRoles: ['integration-specialist', 'ccb-member'],
+        quorum: 1,
+        evidence: ['documentation'],
+        decisionSla: 24,
+        onBreach: { action: 'expire' },
+      },
+      normal: {
+        requiredRoles: ['ccb-chair', 'integration-specialist', 'data-steward'],
+        optionalRoles: ['ccb-member'],
+        conditional: [
+          {
+            whenTouches: ['personal-data', 'security-data'],
+            roles: ['security-officer'],
+            evidence: ['security-signoff'],
+          },
+        ],
+        evidence: ['documentation', 'test-evidence'],
+        decisionSla: 'PT48H',
+        reminders: ['PT24H', 40],
+        onBreach: { action: 'escalate', ladder: 'normal' },
+      },
+      emergency: {
+        requiredRoles: ['ccb-chair'],
+        optionalRoles: ['integration-specialist', 'data-steward'],
+        quorum: 2,
+        evidence: ['rollback-plan'],
+        decisionSla: 'PT4H',
+        onBreach: { action: 'escalate', ladder: 'critical' },
+        retrospective: { within: 'P5D' },
+      },
+    },
+  };
+}
+
+function withChange(change: (raw: Record<string, any>) => void): Record<string, any> {
+  const raw = rawPolicy();
+  change(raw);
+  return raw;
+}
+
+describe('ChangeControlPolicy', () => {
+  it('parse: when durations are written as hours or ISO-8601, the result holds milliseconds', () => {
+    const policy = ChangeControlPolicy.parse(rawPolicy());
+    expect(policy.classes.normal.decisionSla).toBe(48 * H);
+    expect(policy.classes.normal.reminders).toEqual([24 * H, 40 * H]);
+    expect(policy.classes.standard.decisionSla).toBe(24 * H);
+    expect(policy.classes.emergency.retrospective?.within).toBe(120 * H);
+  });
+
+  it('parse: when the quorum is omitted, the result requires every required role and at least one approval', () => {
+    const policy = ChangeControlPolicy.parse(rawPolicy());
+    expect(policy.classes.normal.quorum).toBe(3);
+  });
+
+  it('parse: when optional lists are omitted, the result has them empty', () => {
+    const policy = ChangeControlPolicy.parse(rawPolicy());
+    expect(policy.classes.emergency.conditional).toEqual([]);
+    expect(policy.classes.emergency.reminders).toEqual([]);
+    expect(policy.webhook).toBeUndefined();
+  });
+});
+
+describe('validateChangeControlPolicy', () => {
+  it('validateChangeControlPolicy: when the policy is sound, the result is ok with the parsed policy', () => {
+    const result = validateChangeControlPolicy(rawPolicy());
+    expect(result).toEqual({ ok: true, policy: ChangeControlPolicy.parse(rawPolicy()) });
+  });
+
+  it.each([
+    [
+      'the quorum is below the required roles',
+      (p: any): unknown => (p.classes.normal.quorum = 2),
+      'classes.normal.quorum',
+      'quorum 2 is below the 3 required roles',
+    ],
+    [
+      'the quorum cannot be reached without optional roles',
+      (p: any): unknown => ((p.classes.normal.optionalRoles = []), (p.classes.normal.quorum = 4)),
+      'classes.normal.quorum',
+      'quorum 4 cannot be reached by 3 required roles alone',
+    ],
+    [
+      'a role is unknown',
+      (p: any): unknown => p.classes.normal.requiredRoles.push('cfo'),
+      'classes.normal.requiredRoles[3]',
+      'Invalid option',
+    ],
+    [
+      'a key is misspelt',
+      (p: any): unknown => (p.classes.normal.quorom = 3),
+      'classes.normal',
+      'Unrecognized key: "quorom"',
+    ],
+    ['a class is missing', (p: any): unknown => delete p.classes.emergency, 'classes.emergency', 'expected object'],
+    [
+      'the SLA uses months',
+      (p: any): unknown => (p.classes.normal.decisionSla = 'P1M'),
+      'classes.normal.decisionSla',
+      '"P1M" is not an ISO-8601 duration',
+    ],
+    [
+      'a reminder falls after the SLA',
+      (p: any): unknown => (p.classes.normal.reminders = ['PT24H', 'PT49H']),
+      'classes.normal.reminders[1]',
+      'a reminder must fall before the decision SLA',
+    ],
+    [
+      'reminders are out of order',
+      (p: any): unknown => (p.classes.normal.reminders = [40, 24]),
+      'classes.normal.reminders[1]',
+      'reminders must be in increasing order',
+    ],
+    [
+      'a role is both required and optional',
+      (p: any): unknown => p.classes.normal.optionalRoles.push('data-steward'),
+      'classes.normal.optionalRoles',
+      'role data-steward is both required and optional',
+    ],
+    [
+      'no role can approve',
+      (p: any): unknown => ((p.classes.standard.optionalRoles = []), delete p.classes.standard.quorum),
+      'classes.standard.requiredRoles',
+      'no role can approve',
+    ],
+    [
+      'an escalation names no ladder',
+      (p: any): unknown => (p.classes.normal.onBreach = { action: 'escalate' }),
+      'classes.normal.onBreach.ladder',
+      'expected string',
+    ],
+    [
+      'the breach action is unknown',
+      (p: any): unknown => (p.classes.normal.onBreach = { action: 'panic' }),
+      'classes.normal.onBreach.action',
+      'action must be "escalate" (with a ladder) or "expire"',
+    ],
+    [
+      'a condition adds nothing',
+      (p: any): unknown => (p.classes.normal.conditional = [{ whenTouches: ['personal-data'] }]),
+      'classes.normal.conditional[0]',
+      'a condition must add roles or evidence',
+    ],
+    [
+      'emergency changes have no retrospective',
+      (p: any): unknown => delete p.classes.emergency.retrospective,
+      'classes.emergency.retrospective',
+      'emergency changes need a retrospective review window',
+    ],
+    [
+      'the webhook secret is written inline',
+      (p: any): unknown => (p.webhook = { url: 'https://hooks.example.com/x', secretEnv: 's3cr3t!' }),
+      'webhook.secretEnv',
+      'secretEnv must name an environment variable',
+    ],
+    [
+      'the webhook url is not http',
+      (p: any): unknown => (p.webhook = { url: 'ftp://hooks.example.com/x', secretEnv: 'HOOK_SECRET' }),
+      'webhook.url',
+      'Invalid URL',
+    ],
+  ] as const)('validateChangeControlPolicy: when %s, the result names %s', (_case, change, path, problem) => {
+    const result = validateChangeControlPolicy(withChange(change));
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.path).toBe(path);
+    expect(result.problem).toContain(problem);
+    expect(result.message).toBe(`${result.path}: ${result.problem}`);
+    expect(result.message).not.toContain('\n');
+  });
+
+  it('validateChangeControlPolicy: when several things are wrong, the result counts the others', () => {
+    const result = validateChangeControlPolicy(
+      withChange((p) => ((p.classes.normal.quorum = 1), (p.classes.standard.decisionSla = 0))),
+    );
+    expect(result.ok === false && result.problem).toMatch(/\(and 1 more problem\)$/);
+  });
+
+  it.each([null, 'classes: {}', 42] as const)(
+    'validateChangeControlPolicy: when the document is %j, the result names the root',
+    (raw) => {
+      const result = validateChangeControlPolicy(raw);
+      expect(result.ok === false && result.path).toBe('(root)');
+    },
+  );
+});
+
+describe('class rules', () => {
+  const { normal, emergency } = ChangeControlPolicy.parse(rawPolicy()).classes;
+
+  it.each([
+    [[], ['ccb-chair', 'integration-specialist', 'data-steward'], ['documentation', 'test-evidence'], 3],
+    [
+      ['personal-data'],
+      ['ccb-chair', 'integration-specialist', 'data-steward', 'security-officer'],
+      ['documentation', 'test-evidence', 'security-signoff'],
+      4,
+    ],
+    [
+      ['personal-data', 'security-data'],
+      ['ccb-chair', 'integration-specialist', 'data-steward', 'security-officer'],
+      ['documentation', 'test-evidence', 'security-signoff'],
+      4,
+    ],
+  ] as const)(
+    'requirements: when a normal change touches %j, the result requires roles %j, evidence %j and quorum %d',
+    (touches, roles, evidence, quorum) => {
+      expect(requiredRolesFor(normal, touches)).toEqual(roles);
+      expect(requiredEvidenceFor(normal, touches)).toEqual(evidence);
+      expect(effectiveQuorum(normal, touches)).toBe(quorum);
+    },
+  );
+
+  it('optionalRolesFor: when a condition makes an optional role required, the result no longer lists it', () => {
+    const rule = ChangeControlPolicy.parse(
+      withChange(
+        (p) => (p.classes.emergency.conditional = [{ whenTouches: ['personal-data'], roles: ['data-steward'] }]),
+      ),
+    ).classes.emergency;
+    expect(optionalRolesFor(rule, ['personal-data'])).toEqual(['integration-specialist']);
+    expect(optionalRolesFor(emergency, [])).toEqual(['integration-specialist', 'data-steward']);
+  });
+
+  it('ladderReferences: when classes escalate or expire, the result lists only the escalating ones', () => {
+    expect(ladderReferences(ChangeControlPolicy.parse(rawPolicy()))).toEqual([
+      { changeClass: 'normal', ladder: 'normal' },
+      { changeClass: 'emergency', ladder: 'critical' },
+    ]);
+  });
+});
