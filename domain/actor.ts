@@ -1,0 +1,4 @@
+import type { Role } from './roles';
+
+/** Who is acting, as established by the caller's token: their user id and every role they hold. */
+export type Actor = { id: string; roles: readonly Role[] };

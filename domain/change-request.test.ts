@@ -1,0 +1,743 @@
+import type { Actor } from './actor';
+import {
+  addEvidence,
+  applyDecision,
+  canDecide,
+  editChangeRequest,
+  expireChangeRequest,
+  openChangeRequest,
+  pendingRoles,
+  recordSlaBreach,
+  reminderDueTimes,
+  retrospectiveDueAt,
+  slaDueAt,
+  submitChangeRequest,
+  toView,
+  withdrawChangeRequest,
+  type ChangeRequestResult,
+  type ChangeRequestState,
+  type Decision,
+  type EvidenceInput,
+} from './change-request';
+import { ChangeControlPolicy, type ChangeClass, type DataCategory } from './change-request-policy';
+import { addMs } from './duration';
+
+const policy = ChangeControlPolicy.parse({
+  classes: {
+    standard: {
+      requiredRoles: [],
+      optionalRoles: ['integration-specialist', 'ccb-member'],
+      quorum: 1,
+      evidence: ['documentation'],
+      decisionSla: 'PT24H',
+      onBreach: { action: 'expire' },
+    },
+    normal: {
+      requiredRoles: ['ccb-chair', 'integration-specialist', 'data-steward'],
+      optionalRoles: ['ccb-member'],
+      conditional: [
+        {
+          whenTouches: ['personal-data', 'security-data'],
+          roles: ['security-officer'],
+          evidence: ['security-signoff'],
+        },
+      ],
+      evidence: ['documentation', 'test-evidence', 'rollback-plan'],
+      decisionSla: 'PT48H',
+      reminders: ['PT24H', 'PT40H'],
+      onBreach: { action: 'escalate', ladder: 'normal' },
+    },
+    emergency: {
+      requiredRoles: ['ccb-chair'],
+      optionalRoles: ['integration-specialist', 'data-steward', 'security-officer'],
+      quorum: 2,
+      evidence: ['rollback-plan'],
+      decisionSla: 'PT4H',
+      onBreach: { action: 'escalate', ladder: 'critical' },
+      retrospective: { within: 'P5D' },
+    },
+  },
+});
+
+const T0 = '2025-03-03T09:00:00.000Z';
+const H = 3_600_000;
+const hoursLater = (hours: number) => addMs(T0, hours * H);
+
+const people = {
+  rita: { id: 'rita', roles: ['integration-specialist'] },
+  carl: { id: 'carl', roles: ['ccb-chair', 'ccb-member'] },
+  ines: { id: 'ines', roles: ['integration-specialist'] },
+  ivan: { id: 'ivan', roles: ['integration-specialist'] },
+  dana: { id: 'dana', roles: ['data-steward'] },
+  sam: { id: 'sam', roles: ['security-officer'] },
+  mo: { id: 'mo', roles: ['ccb-member'] },
+  max: { id: 'max', roles: ['ccb-chair', 'data-steward'] },
+  fay: { id: 'fay', roles: ['finance'] },
+} as const satisfies Record<string, Actor>;
+type Person = keyof typeof people;
+
+const ALL_EVIDENCE: EvidenceInput[] = [
+  { kind: 'documentation', title: 'Mapping spec v3' },
+  { kind: 'test-evidence', title: 'Stress test report', uri: 'https://docs.example.com/stress' },
+  { kind: 'rollback-plan', title: 'Rollback runbook' },
+  { kind: 'security-signoff', title: 'DPIA sign-off' },
+];
+
+function ok(result: ChangeRequestResult): ChangeRequestState {
+  if (!result.ok) throw new Error(`expected ok, got ${result.code}: ${result.message}`);
+  return result.state;
+}
+
+function draft(
+  options: { class?: ChangeClass; touches?: DataCategory[]; evidence?: EvidenceInput[] } = {},
+): ChangeRequestState {
+  return ok(
+    openChangeRequest({
+      id: 'cr-1',
+      by: 'rita',
+      at: T0,
+      fields: {
+        title: 'Switch broker API to v2',
+        description: 'Move declarations to the v2 endpoint.',
+        class: options.class ?? 'normal',
+        risk: 'medium',
+        affectedSystems: ['broker-gateway'],
+        touches: options.touches ?? [],
+      },
+      evidence: options.evidence ?? ALL_EVIDENCE,
+      policy,
+      policyVersion: 'sha256:test',
+    }),
+  );
+}
+
+function submitted(options: Parameters<typeof draft>[0] = {}): ChangeRequestState {
+  return ok(submitChangeRequest(draft(options), { by: 'rita', at: T0 }));
+}
+
+function decision(
+  who: Person,
+  role: Decision['role'],
+  kind: Decision['decision'] = 'approve',
+  reason?: string,
+  at = hoursLater(1),
+): Decision {
+  return { decision: kind, role, by: people[who].id, at, ...(reason === undefined ? {} : { reason }) };
+}
+
+function vote(
+  state: ChangeRequestState,
+  who: Person,
+  role: Decision['role'],
+  kind?: Decision['decision'],
+  reason?: string,
+) {
+  return applyDecision(state, decision(who, role, kind, reason), people[who]);
+}
+
+function votes(
+  state: ChangeRequestState,
+  list: readonly (readonly [Person, Decision['role'], Decision['decision']?])[],
+) {
+  return list.reduce(
+    (s, [who, role, kind]) => ok(vote(s, who, role, kind, kind === 'approve' ? undefined : 'not ready')),
+    state,
+  );
+}
+
+describe('openChangeRequest', () => {
+  it('open: when the fields are valid, the result is a draft in round 0 recorded with its evidence', () => {
+    const result = openChangeRequest({
+      id: 'cr-1',
+      by: 'rita',
+      at: T0,
+      fields: { title: 'T', description: 'D', class: 'standard', risk: 'low', affectedSystems: ['erp'] },
+      evidence: [{ kind: 'documentation', title: 'Spec' }],
+      policy,
+      policyVersion: 'sha256:abc',
+    });
+    expect(result.ok && result.state).toMatchObject({
+      status: 'draft',
+      round: 0,
+      requester: 'rita',
+      touches: [],
+      policyVersion: 'sha256:abc',
+      evidence: [{ kind: 'documentation', title: 'Spec', addedBy: 'rita', addedAt: T0 }],
+    });
+    expect(result.ok && result.events.map((e) => e.type)).toEqual(['OPENED', 'EVIDENCE_ADDED']);
+  });
+
+  it.each([
+    ['the title is blank', { title: '  ' }, 'title'],
+    ['the class is unknown', { class: 'urgent' }, 'class'],
+    ['no system is affected', { affectedSystems: [] }, 'affectedSystems'],
+    ['the data category is unknown', { touches: ['pricing-data'] }, 'touches.0'],
+    ['an unknown field is sent', { owner: 'bob' }, ''],
+  ] as const)('open: when %s, the result is VALIDATION_FAILED naming %j', (_case, override, path) => {
+    const result = openChangeRequest({
+      id: 'cr-1',
+      by: 'rita',
+      at: T0,
+      fields: {
+        title: 'T',
+        description: 'D',
+        class: 'normal',
+        risk: 'low',
+        affectedSystems: ['erp'],
+        ...override,
+      } as never,
+      policy,
+      policyVersion: 'v',
+    });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.code).toBe('VALIDATION_FAILED');
+    expect(result.message.startsWith(path ? `${path}: ` : '')).toBe(true);
+  });
+
+  it.each([
+    ['the time is not ISO', { at: 'yesterday' }, 'at:'],
+    ['the requester is blank', { by: '' }, 'by:'],
+    ['the evidence kind is unknown', { evidence: [{ kind: 'photo', title: 'x' }] }, '0.kind:'],
+  ] as const)('open: when %s, the result is VALIDATION_FAILED starting %j', (_case, override, prefix) => {
+    const result = openChangeRequest({
+      id: 'cr-1',
+      by: 'rita',
+      at: T0,
+      fields: { title: 'T', description: 'D', class: 'normal', risk: 'low', affectedSystems: ['erp'] },
+      policy,
+      policyVersion: 'v',
+      ...(override as object),
+    });
+    expect(result.ok === false && result.code).toBe('VALIDATION_FAILED');
+    expect(result.ok === false && result.message.startsWith(prefix)).toBe(true);
+  });
+});
+
+describe('editChangeRequest', () => {
+  const inStatus = {
+    draft: () => draft(),
+    changes_requested: () => ok(vote(submitted(), 'carl', 'ccb-chair', 'request_changes', 'needs tests')),
+    under_review: () => submitted(),
+    approved: () =>
+      votes(submitted(), [
+        ['carl', 'ccb-chair'],
+        ['ines', 'integration-specialist'],
+        ['dana', 'data-steward'],
+      ]),
+    withdrawn: () => ok(withdrawChangeRequest(draft(), { by: 'rita', at: T0 })),
+  };
+
+  it.each([
+    ['draft', 'rita', null],
+    ['changes_requested', 'rita', null],
+    ['under_review', 'rita', 'INVALID_STATE'],
+    ['approved', 'rita', 'INVALID_STATE'],
+    ['withdrawn', 'rita', 'INVALID_STATE'],
+    ['draft', 'carl', 'ROLE_REQUIRED'],
+  ] as const)('edit: when the request is %s and %s edits it, the refusal is %s', (status, by, code) => {
+    const result = editChangeRequest(inStatus[status](), { title: 'New title' }, { by, at: hoursLater(2) });
+    if (code === null) {
+      expect(result.ok && result.state.title).toBe('New title');
+      expect(result.ok && result.events).toEqual([{ type: 'EDITED', at: hoursLater(2), by, fields: ['title'] }]);
+    } else {
+      expect(result.ok === false && result.code).toBe(code);
+    }
+  });
+
+  it('edit: when nothing changes, the result records no event', () => {
+    const result = editChangeRequest(draft(), { title: 'Switch broker API to v2' }, { by: 'rita', at: T0 });
+    expect(result.ok && result.events).toEqual([]);
+  });
+
+  it('edit: when the patch breaks a field, the result is VALIDATION_FAILED and names it', () => {
+    const result = editChangeRequest(draft(), { risk: 'extreme' as never }, { by: 'rita', at: T0 });
+    expect(result.ok === false && [result.code, result.message.split(':')[0]]).toEqual(['VALIDATION_FAILED', 'risk']);
+  });
+
+  it('edit: when the class changes before submission, the result is reviewed under the new class', () => {
+    const edited = ok(editChangeRequest(draft(), { class: 'emergency' }, { by: 'rita', at: T0 }));
+    const review = ok(submitChangeRequest(edited, { by: 'rita', at: T0 }));
+    expect(pendingRoles(review)).toEqual(['ccb-chair', 'integration-specialist', 'data-steward', 'security-officer']);
+  });
+});
+
+describe('addEvidence', () => {
+  it.each([
+    ['draft', () => draft(), true],
+    ['under_review', () => submitted(), true],
+    ['rejected', () => ok(vote(submitted(), 'carl', 'ccb-chair', 'reject', 'no')), false],
+  ] as const)('addEvidence: when the request is %s, the evidence accepted is %s', (_status, make, accepted) => {
+    const result = addEvidence(
+      make(),
+      { kind: 'training-plan', title: 'Broker training' },
+      { by: 'sam', at: hoursLater(3) },
+    );
+    expect(result.ok).toBe(accepted);
+    if (result.ok) {
+      expect(result.state.evidence.at(-1)).toEqual({
+        kind: 'training-plan',
+        title: 'Broker training',
+        addedBy: 'sam',
+        addedAt: hoursLater(3),
+      });
+    } else {
+      expect(result.code).toBe('INVALID_STATE');
+    }
+  });
+});
+
+describe('submitChangeRequest', () => {
+  it.each([
+    ['normal', [], [], ['documentation', 'test-evidence', 'rollback-plan']],
+    ['normal', ['personal-data'], ALL_EVIDENCE.slice(0, 3), ['security-signoff']],
+    ['normal', [], [ALL_EVIDENCE[0], ALL_EVIDENCE[2]], ['test-evidence']],
+    ['emergency', [], [ALL_EVIDENCE[0]], ['rollback-plan']],
+  ] as const)(
+    'submit: when a %s change touching %j carries too little evidence, the result is EVIDENCE_MISSING naming the kinds',
+    (changeClass, touches, evidence, missing) => {
+      const result = submitChangeRequest(
+        draft({ class: changeClass, touches: [...touches], evidence: [...evidence] }),
+        {
+          by: 'rita',
+          at: T0,
+        },
+      );
+      expect(result).toEqual({
+        ok: false,
+        code: 'EVIDENCE_MISSING',
+        message: `change request cr-1 lacks evidence: ${missing.join(', ')}`,
+        details: { missing },
+      });
+    },
+  );
+
+  it('submit: when the evidence is complete, the result is under review in round 1 with its SLA due time', () => {
+    const result = submitChangeRequest(draft(), { by: 'rita', at: T0 });
+    expect(result.ok && result.state).toMatchObject({ status: 'under_review', round: 1, submittedAt: T0, votes: [] });
+    expect(result.ok && result.events).toEqual([
+      {
+        type: 'SUBMITTED',
+        at: T0,
+        by: 'rita',
+        round: 1,
+        requiredRoles: ['ccb-chair', 'integration-specialist', 'data-steward'],
+        slaDueAt: hoursLater(48),
+      },
+    ]);
+  });
+
+  it.each([
+    ['someone else submits', () => draft(), 'carl', 'ROLE_REQUIRED'],
+    ['it is already under review', () => submitted(), 'rita', 'INVALID_STATE'],
+  ] as const)('submit: when %s, the result is %s', (_case, make, by, code) => {
+    expect(submitChangeRequest(make(), { by, at: T0 })).toMatchObject({ ok: false, code });
+  });
+});
+
+describe('canDecide and applyDecision', () => {
+  const approved = () =>
+    votes(submitted(), [
+      ['carl', 'ccb-chair'],
+      ['ines', 'integration-specialist'],
+      ['dana', 'data-steward'],
+    ]);
+
+  it.each([
+    [
+      'the requester approves their own change',
+      submitted,
+      decision('rita', 'integration-specialist'),
+      'rita',
+      'SELF_APPROVAL_FORBIDDEN',
+    ],
+    [
+      'the requester rejects their own change',
+      submitted,
+      decision('rita', 'integration-specialist', 'reject', 'x'),
+      'rita',
+      'SELF_APPROVAL_FORBIDDEN',
+    ],
+    ['a user votes in a role they lack', submitted, decision('carl', 'data-steward'), 'carl', 'ROLE_REQUIRED'],
+    [
+      'a user votes twice in a round',
+      () => ok(vote(submitted(), 'carl', 'ccb-chair')),
+      decision('carl', 'ccb-chair'),
+      'carl',
+      'ALREADY_DECIDED',
+    ],
+    [
+      'a user votes again in another of their roles',
+      () => ok(vote(submitted(), 'max', 'ccb-chair')),
+      decision('max', 'data-steward'),
+      'max',
+      'ALREADY_DECIDED',
+    ],
+    ['the request is still a draft', draft, decision('carl', 'ccb-chair'), 'carl', 'INVALID_STATE'],
+    ['the request is already approved', approved, decision('mo', 'ccb-member'), 'mo', 'INVALID_STATE'],
+    [
+      'the role has already approved',
+      () => ok(vote(submitted(), 'ines', 'integration-specialist')),
+      decision('ivan', 'integration-specialist'),
+      'ivan',
+      'INVALID_STATE',
+    ],
+    ['the role is not part of the class', submitted, decision('fay', 'finance'), 'fay', 'INVALID_STATE'],
+    [
+      'an optional role votes once the quorum is covered',
+      submitted,
+      decision('mo', 'ccb-member'),
+      'mo',
+      'INVALID_STATE',
+    ],
+    ['a rejection has no reason', submitted, decision('carl', 'ccb-chair', 'reject'), 'carl', 'VALIDATION_FAILED'],
+    [
+      'a change request has a blank reason',
+      submitted,
+      decision('carl', 'ccb-chair', 'request_changes', '   '),
+      'carl',
+      'VALIDATION_FAILED',
+    ],
+    [
+      'the decision names another user than the actor',
+      submitted,
+      decision('carl', 'ccb-chair'),
+      'max',
+      'VALIDATION_FAILED',
+    ],
+    [
+      'the decision time is not ISO',
+      submitted,
+      { ...decision('carl', 'ccb-chair'), at: 'noon' },
+      'carl',
+      'VALIDATION_FAILED',
+    ],
+  ] as const)('decide: when %s, the result is %s', (_case, make, d, actor, code) => {
+    const state = make();
+    const check = canDecide(state, d, people[actor]);
+    expect(check.ok === false && check.code).toBe(code);
+    expect(applyDecision(state, d, people[actor])).toEqual(check);
+  });
+
+  it('canDecide: when the decision is acceptable, the result is ok and carries the parsed decision', () => {
+    const d = decision('carl', 'ccb-chair', 'approve', ' looks good ');
+    expect(canDecide(submitted(), d, people.carl)).toEqual({ ok: true, decision: { ...d, reason: 'looks good' } });
+  });
+
+  it.each([
+    [
+      'normal',
+      [],
+      [
+        ['carl', 'ccb-chair'],
+        ['ines', 'integration-specialist'],
+        ['dana', 'data-steward'],
+      ],
+      'approved',
+      [],
+    ],
+    [
+      'normal',
+      [],
+      [
+        ['carl', 'ccb-chair'],
+        ['ines', 'integration-specialist'],
+      ],
+      'under_review',
+      ['data-steward'],
+    ],
+    [
+      'normal',
+      [],
+      [
+        ['max', 'data-steward'],
+        ['carl', 'ccb-chair'],
+      ],
+      'under_review',
+      ['integration-specialist'],
+    ],
+    [
+      'normal',
+      ['personal-data'],
+      [
+        ['carl', 'ccb-chair'],
+        ['ines', 'integration-specialist'],
+        ['dana', 'data-steward'],
+      ],
+      'under_review',
+      ['security-officer'],
+    ],
+    [
+      'normal',
+      ['security-data'],
+      [
+        ['carl', 'ccb-chair'],
+        ['ines', 'integration-specialist'],
+        ['dana', 'data-steward'],
+        ['sam', 'security-officer'],
+      ],
+      'approved',
+      [],
+    ],
+    ['emergency', [], [], 'under_review', ['ccb-chair', 'integration-specialist', 'data-steward', 'security-officer']],
+    ['emergency', [], [['ines', 'integration-specialist']], 'under_review', ['ccb-chair']],
+    [
+      'emergency',
+      [],
+      [['carl', 'ccb-chair']],
+      'under_review',
+      ['integration-specialist', 'data-steward', 'security-officer'],
+    ],
+    [
+      'emergency',
+      [],
+      [
+        ['carl', 'ccb-chair'],
+        ['dana', 'data-steward'],
+      ],
+      'approved',
+      [],
+    ],
+    ['standard', [], [['mo', 'ccb-member']], 'approved', []],
+    [
+      'normal',
+      [],
+      [
+        ['carl', 'ccb-chair'],
+        ['dana', 'data-steward', 'reject'],
+      ],
+      'rejected',
+      [],
+    ],
+    ['emergency', [], [['ines', 'integration-specialist', 'reject']], 'rejected', []],
+    ['normal', [], [['ines', 'integration-specialist', 'request_changes']], 'changes_requested', []],
+  ] as const)(
+    'decide: when a %s change touching %j gets votes %j, the result is %s with pending roles %j',
+    (changeClass, touches, list, status, pending) => {
+      const state = votes(submitted({ class: changeClass, touches: [...touches] }), list);
+      expect(state.status).toBe(status);
+      expect(pendingRoles(state)).toEqual(pending);
+      expect(state.votes.map((v) => [v.by, v.role, v.decision])).toEqual(
+        list.map(([w, r, k]) => [w, r, k ?? 'approve']),
+      );
+    },
+  );
+
+  it('decide: when the last required role approves, the result records the decision and the approval', () => {
+    const before = votes(submitted(), [
+      ['carl', 'ccb-chair'],
+      ['ines', 'integration-specialist'],
+    ]);
+    const result = vote(before, 'dana', 'data-steward');
+    expect(result.ok && result.events).toEqual([
+      {
+        type: 'DECISION_RECORDED',
+        at: hoursLater(1),
+        by: 'dana',
+        vote: { round: 1, role: 'data-steward', decision: 'approve', by: 'dana', at: hoursLater(1) },
+      },
+      { type: 'APPROVED', at: hoursLater(1), round: 1, retrospectiveDueAt: null },
+    ]);
+    expect(result.ok && result.state.closedAt).toBe(hoursLater(1));
+  });
+
+  it('decide: when a reviewer rejects, the result carries who and why', () => {
+    const result = vote(submitted(), 'dana', 'data-steward', 'reject', 'tariff codes unmapped');
+    expect(result.ok && result.events[1]).toEqual({
+      type: 'REJECTED',
+      at: hoursLater(1),
+      by: 'dana',
+      round: 1,
+      reason: 'tariff codes unmapped',
+    });
+  });
+});
+
+describe('rework rounds', () => {
+  const sentBack = () =>
+    votes(submitted(), [
+      ['carl', 'ccb-chair'],
+      ['ines', 'integration-specialist', 'request_changes'],
+    ]);
+
+  it('rework: when changes are requested, the result keeps the round votes visible to the requester', () => {
+    const state = sentBack();
+    expect(state.status).toBe('changes_requested');
+    expect(state.votes.map((v) => v.by)).toEqual(['carl', 'ines']);
+    expect(slaDueAt(state)).toBeNull();
+  });
+
+  it('rework: when the requester resubmits, the result is round 2 with earlier votes archived and cleared', () => {
+    const resubmitted = ok(submitChangeRequest(sentBack(), { by: 'rita', at: hoursLater(30) }));
+    expect(resubmitted).toMatchObject({ status: 'under_review', round: 2, votes: [], submittedAt: hoursLater(30) });
+    expect(resubmitted.pastRounds).toEqual([
+      { round: 1, votes: sentBack().votes, submittedAt: T0, slaBreachedAt: null },
+    ]);
+    expect(pendingRoles(resubmitted)).toEqual(['ccb-chair', 'integration-specialist', 'data-steward']);
+    expect(slaDueAt(resubmitted)).toBe(hoursLater(78));
+  });
+
+  it('rework: when an earlier voter votes in the new round, the result accepts it', () => {
+    const resubmitted = ok(submitChangeRequest(sentBack(), { by: 'rita', at: hoursLater(30) }));
+    const result = vote(resubmitted, 'carl', 'ccb-chair');
+    expect(result.ok && result.state.votes).toEqual([
+      { round: 2, role: 'ccb-chair', decision: 'approve', by: 'carl', at: hoursLater(1) },
+    ]);
+  });
+});
+
+describe('withdrawChangeRequest', () => {
+  it.each([
+    ['draft', () => draft(), 'rita', null],
+    ['under_review', () => submitted(), 'rita', null],
+    ['changes_requested', () => ok(vote(submitted(), 'carl', 'ccb-chair', 'request_changes', 'x')), 'rita', null],
+    ['approved', () => votes(submitted({ class: 'standard' }), [['mo', 'ccb-member']]), 'rita', 'INVALID_STATE'],
+    ['rejected', () => ok(vote(submitted(), 'carl', 'ccb-chair', 'reject', 'x')), 'rita', 'INVALID_STATE'],
+    ['under_review', () => submitted(), 'carl', 'ROLE_REQUIRED'],
+  ] as const)('withdraw: when the request is %s and %s withdraws, the refusal is %s', (_status, make, by, code) => {
+    const result = withdrawChangeRequest(make(), { by, at: hoursLater(5), reason: 'superseded' });
+    if (code === null) {
+      expect(result.ok && result.state).toMatchObject({ status: 'withdrawn', closedAt: hoursLater(5) });
+      expect(result.ok && result.events).toEqual([{ type: 'WITHDRAWN', at: hoursLater(5), by, reason: 'superseded' }]);
+      expect(result.ok && pendingRoles(result.state)).toEqual([]);
+    } else {
+      expect(result.ok === false && result.code).toBe(code);
+    }
+  });
+});
+
+describe('SLA, reminders and expiry', () => {
+  it.each([
+    ['normal', hoursLater(48), [hoursLater(24), hoursLater(40)]],
+    ['emergency', hoursLater(4), []],
+    ['standard', hoursLater(24), []],
+  ] as const)(
+    'deadlines: when a %s change is submitted, the SLA is due at %s with reminders %j',
+    (changeClass, due, reminders) => {
+      const state = submitted({ class: changeClass });
+      expect(slaDueAt(state)).toBe(due);
+      expect(reminderDueTimes(state)).toEqual(reminders);
+    },
+  );
+
+  it.each([
+    ['a draft', () => draft()],
+    ['an approved request', () => votes(submitted({ class: 'standard' }), [['mo', 'ccb-member']])],
+  ] as const)('deadlines: when the request is %s, the result has no SLA or reminders', (_case, make) => {
+    expect([slaDueAt(make()), reminderDueTimes(make())]).toEqual([null, []]);
+  });
+
+  it.each([
+    [47.99, 'INVALID_STATE'],
+    [48, null],
+    [60, null],
+  ] as const)('recordSlaBreach: when checked %d hours after submission, the refusal is %s', (hours, code) => {
+    const result = recordSlaBreach(submitted(), hoursLater(hours));
+    if (code === null) {
+      expect(result.ok && result.events).toEqual([
+        {
+          type: 'SLA_BREACHED',
+          at: hoursLater(hours),
+          round: 1,
+          dueAt: hoursLater(48),
+          pendingRoles: ['ccb-chair', 'integration-specialist', 'data-steward'],
+          onBreach: { action: 'escalate', ladder: 'normal' },
+        },
+      ]);
+      expect(result.ok && result.state.status).toBe('under_review');
+    } else {
+      expect(result.ok === false && result.code).toBe(code);
+    }
+  });
+
+  it('recordSlaBreach: when the breach was already recorded this round, the result is INVALID_STATE', () => {
+    const breached = ok(recordSlaBreach(submitted(), hoursLater(48)));
+    expect(recordSlaBreach(breached, hoursLater(49))).toMatchObject({ ok: false, code: 'INVALID_STATE' });
+  });
+
+  it('recordSlaBreach: when a breached round is sent back and resubmitted, the new round can breach again', () => {
+    const breached = ok(recordSlaBreach(submitted(), hoursLater(48)));
+    const sentBack = ok(vote(breached, 'carl', 'ccb-chair', 'request_changes', 'x'));
+    const round2 = ok(submitChangeRequest(sentBack, { by: 'rita', at: hoursLater(50) }));
+    expect(round2.slaBreachedAt).toBeNull();
+    expect(round2.pastRounds[0].slaBreachedAt).toBe(hoursLater(48));
+    expect(recordSlaBreach(round2, hoursLater(97)).ok).toBe(false);
+    expect(recordSlaBreach(round2, hoursLater(98)).ok).toBe(true);
+  });
+
+  it.each([
+    ['before the SLA', () => submitted(), 10, 'INVALID_STATE'],
+    ['after the SLA', () => submitted(), 48, null],
+    [
+      'while changes are requested',
+      () => ok(vote(submitted(), 'carl', 'ccb-chair', 'request_changes', 'x')),
+      100,
+      'INVALID_STATE',
+    ],
+  ] as const)('expire: when asked %s, the refusal is %s', (_case, make, hours, code) => {
+    const result = expireChangeRequest(make(), hoursLater(hours));
+    if (code === null) {
+      expect(result.ok && result.state).toMatchObject({ status: 'expired', closedAt: hoursLater(hours) });
+      expect(result.ok && result.events).toEqual([{ type: 'EXPIRED', at: hoursLater(hours), round: 1 }]);
+    } else {
+      expect(result.ok === false && result.code).toBe(code);
+    }
+  });
+
+  it('expire: when the request has expired, a late vote is INVALID_STATE', () => {
+    const expired = ok(expireChangeRequest(submitted(), hoursLater(48)));
+    expect(vote(expired, 'carl', 'ccb-chair')).toMatchObject({ ok: false, code: 'INVALID_STATE' });
+  });
+
+  it.each([
+    [
+      'emergency',
+      [
+        ['carl', 'ccb-chair'],
+        ['ines', 'integration-specialist'],
+      ],
+      addMs(hoursLater(1), 120 * H),
+    ],
+    [
+      'normal',
+      [
+        ['carl', 'ccb-chair'],
+        ['ines', 'integration-specialist'],
+        ['dana', 'data-steward'],
+      ],
+      null,
+    ],
+  ] as const)('retrospectiveDueAt: when a %s change is approved, the result is %s', (changeClass, list, due) => {
+    const approved = votes(submitted({ class: changeClass }), list);
+    expect(approved.status).toBe('approved');
+    expect(retrospectiveDueAt(approved)).toBe(due);
+  });
+});
+
+describe('toView and serialization', () => {
+  it('toView: when a request is under review, the result shows derived fields and leaves the policy out', () => {
+    const view = toView(ok(vote(submitted({ touches: ['personal-data'] }), 'carl', 'ccb-chair')));
+    expect(view).not.toHaveProperty('policy');
+    expect(view).toMatchObject({
+      id: 'cr-1',
+      status: 'under_review',
+      policyVersion: 'sha256:test',
+      requiredRoles: ['ccb-chair', 'integration-specialist', 'data-steward', 'security-officer'],
+      pendingRoles: ['integration-specialist', 'data-steward', 'security-officer'],
+      requiredEvidence: ['documentation', 'test-evidence', 'rollback-plan', 'security-signoff'],
+      missingEvidence: [],
+      slaDueAt: hoursLater(48),
+      reminderDueTimes: [hoursLater(24), hoursLater(40)],
+      retrospectiveDueAt: null,
+    });
+  });
+
+  it('state: when a request has gone through every kind of step, the result survives a JSON round trip unchanged', () => {
+    let state = ok(vote(submitted(), 'carl', 'ccb-chair', 'request_changes', 'x'));
+    state = ok(submitChangeRequest(state, { by: 'rita', at: hoursLater(2) }));
+    state = ok(recordSlaBreach(state, hoursLater(60)));
+    state = ok(vote(state, 'carl', 'ccb-chair'));
+    expect(JSON.parse(JSON.stringify(state))).toEqual(state);
+    expect(pendingRoles(JSON.parse(JSON.stringify(state)))).toEqual(pendingRoles(state));
+  });
+});

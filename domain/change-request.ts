@@ -1,0 +1,513 @@
+import { z } from 'zod';
+import type { Actor } from './actor';
+import {
+  ChangeClass,
+  DataCategory,
+  EvidenceKind,
+  effectiveQuorum,
+  optionalRolesFor,
+  requiredEvidenceFor,
+  requiredRolesFor,
+  type BreachAction,
+  type ChangeControlPolicy,
+  type ClassPolicy,
+} from './change-request-policy';
+import { addMs, toMs } from './duration';
+import { refuse, type Refusal, type Transition } from './result';
+import { RoleName } from './role-name';
+import type { Role } from './roles';
+
+export const CHANGE_REQUEST_STATUSES = [
+  'draft',
+  'under_review',
+  'changes_requested',
+  'approved',
+  'rejected',
+  'withdrawn',
+  'expired',
+] as const;
+export type ChangeRequestStatus = (typeof CHANGE_REQUEST_STATUSES)[number];
+
+const CLOSED: readonly ChangeRequestStatus[] = ['approved', 'rejected', 'withdrawn', 'expired'];
+const EDITABLE: readonly ChangeRequestStatus[] = ['draft', 'changes_requested'];
+
+export const RISKS = ['low', 'medium', 'high', 'critical'] as const;
+export const Risk = z.enum(RISKS);
+export type Risk = z.infer<typeof Risk>;
+
+const Text = z.string().trim().min(1);
+
+/** What a requester describes and may edit while the change is with them. */
+export const ChangeRequestFields = z.strictObject({
+  title: Text.max(200),
+  description: Text.max(20_000),
+  class: ChangeClass,
+  risk: Risk,
+  affectedSystems: z.array(Text).min(1),
+  touches: z.array(DataCategory).default([]),
+});
+export type ChangeRequestFields = z.infer<typeof ChangeRequestFields>;
+
+/** A piece of evidence as supplied; who added it and when come from the call, not the body. */
+export const EvidenceInput = z.strictObject({
+  kind: EvidenceKind,
+  title: Text.max(200),
+  uri: Text.max(2_000).optional(),
+});
+export type EvidenceInput = z.infer<typeof EvidenceInput>;
+export type Evidence = EvidenceInput & { addedBy: string; addedAt: string };
+
+export const DECISION_KINDS = ['approve', 'reject', 'request_changes'] as const;
+export const DecisionKind = z.enum(DECISION_KINDS);
+export type DecisionKind = z.infer<typeof DecisionKind>;
+
+const IsoTime = z.string().refine((s) => toMs(s) !== null, { error: 'expected an ISO-8601 timestamp' });
+
+/** One board member's decision, in one role; a reason is required unless approving. */
+export const Decision = z
+  .strictObject({
+    decision: DecisionKind,
+    role: RoleName,
+    reason: z.string().trim().max(5_000).optional(),
+    by: Text,
+    at: IsoTime,
+  })
+  .refine((d) => d.decision === 'approve' || (d.reason !== undefined && d.reason.length > 0), {
+    path: ['reason'],
+    error: 'a reason is required to reject or request changes',
+  });
+export type Decision = z.infer<typeof Decision>;
+
+export type Vote = { round: number; role: Role; decision: DecisionKind; reason?: string; by: string; at: string };
+export type PastRound = { round: number; votes: Vote[]; submittedAt: string; slaBreachedAt: string | null };
+
+/** The whole change request; plain data so it survives Temporal serialization and replay. */
+export type ChangeRequestState = ChangeRequestFields & {
+  id: string;
+  requester: string;
+  status: ChangeRequestStatus;
+  /** 0 until the first submission; each submission starts the next review round. */
+  round: number;
+  submittedAt: string | null;
+  /** Votes of the current round only; earlier rounds are kept in `pastRounds` and no longer count. */
+  votes: Vote[];
+  pastRounds: PastRound[];
+  evidence: Evidence[];
+  slaBreachedAt: string | null;
+  openedAt: string;
+  updatedAt: string;
+  closedAt: string | null;
+  policyVersion: string;
+  policy: ChangeControlPolicy;
+};
+
+export type ChangeRequestEvent =
+  | { type: 'OPENED'; at: string; by: string; class: ChangeClass; policyVersion: string }
+  | { type: 'EDITED'; at: string; by: string; fields: (keyof ChangeRequestFields)[] }
+  | { type: 'EVIDENCE_ADDED'; at: string; by: string; evidence: Evidence }
+  | { type: 'SUBMITTED'; at: string; by: string; round: number; requiredRoles: Role[]; slaDueAt: string }
+  | { type: 'DECISION_RECORDED'; at: string; by: string; vote: Vote }
+  | { type: 'APPROVED'; at: string; round: number; retrospectiveDueAt: string | null }
+  | { type: 'REJECTED'; at: string; by: string; round: number; reason: string }
+  | { type: 'CHANGES_REQUESTED'; at: string; by: string; round: number; reason: string }
+  | { type: 'WITHDRAWN'; at: string; by: string; reason?: string }
+  | { type: 'SLA_BREACHED'; at: string; round: number; dueAt: string; pendingRoles: Role[]; onBreach: BreachAction }
+  | { type: 'EXPIRED'; at: string; round: number };
+
+export type ChangeRequestRefusalCode =
+  | 'VALIDATION_FAILED'
+  | 'INVALID_STATE'
+  | 'SELF_APPROVAL_FORBIDDEN'
+  | 'ROLE_REQUIRED'
+  | 'ALREADY_DECIDED'
+  | 'EVIDENCE_MISSING';
+export type ChangeRequestRefusal = Refusal<ChangeRequestRefusalCode>;
+export type ChangeRequestResult = Transition<ChangeRequestState, ChangeRequestEvent, ChangeRequestRefusalCode>;
+
+/** Who did something and when; `at` is supplied by the caller so workflows stay deterministic. */
+export type Stamp = { by: string; at: string };
+
+export type OpenInput = Stamp & {
+  id: string;
+  fields: z.input<typeof ChangeRequestFields>;
+  evidence?: readonly EvidenceInput[];
+  policy: ChangeControlPolicy;
+  policyVersion: string;
+};
+
+function invalid(error: z.ZodError): ChangeRequestRefusal {
+  const issue = error.issues[0];
+  const path = issue.path.map(String).join('.');
+  return refuse('VALIDATION_FAILED', path ? `${path}: ${issue.message}` : issue.message, {
+    issues: error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
+  });
+}
+
+function checkStamp(stamp: Stamp): ChangeRequestRefusal | null {
+  if (typeof stamp.by !== 'string' || stamp.by.trim() === '')
+    return refuse('VALIDATION_FAILED', 'by: a user is required');
+  if (toMs(stamp.at) === null) return refuse('VALIDATION_FAILED', `at: "${stamp.at}" is not an ISO-8601 timestamp`);
+  return null;
+}
+
+function requesterOnly(state: ChangeRequestState, by: string, action: string): ChangeRequestRefusal | null {
+  return by === state.requester
+    ? null
+    : refuse('ROLE_REQUIRED', `only the requester may ${action} change request ${state.id}`, { required: 'requester' });
+}
+
+function wrongState(state: ChangeRequestState, action: string): ChangeRequestRefusal {
+  return refuse('INVALID_STATE', `cannot ${action} change request ${state.id} while it is ${state.status}`, {
+    status: state.status,
+  });
+}
+
+function addEvidenceItems(items: readonly EvidenceInput[], stamp: Stamp): Evidence[] | z.ZodError {
+  const parsed = z.array(EvidenceInput).safeParse(items);
+  if (!parsed.success) return parsed.error;
+  return parsed.data.map((e) => ({ ...e, addedBy: stamp.by, addedAt: stamp.at }));
+}
+
+/** The class rules this request is judged by, from the policy version it was opened under. */
+export function classRule(state: ChangeRequestState): ClassPolicy {
+  return state.policy.classes[state.class];
+}
+
+/** Raises a change request as a draft owned by `by`, with any evidence supplied up front. */
+export function openChangeRequest(input: OpenInput): ChangeRequestResult {
+  const stampProblem = checkStamp(input);
+  if (stampProblem) return stampProblem;
+  if (input.id.trim() === '') return refuse('VALIDATION_FAILED', 'id: a change request id is required');
+  const fields = ChangeRequestFields.safeParse(input.fields);
+  if (!fields.success) return invalid(fields.error);
+  const evidence = addEvidenceItems(input.evidence ?? [], input);
+  if (evidence instanceof z.ZodError) return invalid(evidence);
+  const state: ChangeRequestState = {
+    ...fields.data,
+    id: input.id,
+    requester: input.by,
+    status: 'draft',
+    round: 0,
+    submittedAt: null,
+    votes: [],
+    pastRounds: [],
+    evidence,
+    slaBreachedAt: null,
+    openedAt: input.at,
+    updatedAt: input.at,
+    closedAt: null,
+    policyVersion: input.policyVersion,
+    policy: input.policy,
+  };
+  const events: ChangeRequestEvent[] = [
+    { type: 'OPENED', at: input.at, by: input.by, class: state.class, policyVersion: input.policyVersion },
+    ...evidence.map((e): ChangeRequestEvent => ({ type: 'EVIDENCE_ADDED', at: input.at, by: input.by, evidence: e })),
+  ];
+  return { ok: true, state, events };
+}
+
+/** Changes the description of a draft or of a request sent back for rework; only the requester may. */
+export function editChangeRequest(
+  state: ChangeRequestState,
+  patch: Partial<z.input<typeof ChangeRequestFields>>,
+  stamp: Stamp,
+): ChangeRequestResult {
+  const problem = checkStamp(stamp) ?? requesterOnly(state, stamp.by, 'edit');
+  if (problem) return problem;
+  if (!EDITABLE.includes(state.status)) return wrongState(state, 'edit');
+  const current: ChangeRequestFields = {
+    title: state.title,
+    description: state.description,
+    class: state.class,
+    risk: state.risk,
+    affectedSystems: state.affectedSystems,
+    touches: state.touches,
+  };
+  const parsed = ChangeRequestFields.safeParse({ ...current, ...patch });
+  if (!parsed.success) return invalid(parsed.error);
+  const changed = (Object.keys(current) as (keyof ChangeRequestFields)[]).filter(
+    (key) => JSON.stringify(current[key]) !== JSON.stringify(parsed.data[key]),
+  );
+  if (changed.length === 0) return { ok: true, state, events: [] };
+  return {
+    ok: true,
+    state: { ...state, ...parsed.data, updatedAt: stamp.at },
+    events: [{ type: 'EDITED', at: stamp.at, by: stamp.by, fields: changed }],
+  };
+}
+
+/**
+ * Attaches evidence. Anyone may add it (a security officer supplies the sign-off) until the request is closed;
+ * authorization of who may add evidence at all belongs to the caller.
+ */
+export function addEvidence(state: ChangeRequestState, input: EvidenceInput, stamp: Stamp): ChangeRequestResult {
+  const problem = checkStamp(stamp);
+  if (problem) return problem;
+  if (CLOSED.includes(state.status)) return wrongState(state, 'add evidence to');
+  const added = addEvidenceItems([input], stamp);
+  if (added instanceof z.ZodError) return invalid(added);
+  return {
+    ok: true,
+    state: { ...state, evidence: [...state.evidence, ...added], updatedAt: stamp.at },
+    events: [{ type: 'EVIDENCE_ADDED', at: stamp.at, by: stamp.by, evidence: added[0] }],
+  };
+}
+
+/** Evidence kinds the class (and the data the change touches) requires but the request does not yet carry. */
+export function missingEvidence(state: ChangeRequestState): EvidenceKind[] {
+  const present = new Set(state.evidence.map((e) => e.kind));
+  return requiredEvidenceFor(classRule(state), state.touches).filter((kind) => !present.has(kind));
+}
+
+/** Sends the request to the board, starting a new review round with no votes and a fresh SLA. */
+export function submitChangeRequest(state: ChangeRequestState, stamp: Stamp): ChangeRequestResult {
+  const problem = checkStamp(stamp) ?? requesterOnly(state, stamp.by, 'submit');
+  if (problem) return problem;
+  if (!EDITABLE.includes(state.status)) return wrongState(state, 'submit');
+  const missing = missingEvidence(state);
+  if (missing.length > 0) {
+    return refuse('EVIDENCE_MISSING', `change request ${state.id} lacks evidence: ${missing.join(', ')}`, { missing });
+  }
+  const pastRounds =
+    state.round > 0 && state.submittedAt !== null
+      ? [
+          ...state.pastRounds,
+          {
+            round: state.round,
+            votes: state.votes,
+            submittedAt: state.submittedAt,
+            slaBreachedAt: state.slaBreachedAt,
+          },
+        ]
+      : state.pastRounds;
+  const next: ChangeRequestState = {
+    ...state,
+    status: 'under_review',
+    round: state.round + 1,
+    submittedAt: stamp.at,
+    votes: [],
+    pastRounds,
+    slaBreachedAt: null,
+    updatedAt: stamp.at,
+  };
+  return {
+    ok: true,
+    state: next,
+    events: [
+      {
+        type: 'SUBMITTED',
+        at: stamp.at,
+        by: stamp.by,
+        round: next.round,
+        requiredRoles: requiredRolesFor(classRule(next), next.touches),
+        slaDueAt: addMs(stamp.at, classRule(next).decisionSla),
+      },
+    ],
+  };
+}
+
+/** Roles every one of which must approve in this round (class roles plus those added by touched data). */
+export function requiredRoles(state: ChangeRequestState): Role[] {
+  return requiredRolesFor(classRule(state), state.touches);
+}
+
+/**
+ * Roles in which a vote is still accepted: required roles without an approval, plus the optional roles while the
+ * approvals so far and the outstanding required roles together still fall short of the quorum.
+ */
+export function pendingRoles(state: ChangeRequestState): Role[] {
+  if (state.status !== 'under_review') return [];
+  const rule = classRule(state);
+  const approvals = state.votes.filter((v) => v.decision === 'approve');
+  const approved = new Set(approvals.map((v) => v.role));
+  const pendingRequired = requiredRolesFor(rule, state.touches).filter((role) => !approved.has(role));
+  const shortfall = effectiveQuorum(rule, state.touches) - approvals.length - pendingRequired.length;
+  return shortfall > 0 ? [...pendingRequired, ...optionalRolesFor(rule, state.touches)] : pendingRequired;
+}
+
+/**
+ * Checks a decision without changing anything, so a Temporal update validator can refuse it before history is
+ * written. Input problems come first, then state, separation of duties, role, and one vote per user per round.
+ */
+export function canDecide(
+  state: ChangeRequestState,
+  decision: Decision,
+  actor: Actor,
+): { ok: true; decision: Decision } | ChangeRequestRefusal {
+  const parsed = Decision.safeParse(decision);
+  if (!parsed.success) return invalid(parsed.error);
+  const d = parsed.data;
+  if (d.by !== actor.id) return refuse('VALIDATION_FAILED', `by: ${d.by} is not the acting user ${actor.id}`);
+  if (state.status !== 'under_review') return wrongState(state, 'decide');
+  if (d.by === state.requester) {
+    return refuse('SELF_APPROVAL_FORBIDDEN', `${d.by} requested change ${state.id} and cannot decide it`);
+  }
+  if (!actor.roles.includes(d.role)) {
+    return refuse('ROLE_REQUIRED', `${d.by} does not hold the role ${d.role}`, { required: d.role });
+  }
+  const earlier = state.votes.find((v) => v.by === d.by);
+  if (earlier) {
+    return refuse('ALREADY_DECIDED', `${d.by} already decided round ${state.round} as ${earlier.role}`, {
+      role: earlier.role,
+      decision: earlier.decision,
+    });
+  }
+  const pending = pendingRoles(state);
+  if (!pending.includes(d.role)) {
+    return refuse('INVALID_STATE', `role ${d.role} is not awaiting a decision in round ${state.round}`, { pending });
+  }
+  return { ok: true, decision: d };
+}
+
+/**
+ * Records a decision. Approval completes the request once every required role has approved and the quorum is met.
+ * A rejection by anyone voting in a pending role is a veto and closes the request: a change the board cannot agree
+ * on does not ship, and the requester raises a new one. Requesting changes hands the request back for rework.
+ */
+export function applyDecision(state: ChangeRequestState, decision: Decision, actor: Actor): ChangeRequestResult {
+  const check = canDecide(state, decision, actor);
+  if (!check.ok) return check;
+  const d = check.decision;
+  const vote: Vote = {
+    round: state.round,
+    role: d.role,
+    decision: d.decision,
+    ...(d.reason ? { reason: d.reason } : {}),
+    by: d.by,
+    at: d.at,
+  };
+  const voted: ChangeRequestState = { ...state, votes: [...state.votes, vote], updatedAt: d.at };
+  const recorded: ChangeRequestEvent = { type: 'DECISION_RECORDED', at: d.at, by: d.by, vote };
+  const reason = d.reason ?? '';
+  switch (d.decision) {
+    case 'reject':
+      return {
+        ok: true,
+        state: { ...voted, status: 'rejected', closedAt: d.at },
+        events: [recorded, { type: 'REJECTED', at: d.at, by: d.by, round: state.round, reason }],
+      };
+    case 'request_changes':
+      return {
+        ok: true,
+        state: { ...voted, status: 'changes_requested' },
+        events: [recorded, { type: 'CHANGES_REQUESTED', at: d.at, by: d.by, round: state.round, reason }],
+      };
+    case 'approve': {
+      if (pendingRoles(voted).length > 0) return { ok: true, state: voted, events: [recorded] };
+      const approved: ChangeRequestState = { ...voted, status: 'approved', closedAt: d.at };
+      const retrospective = retrospectiveDueAt(approved);
+      return {
+        ok: true,
+        state: approved,
+        events: [recorded, { type: 'APPROVED', at: d.at, round: state.round, retrospectiveDueAt: retrospective }],
+      };
+    }
+  }
+}
+
+/** Withdraws the request; only its requester may, and only before it is decided. */
+export function withdrawChangeRequest(
+  state: ChangeRequestState,
+  stamp: Stamp & { reason?: string },
+): ChangeRequestResult {
+  const problem = checkStamp(stamp) ?? requesterOnly(state, stamp.by, 'withdraw');
+  if (problem) return problem;
+  if (CLOSED.includes(state.status)) return wrongState(state, 'withdraw');
+  return {
+    ok: true,
+    state: { ...state, status: 'withdrawn', closedAt: stamp.at, updatedAt: stamp.at },
+    events: [{ type: 'WITHDRAWN', at: stamp.at, by: stamp.by, ...(stamp.reason ? { reason: stamp.reason } : {}) }],
+  };
+}
+
+/** When the board's decision on the current round is due, or null when no decision is awaited. */
+export function slaDueAt(state: ChangeRequestState): string | null {
+  if (state.status !== 'under_review' || state.submittedAt === null) return null;
+  return addMs(state.submittedAt, classRule(state).decisionSla);
+}
+
+/** When pending approvers are reminded in the current round, in order; empty when no decision is awaited. */
+export function reminderDueTimes(state: ChangeRequestState): string[] {
+  const submittedAt = state.submittedAt;
+  if (state.status !== 'under_review' || submittedAt === null) return [];
+  return classRule(state).reminders.map((offset) => addMs(submittedAt, offset));
+}
+
+/** When an approved change must have had its retrospective review, for classes that require one. */
+export function retrospectiveDueAt(state: ChangeRequestState): string | null {
+  const within = classRule(state).retrospective?.within;
+  if (state.status !== 'approved' || state.closedAt === null || within === undefined) return null;
+  return addMs(state.closedAt, within);
+}
+
+function slaPassed(state: ChangeRequestState, at: string): ChangeRequestRefusal | string {
+  const due = slaDueAt(state);
+  if (due === null) return wrongState(state, 'breach the SLA of');
+  const atMs = toMs(at);
+  if (atMs === null) return refuse('VALIDATION_FAILED', `at: "${at}" is not an ISO-8601 timestamp`);
+  if (atMs < Date.parse(due)) {
+    return refuse('INVALID_STATE', `the decision SLA of change request ${state.id} runs until ${due}`, { dueAt: due });
+  }
+  return due;
+}
+
+/** Records that the decision SLA passed, once per round; what follows is the class's `onBreach` action. */
+export function recordSlaBreach(state: ChangeRequestState, at: string): ChangeRequestResult {
+  const due = slaPassed(state, at);
+  if (typeof due !== 'string') return due;
+  if (state.slaBreachedAt !== null) {
+    return refuse('INVALID_STATE', `the SLA breach of round ${state.round} was recorded at ${state.slaBreachedAt}`);
+  }
+  const pending = pendingRoles(state);
+  return {
+    ok: true,
+    state: { ...state, slaBreachedAt: at, updatedAt: at },
+    events: [
+      {
+        type: 'SLA_BREACHED',
+        at,
+        round: state.round,
+        dueAt: due,
+        pendingRoles: pending,
+        onBreach: classRule(state).onBreach,
+      },
+    ],
+  };
+}
+
+/** Closes a request whose decision SLA has passed without a decision. */
+export function expireChangeRequest(state: ChangeRequestState, at: string): ChangeRequestResult {
+  const due = slaPassed(state, at);
+  if (typeof due !== 'string') return due;
+  return {
+    ok: true,
+    state: { ...state, status: 'expired', closedAt: at, updatedAt: at },
+    events: [{ type: 'EXPIRED', at, round: state.round }],
+  };
+}
+
+/** What queries and the API show: the request without its policy, plus everything derived from it. */
+export type ChangeRequestView = Omit<ChangeRequestState, 'policy'> & {
+  requiredRoles: Role[];
+  pendingRoles: Role[];
+  requiredEvidence: EvidenceKind[];
+  missingEvidence: EvidenceKind[];
+  slaDueAt: string | null;
+  reminderDueTimes: string[];
+  retrospectiveDueAt: string | null;
+};
+
+/** Projects the state into its read-only view. */
+export function toView(state: ChangeRequestState): ChangeRequestView {
+  const { policy: _policy, ...rest } = state;
+  return {
+    ...rest,
+    requiredRoles: requiredRoles(state),
+    pendingRoles: pendingRoles(state),
+    requiredEvidence: requiredEvidenceFor(classRule(state), state.touches),
+    missingEvidence: missingEvidence(state),
+    slaDueAt: slaDueAt(state),
+    reminderDueTimes: reminderDueTimes(state),
+    retrospectiveDueAt: retrospectiveDueAt(state),
+  };
+}
