@@ -1,0 +1,96 @@
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+
+/** Parsed `server start-dev` arguments (those the embedded server uses; the rest are accepted and ignored). */
+export interface DevServerArgs {
+  port: number;
+  ip: string;
+  namespaces: string[];
+  dbFilename?: string;
+  logLevel: string;
+  logFormat: string;
+  uiPort?: number;
+  headless: boolean;
+  searchAttributes: string[];
+  timeSkipping: boolean;
+}
+
+function portNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`not a port number: ${value}`);
+  return n;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/**
+ * Parses the Temporal CLI's `server start-dev` arguments (optionally prefixed by `server start-dev`),
+ * or the time-skipping test server's `<port> [args...]` form.
+ */
+export function parseDevServerArgs(argv: string[]): DevServerArgs {
+  const args = [...argv];
+  if (args[0] === 'server') args.shift();
+  if (args[0] === 'start-dev') args.shift();
+  if (args.length && /^\d+$/.test(args[0])) {
+    return { ...defaults(), port: portNumber(args[0]), timeSkipping: true };
+  }
+  const program = new Command('clearway devserver')
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined, writeOut: () => undefined })
+    .allowUnknownOption(true)
+    .allowExcessArguments(true)
+    .option('--port <port>', 'gRPC port', portNumber, 7233)
+    .option('--ip <ip>', 'address to bind', '127.0.0.1')
+    .option('-n, --namespace <name>', 'namespace to register (repeatable)', collect, [] as string[])
+    .option('-f, --db-filename <file>', 'durable store file')
+    .option('--log-level <level>', 'log level', 'warn')
+    .option('--log-format <format>', 'log format (json or pretty)', 'pretty')
+    .option('--ui-port <port>', 'Temporal UI port', portNumber)
+    .option('--headless', 'do not serve the UI', false)
+    .option('--search-attribute <name=type>', 'custom search attribute (repeatable)', collect, [] as string[])
+    .option('--dynamic-config-value <key=value>', 'accepted for compatibility', collect, [] as string[]);
+  program.parse(args, { from: 'user' });
+  const o = program.opts();
+  return {
+    port: o.port,
+    ip: o.ip,
+    namespaces: o.namespace,
+    dbFilename: o.dbFilename,
+    logLevel: o.logLevel,
+    logFormat: o.logFormat,
+    uiPort: o.uiPort,
+    headless: !!o.headless,
+    searchAttributes: o.searchAttribute,
+    timeSkipping: false,
+  };
+}
+
+function defaults(): DevServerArgs {
+  return { port: 7233, ip: '127.0.0.1', namespaces: [], logLevel: 'warn', logFormat: 'pretty', headless: true, searchAttributes: [], timeSkipping: false };
+}
+
+/** Runs the server from command-line arguments until SIGINT/SIGTERM; resolves with the exit code. */
+export async function runDevServerCli(argv: string[]): Promise<number> {
+  let args: DevServerArgs;
+  try {
+    args = parseDevServerArgs(argv);
+  } catch (err) {
+    const message = err instanceof CommanderError ? err.message.replace(/^error: /, '') : String(err);
+    process.stderr.write(`clearway devserver: ${message}\n`);
+    return 2;
+  }
+  const { startDevServer } = await import('./index');
+  let server;
+  try {
+    server = await startDevServer({ port: args.port, ip: args.ip, namespaces: args.namespaces, dbFilename: args.dbFilename, logLevel: args.logLevel });
+  } catch (err) {
+    process.stderr.write(`clearway devserver: ${(err as Error).message}\n`);
+    return 1;
+  }
+  process.stdout.write(`Temporal server (embedded) listening on ${server.address}\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await server.stop();
+  return 0;
+}

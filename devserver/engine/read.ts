@@ -1,0 +1,149 @@
+import {
+  EventType,
+  TaskQueueKind,
+  temporal,
+  long,
+  timestamp,
+  type IHistoryEvent,
+} from '../proto';
+import type { Engine } from './engine';
+import { invalidArgument } from './errors';
+import { executionStatus, type Run } from './run';
+
+const HistoryFilter = temporal.api.enums.v1.HistoryEventFilterType;
+const PendingActivityState = temporal.api.enums.v1.PendingActivityState;
+const PendingWftState = temporal.api.enums.v1.PendingWorkflowTaskState;
+const HISTORY_WAIT_MS = 20_000;
+const DEFAULT_PAGE = 1000;
+
+/** The WorkflowExecutionInfo of a run, as Describe and List return it. */
+export function executionInfo(run: Run): temporal.api.workflow.v1.IWorkflowExecutionInfo {
+  const s = run.start;
+  return {
+    execution: { workflowId: run.workflowId, runId: run.runId },
+    type: s.workflowType,
+    startTime: timestamp(run.startMs),
+    closeTime: run.closeMs ? timestamp(run.closeMs) : undefined,
+    status: executionStatus(run.state),
+    historyLength: long(run.events.length),
+    historySizeBytes: long(run.historySizeBytes),
+    executionTime: timestamp(run.executionMs),
+    memo: { fields: run.memo },
+    searchAttributes: { indexedFields: run.searchAttributes },
+    taskQueue: run.taskQueue,
+    parentNamespaceId: s.parentWorkflowNamespace ?? '',
+    parentExecution: s.parentWorkflowExecution?.workflowId ? s.parentWorkflowExecution : undefined,
+    rootExecution: s.rootWorkflowExecution ?? undefined,
+    firstRunId: s.firstExecutionRunId ?? run.runId,
+    stateTransitionCount: long(run.events.length),
+  };
+}
+
+/** DescribeWorkflowExecution. */
+export function describeRun(run: Run): temporal.api.workflowservice.v1.IDescribeWorkflowExecutionResponse {
+  const s = run.start;
+  return {
+    executionConfig: {
+      taskQueue: { name: run.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+      workflowExecutionTimeout: s.workflowExecutionTimeout,
+      workflowRunTimeout: s.workflowRunTimeout,
+      defaultWorkflowTaskTimeout: s.workflowTaskTimeout,
+    },
+    workflowExecutionInfo: executionInfo(run),
+    pendingActivities: [...run.activities.values()].map((a) => ({
+      activityId: a.activityId,
+      activityType: { name: a.activityType },
+      state:
+        a.state === 'started'
+          ? PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+          : a.state === 'cancelRequested'
+            ? PendingActivityState.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED
+            : PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED,
+      heartbeatDetails: a.heartbeatDetails ?? undefined,
+      lastHeartbeatTime: a.lastHeartbeatMs ? timestamp(a.lastHeartbeatMs) : undefined,
+      lastStartedTime: a.startedMs ? timestamp(a.startedMs) : undefined,
+      attempt: a.attempt,
+      maximumAttempts: a.retry.maximumAttempts,
+      scheduledTime: timestamp(a.attemptScheduledMs),
+      expirationTime: a.scheduleToCloseMs ? timestamp(a.scheduledMs + a.scheduleToCloseMs) : undefined,
+      lastFailure: a.lastFailure ?? undefined,
+      lastWorkerIdentity: a.startedIdentity,
+      currentRetryInterval: undefined,
+      nextAttemptScheduleTime: a.attemptScheduledMs > a.scheduledMs && a.state === 'scheduled' ? timestamp(a.attemptScheduledMs) : undefined,
+    })),
+    pendingChildren: [...run.children.values()].map((c) => ({
+      workflowId: c.workflowId,
+      runId: c.runId,
+      workflowTypeName: c.workflowType,
+      initiatedId: long(c.initiatedEventId),
+      parentClosePolicy: c.parentClosePolicy,
+    })),
+    pendingWorkflowTask:
+      run.wft.state === 'none'
+        ? undefined
+        : {
+            state: run.wft.state === 'started' ? PendingWftState.PENDING_WORKFLOW_TASK_STATE_STARTED : PendingWftState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED,
+            scheduledTime: timestamp(run.wft.scheduledMs),
+            originalScheduledTime: timestamp(run.wft.scheduledMs),
+            startedTime: run.wft.startedMs ? timestamp(run.wft.startedMs) : undefined,
+            attempt: run.wft.attempt,
+          },
+  };
+}
+
+interface PageToken {
+  runId: string;
+  next: number;
+}
+
+function decodePage(raw: Uint8Array | null | undefined): PageToken | null {
+  if (!raw?.length) return null;
+  try {
+    const t = JSON.parse(Buffer.from(raw).toString());
+    if (typeof t?.next === 'number' && typeof t?.runId === 'string') return t;
+  } catch {
+    // fall through
+  }
+  throw invalidArgument('Invalid NextPageToken.');
+}
+
+const encodePage = (t: PageToken) => Buffer.from(JSON.stringify(t));
+
+/** GetWorkflowExecutionHistory: pages, long poll for new events, or only the close event. */
+export async function getHistory(
+  e: Engine,
+  run: Run,
+  req: temporal.api.workflowservice.v1.IGetWorkflowExecutionHistoryRequest,
+  abort: { onAbort(fn: () => void): void },
+  waitMs = HISTORY_WAIT_MS,
+): Promise<temporal.api.workflowservice.v1.IGetWorkflowExecutionHistoryResponse> {
+  const page = decodePage(req.nextPageToken);
+  if (page && page.runId !== run.runId) throw invalidArgument('Invalid NextPageToken.');
+  if (req.historyEventFilterType === HistoryFilter.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT) {
+    if (req.waitNewEvent) await e.waitFor(run.key, () => run.state !== 'running', waitMs, abort);
+    if (run.closeEvent) return { history: { events: [run.closeEvent] } };
+    return { history: { events: [] }, nextPageToken: encodePage({ runId: run.runId, next: run.events.length + 1 }) };
+  }
+  const from = page?.next ?? 1;
+  if (req.waitNewEvent && run.state === 'running') await e.waitFor(run.key, () => run.events.length >= from || run.state !== 'running', waitMs, abort);
+  const size = req.maximumPageSize && req.maximumPageSize > 0 ? req.maximumPageSize : DEFAULT_PAGE;
+  const events = run.events.slice(from - 1, from - 1 + size);
+  const next = from + events.length;
+  const more = next <= run.events.length || (req.waitNewEvent && run.state === 'running');
+  return { history: { events }, nextPageToken: more ? encodePage({ runId: run.runId, next }) : undefined };
+}
+
+/** GetWorkflowExecutionHistoryReverse: newest first, paged. */
+export function getHistoryReverse(
+  run: Run,
+  req: temporal.api.workflowservice.v1.IGetWorkflowExecutionHistoryReverseRequest,
+): temporal.api.workflowservice.v1.IGetWorkflowExecutionHistoryReverseResponse {
+  const page = decodePage(req.nextPageToken);
+  const last = page?.next ?? run.events.length;
+  const size = req.maximumPageSize && req.maximumPageSize > 0 ? req.maximumPageSize : DEFAULT_PAGE;
+  const first = Math.max(1, last - size + 1);
+  const events: IHistoryEvent[] = run.events.slice(first - 1, last).reverse();
+  return { history: { events }, nextPageToken: first > 1 ? encodePage({ runId: run.runId, next: first - 1 }) : undefined };
+}
+
+export { EventType };

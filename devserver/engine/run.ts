@@ -1,0 +1,460 @@
+import type { temporal } from '../proto';
+import {
+  EventType,
+  ExecutionStatus,
+  IFailure,
+  IHistoryEvent,
+  IPayloads,
+  WftFailedCause,
+  attributesField,
+  durationMs,
+  num,
+  timestampMs,
+} from '../proto';
+import {
+  executionMachine,
+  timerMachine,
+  updateMachine,
+  workflowTaskMachine,
+  type ActivityState,
+  type ExecutionState,
+  type UpdateState,
+  type WftState,
+} from './machine';
+
+type StartedAttrs = temporal.api.history.v1.IWorkflowExecutionStartedEventAttributes;
+
+/** The workflow task of a run (at most one at a time). */
+export interface WorkflowTask {
+  state: WftState;
+  scheduledEventId: number;
+  startedEventId: number;
+  attempt: number;
+  scheduledMs: number;
+  startedMs: number;
+  timeoutMs: number;
+  /** Updates whose request was sent with this task. */
+  deliveredUpdates: Set<string>;
+  /** Queries attached to this task (sent with it, answered in its completion). */
+  attachedQueries: Set<string>;
+}
+
+/** An activity between its scheduled event and its closing event. */
+export interface PendingActivity {
+  scheduledEventId: number;
+  activityId: string;
+  activityType: string;
+  taskQueue: string;
+  state: ActivityState;
+  attempt: number;
+  scheduledMs: number;
+  attemptScheduledMs: number;
+  startedMs: number;
+  scheduleToCloseMs: number;
+  scheduleToStartMs: number;
+  startToCloseMs: number;
+  heartbeatMs: number;
+  retry: { initialMs: number; coefficient: number; maximumMs: number; maximumAttempts: number; nonRetryable: string[] };
+  attributes: temporal.api.history.v1.IActivityTaskScheduledEventAttributes;
+  startedIdentity: string;
+  startedRequestId: string;
+  lastFailure: IFailure | null;
+  heartbeatDetails: IPayloads | null;
+  lastHeartbeatMs: number;
+  cancelRequestedEventId: number;
+  /** Its closing events wait in the buffer: no further result or timeout applies. */
+  closing: boolean;
+}
+
+/** A timer between TimerStarted and TimerFired/TimerCanceled. */
+export interface PendingTimer {
+  timerId: string;
+  startedEventId: number;
+  fireAtMs: number;
+}
+
+/** An update the server knows of: admitted (not in history yet), accepted, or finished. */
+export interface UpdateRecord {
+  updateId: string;
+  state: UpdateState;
+  request: temporal.api.update.v1.IRequest;
+  acceptedEventId: number;
+  outcome: temporal.api.update.v1.IOutcome | null;
+  admittedMs: number;
+}
+
+/** A child workflow between its initiated event and its closing event. */
+export interface PendingChild {
+  initiatedEventId: number;
+  startedEventId: number;
+  workflowId: string;
+  runId: string;
+  namespace: string;
+  workflowType: string;
+  parentClosePolicy: number;
+}
+
+/** A signal or cancel request sent to another workflow, awaiting its outcome. */
+export interface PendingExternal {
+  initiatedEventId: number;
+  kind: 'signal' | 'cancel';
+}
+
+/** An event waiting for the started workflow task to end. */
+export interface BufferedEvent {
+  eventType: number;
+  attributes: Record<string, any>;
+  timeMs: number;
+  /** Attribute to fill with the id of the event appended just before this one (e.g. startedEventId). */
+  refPrev?: string;
+}
+
+/** Everything the server knows of one run, rebuilt from its history (plus the few facts no event carries). */
+export interface Run {
+  key: string;
+  namespace: string;
+  workflowId: string;
+  runId: string;
+  events: IHistoryEvent[];
+  /** Events that arrived while a workflow task was started; appended (and applied) when it ends. */
+  buffered: BufferedEvent[];
+  persistedEvents: number;
+  historySizeBytes: number;
+  state: ExecutionState;
+  start: StartedAttrs;
+  startMs: number;
+  executionMs: number;
+  closeMs: number;
+  closeEvent: IHistoryEvent | null;
+  taskQueue: string;
+  wft: WorkflowTask;
+  nextWftAttempt: number;
+  lastCompletedWftStartedId: number;
+  activities: Map<number, PendingActivity>;
+  timers: Map<string, PendingTimer>;
+  updates: Map<string, UpdateRecord>;
+  children: Map<number, PendingChild>;
+  externals: Map<number, PendingExternal>;
+  cancelRequested: boolean;
+  requestIds: Set<string>;
+  memo: Record<string, temporal.api.common.v1.IPayload>;
+  searchAttributes: Record<string, temporal.api.common.v1.IPayload>;
+  newExecutionRunId: string;
+  /** True while a workflow task's commands are applied: outside events wait so they follow the commands. */
+  completing: boolean;
+}
+
+/** A fresh run record for the first event of a run. */
+export function newRun(namespace: string, workflowId: string, runId: string): Run {
+  return {
+    key: runKey(namespace, workflowId, runId),
+    namespace,
+    workflowId,
+    runId,
+    events: [],
+    buffered: [],
+    persistedEvents: 0,
+    historySizeBytes: 0,
+    state: 'running',
+    start: {},
+    startMs: 0,
+    executionMs: 0,
+    closeMs: 0,
+    closeEvent: null,
+    taskQueue: '',
+    wft: emptyWft(),
+    nextWftAttempt: 1,
+    lastCompletedWftStartedId: 0,
+    activities: new Map(),
+    timers: new Map(),
+    updates: new Map(),
+    children: new Map(),
+    externals: new Map(),
+    cancelRequested: false,
+    requestIds: new Set(),
+    memo: {},
+    searchAttributes: {},
+    newExecutionRunId: '',
+    completing: false,
+  };
+}
+
+/** The identity of a run in maps and task tokens. */
+export function runKey(namespace: string, workflowId: string, runId: string): string {
+  return JSON.stringify([namespace, workflowId, runId]);
+}
+
+function emptyWft(): WorkflowTask {
+  return {
+    state: 'none',
+    scheduledEventId: 0,
+    startedEventId: 0,
+    attempt: 0,
+    scheduledMs: 0,
+    startedMs: 0,
+    timeoutMs: 0,
+    deliveredUpdates: new Set(),
+    attachedQueries: new Set(),
+  };
+}
+
+const CLOSING: Partial<Record<number, ExecutionState>> = {
+  [EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED]: 'completed',
+  [EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED]: 'failed',
+  [EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED]: 'canceled',
+  [EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED]: 'terminated',
+  [EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT]: 'timedOut',
+  [EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW]: 'continuedAsNew',
+};
+
+const CLOSE_ACTION = {
+  completed: 'complete',
+  failed: 'fail',
+  canceled: 'cancel',
+  terminated: 'terminate',
+  timedOut: 'timeOut',
+  continuedAsNew: 'continueAsNew',
+} as const;
+
+/** The attributes object of an event, whatever its type. */
+export function attrs<T = any>(e: IHistoryEvent): T {
+  return (e as any)[attributesField(e.eventType as number)] as T;
+}
+
+/** Whether an event closes its run. */
+export function isClosing(e: IHistoryEvent): boolean {
+  return CLOSING[e.eventType as number] !== undefined;
+}
+
+/**
+ * Folds one event into the run's derived state. Appending and rebuilding at startup both come
+ * through here, so state the history does not imply is never assumed.
+ */
+export function applyEvent(run: Run, e: IHistoryEvent, retry: RetryDefaults = defaultRetry): void {
+  const t = e.eventType as number;
+  const id = num(e.eventId);
+  const at = timestampMs(e.eventTime);
+  const a = attrs(e);
+  switch (t) {
+    case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED: {
+      run.start = a;
+      run.startMs = at;
+      run.executionMs = at + durationMs(a.firstWorkflowTaskBackoff);
+      run.taskQueue = a.taskQueue?.name ?? '';
+      run.memo = { ...(a.memo?.fields ?? {}) };
+      run.searchAttributes = { ...(a.searchAttributes?.indexedFields ?? {}) };
+      break;
+    }
+    case EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED: {
+      const next = workflowTaskMachine.next(run.wft.state, 'schedule');
+      run.wft = { ...emptyWft(), state: next, scheduledEventId: id, attempt: a.attempt ?? 1, scheduledMs: at };
+      run.wft.timeoutMs = durationMs(a.startToCloseTimeout);
+      break;
+    }
+    case EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+      run.wft.state = workflowTaskMachine.next(run.wft.state, 'start');
+      run.wft.startedEventId = id;
+      run.wft.startedMs = at;
+      break;
+    case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+      run.wft.state = workflowTaskMachine.next(run.wft.state, 'complete');
+      run.lastCompletedWftStartedId = num(a.startedEventId);
+      run.nextWftAttempt = 1;
+      break;
+    case EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+      run.wft.state = workflowTaskMachine.next(run.wft.state, 'fail');
+      // A force-close or unhandled-command failure is not the workflow's fault: it starts again at 1.
+      run.nextWftAttempt = a.cause === WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND || a.cause === WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND ? 1 : run.wft.attempt + 1;
+      break;
+    case EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
+      run.wft.state = workflowTaskMachine.next(run.wft.state, 'timeOut');
+      run.nextWftAttempt = run.wft.attempt + 1;
+      break;
+    case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+      run.activities.set(id, pendingActivity(id, at, a, run.taskQueue, retry));
+      break;
+    case EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED: {
+      const act = run.activities.get(num(a.scheduledEventId));
+      if (act) {
+        act.cancelRequestedEventId = id;
+        if (act.state === 'started' || act.state === 'cancelRequested') act.state = 'cancelRequested';
+      }
+      break;
+    }
+    case EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+    case EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
+    case EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
+    case EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED:
+      run.activities.delete(num(a.scheduledEventId));
+      break;
+    case EventType.EVENT_TYPE_TIMER_STARTED:
+      run.timers.set(a.timerId, { timerId: a.timerId, startedEventId: id, fireAtMs: at + durationMs(a.startToFireTimeout) });
+      break;
+    case EventType.EVENT_TYPE_TIMER_FIRED:
+    case EventType.EVENT_TYPE_TIMER_CANCELED: {
+      const timer = run.timers.get(a.timerId);
+      if (timer) timerMachine.next('started', t === EventType.EVENT_TYPE_TIMER_FIRED ? 'fire' : 'cancel');
+      run.timers.delete(a.timerId);
+      break;
+    }
+    case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED:
+      run.cancelRequested = true;
+      break;
+    case EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+      mergeFields(run.searchAttributes, a.searchAttributes?.indexedFields);
+      break;
+    case EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED:
+      mergeFields(run.memo, a.upsertedMemo?.fields);
+      break;
+    case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED: {
+      const updateId = a.protocolInstanceId as string;
+      const u = run.updates.get(updateId);
+      const state = updateMachine.next(u?.state ?? 'admitted', 'accept');
+      run.updates.set(updateId, {
+        updateId,
+        state,
+        request: a.acceptedRequest ?? u?.request ?? {},
+        acceptedEventId: id,
+        outcome: null,
+        admittedMs: u?.admittedMs ?? at,
+      });
+      break;
+    }
+    case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED: {
+      const updateId = a.meta?.updateId as string;
+      const u = run.updates.get(updateId);
+      if (u) {
+        u.state = updateMachine.next(u.state, 'complete');
+        u.outcome = a.outcome ?? {};
+      }
+      break;
+    }
+    case EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+      run.children.set(id, {
+        initiatedEventId: id,
+        startedEventId: 0,
+        workflowId: a.workflowId,
+        runId: '',
+        namespace: a.namespace || run.namespace,
+        workflowType: a.workflowType?.name ?? '',
+        parentClosePolicy: a.parentClosePolicy ?? 0,
+      });
+      break;
+    case EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED: {
+      const c = run.children.get(num(a.initiatedEventId));
+      if (c) {
+        c.startedEventId = id;
+        c.runId = a.workflowExecution?.runId ?? '';
+      }
+      break;
+    }
+    case EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED:
+    case EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED:
+    case EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED:
+    case EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED:
+    case EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT:
+    case EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED:
+      run.children.delete(num(a.initiatedEventId));
+      break;
+    case EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
+      run.externals.set(id, { initiatedEventId: id, kind: 'signal' });
+      break;
+    case EventType.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
+      run.externals.set(id, { initiatedEventId: id, kind: 'cancel' });
+      break;
+    case EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED:
+    case EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED:
+    case EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED:
+    case EventType.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED:
+      run.externals.delete(num(a.initiatedEventId));
+      break;
+    default:
+      break;
+  }
+  const closing = CLOSING[t];
+  if (closing) {
+    run.state = executionMachine.next(run.state, CLOSE_ACTION[closing as keyof typeof CLOSE_ACTION], closing);
+    run.closeMs = at;
+    run.closeEvent = e;
+    run.newExecutionRunId = a.newExecutionRunId ?? '';
+    if (run.wft.state !== 'none') run.wft = emptyWft();
+    for (const u of run.updates.values()) if (u.state === 'admitted' || u.state === 'accepted') u.state = updateMachine.next(u.state, 'abort');
+  }
+}
+
+function mergeFields(target: Record<string, any>, fields: Record<string, any> | null | undefined): void {
+  for (const [k, v] of Object.entries(fields ?? {})) {
+    // A null JSON payload removes the entry, as the SDK encodes removal.
+    const isNull = v?.data && Buffer.from(v.data).toString() === 'null';
+    if (isNull) delete target[k];
+    else target[k] = v;
+  }
+}
+
+/** Server-wide activity retry defaults. */
+export interface RetryDefaults {
+  initialMs: number;
+  coefficient: number;
+}
+const defaultRetry: RetryDefaults = { initialMs: 1000, coefficient: 2 };
+
+function pendingActivity(
+  id: number,
+  at: number,
+  a: temporal.api.history.v1.IActivityTaskScheduledEventAttributes,
+  runTaskQueue: string,
+  d: RetryDefaults,
+): PendingActivity {
+  const rp = a.retryPolicy ?? {};
+  const initialMs = durationMs(rp.initialInterval) || d.initialMs;
+  return {
+    scheduledEventId: id,
+    activityId: a.activityId ?? '',
+    activityType: a.activityType?.name ?? '',
+    taskQueue: a.taskQueue?.name || runTaskQueue,
+    state: 'scheduled',
+    attempt: 1,
+    scheduledMs: at,
+    attemptScheduledMs: at,
+    startedMs: 0,
+    scheduleToCloseMs: durationMs(a.scheduleToCloseTimeout),
+    scheduleToStartMs: durationMs(a.scheduleToStartTimeout),
+    startToCloseMs: durationMs(a.startToCloseTimeout),
+    heartbeatMs: durationMs(a.heartbeatTimeout),
+    retry: {
+      initialMs,
+      coefficient: rp.backoffCoefficient || d.coefficient,
+      maximumMs: durationMs(rp.maximumInterval) || initialMs * 100,
+      maximumAttempts: rp.maximumAttempts ?? 0,
+      nonRetryable: rp.nonRetryableErrorTypes ?? [],
+    },
+    attributes: a,
+    startedIdentity: '',
+    startedRequestId: '',
+    lastFailure: null,
+    heartbeatDetails: null,
+    lastHeartbeatMs: 0,
+    cancelRequestedEventId: 0,
+    closing: false,
+  };
+}
+
+/** The public status enum of a run's state. */
+export function executionStatus(state: ExecutionState): number {
+  switch (state) {
+    case 'running':
+      return ExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+    case 'completed':
+      return ExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED;
+    case 'failed':
+      return ExecutionStatus.WORKFLOW_EXECUTION_STATUS_FAILED;
+    case 'canceled':
+      return ExecutionStatus.WORKFLOW_EXECUTION_STATUS_CANCELED;
+    case 'terminated':
+      return ExecutionStatus.WORKFLOW_EXECUTION_STATUS_TERMINATED;
+    case 'timedOut':
+      return ExecutionStatus.WORKFLOW_EXECUTION_STATUS_TIMED_OUT;
+    case 'continuedAsNew':
+      return ExecutionStatus.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW;
+  }
+}

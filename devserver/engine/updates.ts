@@ -1,0 +1,110 @@
+import { EventType, UpdateStage, packAny, temporal, unpackAny, type IMessage, long } from '../proto';
+import type { Engine, Tx } from './engine';
+import { alreadyCompleted, invalidArgument, notFound } from './errors';
+import { checkBlob } from './limits';
+import { updateMachine } from './machine';
+import type { Run, UpdateRecord } from './run';
+import { requireOpen } from './workflows';
+
+type UpdateResponse = temporal.api.workflowservice.v1.IUpdateWorkflowExecutionResponse;
+
+/** Admitted updates not yet answered by the worker, in admission order. */
+export function deliverableUpdates(run: Run): UpdateRecord[] {
+  return [...run.updates.values()].filter((u) => u.state === 'admitted');
+}
+
+/** The protocol message that carries an update request to the worker. */
+export function updateRequestMessage(u: UpdateRecord, sequencingEventId: number): IMessage {
+  return {
+    id: `${u.updateId}/request`,
+    protocolInstanceId: u.updateId,
+    eventId: long(sequencingEventId),
+    body: packAny('temporal.api.update.v1.Request', u.request),
+  };
+}
+
+/** Applies an update protocol message from a workflow task completion (acceptance, response, rejection). */
+export function applyProtocolMessage(e: Engine, tx: Tx, run: Run, m: IMessage): void {
+  const typeUrl = (m.body as any)?.type_url ?? '';
+  const updateId = m.protocolInstanceId ?? '';
+  const u = run.updates.get(updateId);
+  if (typeUrl.endsWith('temporal.api.update.v1.Acceptance')) {
+    const a = unpackAny<temporal.api.update.v1.IAcceptance>(m.body, 'temporal.api.update.v1.Acceptance')!;
+    if (u?.state !== 'admitted') return;
+    e.append(tx, run, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED, {
+      protocolInstanceId: updateId,
+      acceptedRequestMessageId: a.acceptedRequestMessageId,
+      acceptedRequestSequencingEventId: a.acceptedRequestSequencingEventId,
+      acceptedRequest: a.acceptedRequest ?? u.request,
+    });
+  } else if (typeUrl.endsWith('temporal.api.update.v1.Response')) {
+    const r = unpackAny<temporal.api.update.v1.IResponse>(m.body, 'temporal.api.update.v1.Response')!;
+    if (u?.state !== 'accepted') return;
+    e.append(tx, run, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED, {
+      meta: r.meta ?? { updateId },
+      acceptedEventId: u.acceptedEventId,
+      outcome: r.outcome,
+    });
+  } else if (typeUrl.endsWith('temporal.api.update.v1.Rejection')) {
+    const r = unpackAny<temporal.api.update.v1.IRejection>(m.body, 'temporal.api.update.v1.Rejection')!;
+    if (u?.state !== 'admitted') return;
+    // A rejection writes no event: the validator refused before anything happened.
+    u.state = updateMachine.next(u.state, 'reject');
+    u.outcome = { failure: r.failure };
+    tx.dirty.add(run);
+  }
+}
+
+/** Admits an update (or finds the one with the same id) and returns its run. */
+export function admitUpdate(e: Engine, tx: Tx, req: temporal.api.workflowservice.v1.IUpdateWorkflowExecutionRequest): { run: Run; updateId: string } {
+  const ns = e.namespace(req.namespace).name;
+  const request = req.request;
+  const updateId = request?.meta?.updateId;
+  if (!updateId) throw invalidArgument('Update id is not set on request.');
+  if (!request?.input?.name) throw invalidArgument('Update name is not set on request.');
+  checkBlob(request.input.args);
+  const run = e.findRun(ns, req.workflowExecution);
+  if (run.updates.has(updateId)) return { run, updateId };
+  requireOpen(run);
+  run.updates.set(updateId, { updateId, state: 'admitted', request, acceptedEventId: 0, outcome: null, admittedMs: e.clock.now() });
+  tx.dirty.add(run);
+  e.scheduleWorkflowTask(tx, run);
+  return { run, updateId };
+}
+
+function stageOf(u: UpdateRecord): number {
+  switch (u.state) {
+    case 'admitted':
+      return UpdateStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED;
+    case 'accepted':
+      return UpdateStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED;
+    default:
+      return UpdateStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED;
+  }
+}
+
+/** Waits until the update reaches the wanted stage (or the wait bound) and describes where it is. */
+export async function awaitUpdate(
+  e: Engine,
+  run: Run,
+  updateId: string,
+  wantedStage: number,
+  timeoutMs: number,
+  abort?: { onAbort(fn: () => void): void },
+): Promise<UpdateResponse> {
+  const wanted = wantedStage || UpdateStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED;
+  const reached = () => {
+    const u = run.updates.get(updateId);
+    return !u || u.state === 'aborted' || stageOf(u) >= wanted;
+  };
+  await e.waitFor(run.key, reached, timeoutMs, abort);
+  const u = run.updates.get(updateId);
+  if (!u) throw notFound(`update ${updateId} not found`);
+  if (u.state === 'aborted') throw alreadyCompleted();
+  const stage = stageOf(u);
+  return {
+    updateRef: { workflowExecution: { workflowId: run.workflowId, runId: run.runId }, updateId },
+    outcome: u.state === 'completed' || u.state === 'rejected' ? u.outcome : undefined,
+    stage,
+  };
+}

@@ -1,0 +1,349 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CommandType,
+  EventType,
+  TaskQueueKind,
+  WftFailedCause,
+  temporal,
+  timestamp,
+  type ICommand,
+  type IFailure,
+  type IMessage, long } from '../proto';
+import { scheduleActivity, requestCancelActivity, validateScheduleActivity } from './activities';
+import { startChild, signalExternal, cancelExternal, validateChild } from './children';
+import type { Engine, Tx, WorkflowTaskItem } from './engine';
+import { invalidArgument, taskNotFound } from './errors';
+import { LIMITS } from './limits';
+import { answerAttachedQueries, attachedQueriesFor, legacyQueryTask, rerouteQueries } from './queries';
+import type { Run } from './run';
+import { decodeToken, encodeToken } from './token';
+import { applyProtocolMessage, deliverableUpdates, updateRequestMessage } from './updates';
+import { closeRun, continueRun, failRun } from './workflows';
+
+type PollResponse = temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse;
+type CompleteRequest = temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest;
+
+/** Starts a dispatched workflow task (or hands out a legacy query); null when the item is stale. */
+export function startWorkflowTask(e: Engine, tx: Tx, item: WorkflowTaskItem, identity: string): PollResponse | null {
+  if (item.kind === 'query') return legacyQueryTask(e, item.queryId);
+  const run = e.runs.get(item.runKey);
+  if (!run || run.state !== 'running' || run.wft.state !== 'scheduled' || run.wft.scheduledEventId !== item.scheduledEventId) return null;
+  const started = e.append(tx, run, EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, {
+    scheduledEventId: run.wft.scheduledEventId,
+    identity,
+    requestId: randomUUID(),
+    historySizeBytes: run.historySizeBytes,
+    suggestContinueAsNew: run.events.length >= LIMITS.historyEventsWarn || run.historySizeBytes >= LIMITS.historyBytesWarn,
+  });
+  const wft = run.wft;
+  e.deadline(run, 'wft', e.clock.now() + wft.timeoutMs, (t) => timeOutWorkflowTask(e, t, run, wft.scheduledEventId));
+  const messages: IMessage[] = deliverableUpdates(run).map((u) => {
+    wft.deliveredUpdates.add(u.updateId);
+    return updateRequestMessage(u, wft.scheduledEventId);
+  });
+  const queries = attachedQueriesFor(e, run);
+  return {
+    taskToken: encodeToken({ k: 'w', r: run.key, s: wft.scheduledEventId, a: wft.attempt }),
+    workflowExecution: { workflowId: run.workflowId, runId: run.runId },
+    workflowType: run.start.workflowType,
+    previousStartedEventId: long(run.lastCompletedWftStartedId),
+    startedEventId: long(Number(started.eventId)),
+    attempt: wft.attempt,
+    backlogCountHint: long(0),
+    history: { events: run.events.slice() },
+    workflowExecutionTaskQueue: { name: run.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+    scheduledTime: timestamp(wft.scheduledMs),
+    startedTime: started.eventTime,
+    queries,
+    messages,
+  };
+}
+
+/** The run whose started workflow task a token names, or NOT_FOUND. */
+function runOfToken(e: Engine, raw: Uint8Array | null | undefined): Run {
+  const t = decodeToken(raw, 'w');
+  const run = e.runs.get(t.r);
+  if (!run || run.state !== 'running' || run.wft.state !== 'started' || run.wft.scheduledEventId !== t.s || run.wft.attempt !== t.a)
+    throw taskNotFound('Workflow');
+  return run;
+}
+
+/** Writes WorkflowTaskFailed, then lets the workflow see what it missed in a new task. */
+export function failWorkflowTask(e: Engine, tx: Tx, run: Run, cause: number, failure: IFailure | null | undefined, identity: string): void {
+  e.append(tx, run, EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED, {
+    scheduledEventId: run.wft.scheduledEventId,
+    startedEventId: run.wft.startedEventId,
+    cause,
+    failure: failure ?? undefined,
+    identity,
+  });
+  afterWorkflowTask(e, tx, run, true);
+}
+
+/** RespondWorkflowTaskFailed. */
+export function respondWorkflowTaskFailed(e: Engine, tx: Tx, req: temporal.api.workflowservice.v1.IRespondWorkflowTaskFailedRequest): void {
+  const run = runOfToken(e, req.taskToken);
+  failWorkflowTask(e, tx, run, req.cause ?? 0, req.failure, req.identity ?? '');
+}
+
+function timeOutWorkflowTask(e: Engine, tx: Tx, run: Run, scheduledEventId: number): void {
+  if (run.state !== 'running' || run.wft.state !== 'started' || run.wft.scheduledEventId !== scheduledEventId) return;
+  e.append(tx, run, EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT, {
+    scheduledEventId: run.wft.scheduledEventId,
+    startedEventId: run.wft.startedEventId,
+    timeoutType: temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE,
+  });
+  afterWorkflowTask(e, tx, run, true);
+}
+
+/** After a task ends: flush the buffer, start another task if anything waits, re-route queries. */
+function afterWorkflowTask(e: Engine, tx: Tx, run: Run, mustReschedule: boolean): void {
+  e.cancelDeadline(run, 'wft');
+  if (run.state === 'running') {
+    const flushed = e.flushBuffer(tx, run);
+    const waiting = deliverableUpdates(run).length > 0;
+    if (mustReschedule || flushed > 0 || waiting) e.scheduleWorkflowTask(tx, run);
+  }
+  rerouteQueries(e, run);
+}
+
+const TERMINAL = new Set<number>([
+  CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
+  CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION,
+  CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION,
+  CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION,
+]);
+
+/** A command the server refuses, with the workflow-task failure cause the real server writes. */
+interface CommandProblem {
+  cause: number;
+  message: string;
+}
+
+function validateCommands(e: Engine, run: Run, commands: ICommand[]): CommandProblem | null {
+  const activityIds = new Set([...run.activities.values()].map((a) => a.activityId));
+  const timerIds = new Set(run.timers.keys());
+  let pendingActivities = run.activities.size;
+  for (let i = 0; i < commands.length; i++) {
+    const c = commands[i];
+    const t = c.commandType ?? 0;
+    if (TERMINAL.has(t) && i !== commands.length - 1)
+      return { cause: WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED, message: 'Workflow close command must be the last command.' };
+    switch (t) {
+      case CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK: {
+        const problem = validateScheduleActivity(run, c.scheduleActivityTaskCommandAttributes ?? {}, activityIds);
+        if (problem) return problem;
+        if (++pendingActivities > LIMITS.pendingActivities)
+          return { cause: WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_ACTIVITIES_LIMIT_EXCEEDED, message: 'PendingActivitiesLimitExceeded' };
+        break;
+      }
+      case CommandType.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK: {
+        const id = Number(c.requestCancelActivityTaskCommandAttributes?.scheduledEventId ?? 0);
+        if (!run.activities.has(id))
+          return { cause: WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_ACTIVITY_ATTRIBUTES, message: `No pending activity with scheduled event id ${id}.` };
+        break;
+      }
+      case CommandType.COMMAND_TYPE_START_TIMER: {
+        const a = c.startTimerCommandAttributes ?? {};
+        if (!a.timerId) return { cause: WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES, message: 'TimerId is not set.' };
+        if (timerIds.has(a.timerId)) return { cause: WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_START_TIMER_DUPLICATE_ID, message: `Timer ${a.timerId} already started.` };
+        const ms = Number(a.startToFireTimeout?.seconds ?? 0) * 1000 + (a.startToFireTimeout?.nanos ?? 0) / 1e6;
+        if (!(ms > 0)) return { cause: WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES, message: 'A valid StartToFireTimeout is not set on StartTimerCommand.' };
+        timerIds.add(a.timerId);
+        break;
+      }
+      case CommandType.COMMAND_TYPE_CANCEL_TIMER: {
+        const id = c.cancelTimerCommandAttributes?.timerId ?? '';
+        if (!run.timers.has(id)) return { cause: WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CANCEL_TIMER_ATTRIBUTES, message: `No pending timer ${id}.` };
+        timerIds.delete(id);
+        break;
+      }
+      case CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION: {
+        const problem = validateChild(e, run, c.startChildWorkflowExecutionCommandAttributes ?? {});
+        if (problem) return problem;
+        break;
+      }
+      case CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION:
+      case CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION:
+      case CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION:
+      case CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
+      case CommandType.COMMAND_TYPE_RECORD_MARKER:
+      case CommandType.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+      case CommandType.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES:
+      case CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE:
+      case CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION:
+      case CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION:
+        break;
+      default:
+        return { cause: WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED, message: `Command type ${t} is not supported by the embedded Temporal server.` };
+    }
+  }
+  return null;
+}
+
+/** RespondWorkflowTaskCompleted: apply the commands and protocol messages in order. */
+export function respondWorkflowTaskCompleted(e: Engine, tx: Tx, req: CompleteRequest): void {
+  const run = runOfToken(e, req.taskToken);
+  const identity = req.identity ?? '';
+  answerAttachedQueries(e, run, req.queryResults ?? {});
+  const commands = req.commands ?? [];
+  const problem = validateCommands(e, run, commands);
+  if (problem) {
+    failWorkflowTask(e, tx, run, problem.cause, { message: problem.message }, identity);
+    throw invalidArgument(problem.message);
+  }
+  const closes = commands.some((c) => TERMINAL.has(c.commandType ?? 0));
+  const unseenUpdate = [...run.updates.values()].some((u) => u.state === 'admitted' && !run.wft.deliveredUpdates.has(u.updateId));
+  if (closes && (run.buffered.length > 0 || unseenUpdate)) {
+    // New events or updates arrived while the worker decided to close: make it look again.
+    failWorkflowTask(e, tx, run, WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, { message: 'UnhandledCommand' }, identity);
+    throw invalidArgument('UnhandledCommand');
+  }
+  const completed = e.append(tx, run, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, {
+    scheduledEventId: run.wft.scheduledEventId,
+    startedEventId: run.wft.startedEventId,
+    identity,
+    binaryChecksum: req.binaryChecksum ?? '',
+    sdkMetadata: req.sdkMetadata ?? undefined,
+    meteringMetadata: req.meteringMetadata ?? undefined,
+    workerVersion: req.workerVersionStamp ?? undefined,
+  });
+  const completedId = Number(completed.eventId);
+  const messages = new Map((req.messages ?? []).map((m) => [m.id ?? '', m]));
+  run.completing = true;
+  try {
+    for (const c of commands) {
+      if (run.state !== 'running') break;
+      if (c.commandType === CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE) {
+        const id = c.protocolMessageCommandAttributes?.messageId ?? '';
+        const m = messages.get(id);
+        messages.delete(id);
+        if (m) applyProtocolMessage(e, tx, run, m);
+      } else applyCommand(e, tx, run, c, completedId, identity);
+    }
+    for (const m of messages.values()) if (run.state === 'running') applyProtocolMessage(e, tx, run, m);
+  } finally {
+    run.completing = false;
+  }
+  afterWorkflowTask(e, tx, run, !!req.forceCreateNewWorkflowTask);
+}
+
+function applyCommand(e: Engine, tx: Tx, run: Run, c: ICommand, completedId: number, identity: string): void {
+  const T = CommandType;
+  switch (c.commandType) {
+    case T.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK:
+      return scheduleActivity(e, tx, run, c.scheduleActivityTaskCommandAttributes!, completedId);
+    case T.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK:
+      return requestCancelActivity(e, tx, run, Number(c.requestCancelActivityTaskCommandAttributes!.scheduledEventId), completedId, identity);
+    case T.COMMAND_TYPE_START_TIMER: {
+      const a = c.startTimerCommandAttributes!;
+      const ev = e.append(tx, run, EventType.EVENT_TYPE_TIMER_STARTED, {
+        timerId: a.timerId,
+        startToFireTimeout: a.startToFireTimeout,
+        workflowTaskCompletedEventId: completedId,
+      });
+      const timer = run.timers.get(a.timerId!)!;
+      const startedEventId = Number(ev.eventId);
+      e.deadline(run, `timer:${a.timerId}`, timer.fireAtMs, (t) => {
+        if (run.timers.get(a.timerId!)?.startedEventId !== startedEventId) return;
+        e.addExternal(t, run, [{ eventType: EventType.EVENT_TYPE_TIMER_FIRED, attributes: { timerId: a.timerId, startedEventId } }]);
+      });
+      return;
+    }
+    case T.COMMAND_TYPE_CANCEL_TIMER: {
+      const id = c.cancelTimerCommandAttributes!.timerId!;
+      const timer = run.timers.get(id)!;
+      e.cancelDeadline(run, `timer:${id}`);
+      e.append(tx, run, EventType.EVENT_TYPE_TIMER_CANCELED, {
+        timerId: id,
+        startedEventId: timer.startedEventId,
+        workflowTaskCompletedEventId: completedId,
+        identity,
+      });
+      return;
+    }
+    case T.COMMAND_TYPE_RECORD_MARKER: {
+      const a = c.recordMarkerCommandAttributes ?? {};
+      e.append(tx, run, EventType.EVENT_TYPE_MARKER_RECORDED, {
+        markerName: a.markerName,
+        details: a.details,
+        header: a.header ?? undefined,
+        failure: a.failure ?? undefined,
+        workflowTaskCompletedEventId: completedId,
+      });
+      return;
+    }
+    case T.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+      e.append(tx, run, EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES, {
+        searchAttributes: c.upsertWorkflowSearchAttributesCommandAttributes?.searchAttributes ?? {},
+        workflowTaskCompletedEventId: completedId,
+      });
+      return;
+    case T.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES:
+      e.append(tx, run, EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED, {
+        upsertedMemo: c.modifyWorkflowPropertiesCommandAttributes?.upsertedMemo ?? {},
+        workflowTaskCompletedEventId: completedId,
+      });
+      return;
+    case T.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION:
+      return closeRun(e, tx, run, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, {
+        result: c.completeWorkflowExecutionCommandAttributes?.result ?? undefined,
+        workflowTaskCompletedEventId: completedId,
+      });
+    case T.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION:
+      return failRun(e, tx, run, c.failWorkflowExecutionCommandAttributes?.failure, completedId);
+    case T.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION:
+      return closeRun(e, tx, run, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED, {
+        details: c.cancelWorkflowExecutionCommandAttributes?.details ?? undefined,
+        workflowTaskCompletedEventId: completedId,
+      });
+    case T.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
+      return continueAsNew(e, tx, run, c.continueAsNewWorkflowExecutionCommandAttributes ?? {}, completedId);
+    case T.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
+      return startChild(e, tx, run, c.startChildWorkflowExecutionCommandAttributes!, completedId);
+    case T.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION:
+      return signalExternal(e, tx, run, c.signalExternalWorkflowExecutionCommandAttributes!, completedId);
+    case T.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION:
+      return cancelExternal(e, tx, run, c.requestCancelExternalWorkflowExecutionCommandAttributes!, completedId);
+  }
+}
+
+function continueAsNew(
+  e: Engine,
+  tx: Tx,
+  run: Run,
+  a: temporal.api.command.v1.IContinueAsNewWorkflowExecutionCommandAttributes,
+  completedId: number,
+): void {
+  const ms = (d: any) => (d ? Number(d.seconds ?? 0) * 1000 + Math.floor((d.nanos ?? 0) / 1e6) : 0);
+  const next = continueRun(e, tx, run, {
+    workflowType: a.workflowType?.name || run.start.workflowType?.name || '',
+    taskQueue: a.taskQueue?.name || run.taskQueue,
+    input: a.input,
+    header: a.header,
+    memo: a.memo ?? { fields: run.memo },
+    searchAttributes: a.searchAttributes ?? { indexedFields: run.searchAttributes },
+    runTimeoutMs: ms(a.workflowRunTimeout) || ms(run.start.workflowRunTimeout),
+    taskTimeoutMs: ms(a.workflowTaskTimeout) || ms(run.start.workflowTaskTimeout),
+    retryPolicy: a.retryPolicy ?? run.start.retryPolicy,
+    backoffMs: ms(a.backoffStartInterval),
+    initiator: a.initiator || temporal.api.enums.v1.ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_WORKFLOW,
+    lastCompletionResult: a.lastCompletionResult,
+    continuedFailure: a.failure,
+    attempt: 1,
+  });
+  closeRun(e, tx, run, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW, {
+    newExecutionRunId: next.runId,
+    workflowType: next.start.workflowType,
+    taskQueue: next.start.taskQueue,
+    input: a.input ?? undefined,
+    header: a.header ?? undefined,
+    workflowRunTimeout: next.start.workflowRunTimeout,
+    workflowTaskTimeout: next.start.workflowTaskTimeout,
+    backoffStartInterval: a.backoffStartInterval ?? undefined,
+    initiator: next.start.initiator,
+    failure: a.failure ?? undefined,
+    lastCompletionResult: a.lastCompletionResult ?? undefined,
+    workflowTaskCompletedEventId: completedId,
+  });
+}

@@ -1,0 +1,120 @@
+import { TaskQueueKind, temporal } from '../proto';
+import {
+  activityById,
+  activityTarget,
+  canceledActivity,
+  completeActivity,
+  failActivity,
+  heartbeatActivity,
+  startActivityTask,
+} from '../engine/activities';
+import { queueKey, type Engine } from '../engine/engine';
+import { invalidArgument } from '../engine/errors';
+import { checkBlob } from '../engine/limits';
+import { respondQueryTaskCompleted } from '../engine/queries';
+import { respondWorkflowTaskCompleted, respondWorkflowTaskFailed, startWorkflowTask } from '../engine/workflow-tasks';
+import type { CallContext, Handler } from '../grpc/server';
+import { TaskQueues } from '../matching/task-queues';
+import { waitBound } from './executions';
+
+const POLL_WAIT_MS = 60_000;
+
+/** Long-polls a task queue until an item that is still valid can be started, or the wait ends. */
+async function pollQueue<T, R>(
+  queues: TaskQueues<T>,
+  key: string,
+  ctx: CallContext,
+  identity: string,
+  start: (item: T) => R | null,
+): Promise<R | object> {
+  const until = Date.now() + waitBound(ctx, POLL_WAIT_MS);
+  for (;;) {
+    const remaining = until - Date.now();
+    if (remaining <= 0) return {};
+    const item = await queues.poll(key, remaining, ctx.signal, identity);
+    if (item === null) return {};
+    if (ctx.signal.aborted) {
+      // The caller went away after the task was handed over: give it to the next poller.
+      queues.requeue(key, item);
+      return {};
+    }
+    const res = start(item);
+    if (res) return res;
+  }
+}
+
+function taskQueueName(tq: temporal.api.taskqueue.v1.ITaskQueue | null | undefined): string {
+  if (!tq?.name) throw invalidArgument('TaskQueue is not set on request.');
+  return tq.name;
+}
+
+/** Worker calls: polls and task responses. */
+export function taskHandlers(e: Engine): Record<string, Handler> {
+  const byId = (req: { namespace?: string | null; workflowId?: string | null; runId?: string | null; activityId?: string | null }) =>
+    activityById(e, e.namespace(req.namespace).name, req.workflowId ?? '', req.runId ?? '', req.activityId ?? '');
+  return {
+    PollWorkflowTaskQueue: async (req: temporal.api.workflowservice.v1.IPollWorkflowTaskQueueRequest, ctx) => {
+      const ns = e.namespace(req.namespace).name;
+      const name = taskQueueName(req.taskQueue);
+      // Sticky queues are declined: their polls wait out and workers fall back to full histories.
+      const kind = req.taskQueue?.kind === TaskQueueKind.TASK_QUEUE_KIND_STICKY ? 'sticky' : 'normal';
+      const key = kind === 'sticky' ? `sticky\u0000${queueKey(ns, name)}` : queueKey(ns, name);
+      return pollQueue(e.workflowQueues, key, ctx, req.identity ?? '', (item) => e.transact((tx) => startWorkflowTask(e, tx, item, req.identity ?? '')));
+    },
+    RespondWorkflowTaskCompleted: (req: temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest) => {
+      e.transact((tx) => respondWorkflowTaskCompleted(e, tx, req));
+      return {};
+    },
+    RespondWorkflowTaskFailed: (req: temporal.api.workflowservice.v1.IRespondWorkflowTaskFailedRequest) => {
+      e.transact((tx) => respondWorkflowTaskFailed(e, tx, req));
+      return {};
+    },
+    RespondQueryTaskCompleted: (req: temporal.api.workflowservice.v1.IRespondQueryTaskCompletedRequest) => {
+      respondQueryTaskCompleted(e, req);
+      return {};
+    },
+    PollActivityTaskQueue: async (req: temporal.api.workflowservice.v1.IPollActivityTaskQueueRequest, ctx) => {
+      const ns = e.namespace(req.namespace).name;
+      const key = queueKey(ns, taskQueueName(req.taskQueue));
+      return pollQueue(e.activityQueues, key, ctx, req.identity ?? '', (item) => e.transact((tx) => startActivityTask(e, tx, item, req.identity ?? '')));
+    },
+    RespondActivityTaskCompleted: (req: temporal.api.workflowservice.v1.IRespondActivityTaskCompletedRequest) =>
+      e.transact((tx) => {
+        checkBlob(req.result);
+        completeActivity(e, tx, activityTarget(e, req.taskToken), req.result, req.identity ?? '');
+        return {};
+      }),
+    RespondActivityTaskCompletedById: (req: temporal.api.workflowservice.v1.IRespondActivityTaskCompletedByIdRequest) =>
+      e.transact((tx) => {
+        checkBlob(req.result);
+        completeActivity(e, tx, byId(req), req.result, req.identity ?? '');
+        return {};
+      }),
+    RespondActivityTaskFailed: (req: temporal.api.workflowservice.v1.IRespondActivityTaskFailedRequest) =>
+      e.transact((tx) => {
+        failActivity(e, tx, activityTarget(e, req.taskToken), req.failure, req.lastHeartbeatDetails, req.identity ?? '');
+        return { failures: [] };
+      }),
+    RespondActivityTaskFailedById: (req: temporal.api.workflowservice.v1.IRespondActivityTaskFailedByIdRequest) =>
+      e.transact((tx) => {
+        failActivity(e, tx, byId(req), req.failure, req.lastHeartbeatDetails, req.identity ?? '');
+        return { failures: [] };
+      }),
+    RespondActivityTaskCanceled: (req: temporal.api.workflowservice.v1.IRespondActivityTaskCanceledRequest) =>
+      e.transact((tx) => {
+        canceledActivity(e, tx, activityTarget(e, req.taskToken), req.details, req.identity ?? '');
+        return {};
+      }),
+    RespondActivityTaskCanceledById: (req: temporal.api.workflowservice.v1.IRespondActivityTaskCanceledByIdRequest) =>
+      e.transact((tx) => {
+        canceledActivity(e, tx, byId(req), req.details, req.identity ?? '');
+        return {};
+      }),
+    RecordActivityTaskHeartbeat: (req: temporal.api.workflowservice.v1.IRecordActivityTaskHeartbeatRequest) =>
+      e.transact((tx) => heartbeatActivity(e, tx, activityTarget(e, req.taskToken), req.details)),
+    RecordActivityTaskHeartbeatById: (req: temporal.api.workflowservice.v1.IRecordActivityTaskHeartbeatByIdRequest) =>
+      e.transact((tx) => heartbeatActivity(e, tx, byId(req), req.details)),
+    ShutdownWorker: () => ({}),
+    ResetStickyTaskQueue: () => ({}),
+  };
+}

@@ -1,0 +1,58 @@
+import type { IHistoryEvent } from '../proto';
+
+/** A namespace as the server keeps it. */
+export interface NamespaceRecord {
+  name: string;
+  id: string;
+  description: string;
+  ownerEmail: string;
+  retentionMs: number;
+  data: Record<string, string>;
+}
+
+/** Facts about a run that no history event carries (retry attempts, buffered events, admitted updates...). */
+export type RunExtras = Record<string, unknown>;
+
+/** A run as persisted: its history and its extras. */
+export interface StoredRun {
+  namespace: string;
+  workflowId: string;
+  runId: string;
+  events: IHistoryEvent[];
+  extras: RunExtras | null;
+}
+
+/** The changes one request made, persisted atomically. */
+export interface CommitBatch {
+  runs: { namespace: string; workflowId: string; runId: string; firstNewEventId: number; newEvents: IHistoryEvent[]; extras: RunExtras; closed: boolean }[];
+  namespaces: NamespaceRecord[];
+  searchAttributes?: Record<string, number>;
+  deletedRuns?: { namespace: string; workflowId: string; runId: string }[];
+}
+
+/** Where the server keeps what it has acknowledged. The engine's memory is rebuilt from it at start. */
+export interface Store {
+  readonly kind: string;
+  loadNamespaces(): NamespaceRecord[];
+  loadSearchAttributes(): Record<string, number>;
+  loadRuns(): Iterable<StoredRun>;
+  /** Persists a batch; returns only once it is durable. */
+  commit(batch: CommitBatch): void;
+  close(): void;
+}
+
+/** Keeps nothing: the engine's memory is all there is (the default without --db-filename). */
+export class MemoryStore implements Store {
+  readonly kind = 'memory';
+  loadNamespaces(): NamespaceRecord[] {
+    return [];
+  }
+  loadSearchAttributes(): Record<string, number> {
+    return {};
+  }
+  loadRuns(): Iterable<StoredRun> {
+    return [];
+  }
+  commit(): void {}
+  close(): void {}
+}

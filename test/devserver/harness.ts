@@ -1,0 +1,75 @@
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import { startDevServer, type DevServer } from '../../devserver';
+import * as activities from './activities';
+
+let runtimeInstalled = false;
+
+/** A server, an SDK client and a worker factory for one test file. */
+export interface Harness {
+  server: DevServer;
+  client: Client;
+  connection: Connection;
+  nativeConnection: NativeConnection;
+  taskQueue(): string;
+  worker(taskQueue: string, extra?: Partial<Parameters<typeof Worker.create>[0]>): Promise<Worker>;
+  /** Every history the server holds, for replay. */
+  histories(): { workflowId: string; history: temporal.api.history.v1.IHistory }[];
+  close(): Promise<void>;
+}
+
+let bundle: Promise<WorkflowBundle> | undefined;
+
+/** Starts a server on a free port and connects the SDK to it. */
+export async function startHarness(): Promise<Harness> {
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+    runtimeInstalled = true;
+  }
+  bundle ??= bundleWorkflowCode({ workflowsPath: path.join(__dirname, 'workflows.ts'), logger: new DefaultLogger('ERROR') });
+  const server = await startDevServer({ port: 0, logLevel: 'error' });
+  const connection = await Connection.connect({ address: server.address });
+  const nativeConnection = await NativeConnection.connect({ address: server.address });
+  const client = new Client({ connection });
+  let n = 0;
+  const workers: Worker[] = [];
+  return {
+    server,
+    client,
+    connection,
+    nativeConnection,
+    taskQueue: () => `tq-${process.pid}-${++n}`,
+    async worker(taskQueue, extra = {}) {
+      const w = await Worker.create({
+        connection: nativeConnection,
+        taskQueue,
+        workflowBundle: await bundle!,
+        activities,
+        ...extra,
+      });
+      workers.push(w);
+      return w;
+    },
+    histories() {
+      return [...server.engine.runs.values()].map((r) => ({ workflowId: r.workflowId, history: { events: r.events } }));
+    },
+    async close() {
+      await connection.close();
+      await nativeConnection.close();
+      await server.stop();
+    },
+  };
+}
+
+/** Replays every history the server produced; throws on the first that does not replay. */
+export async function replayAll(h: Harness): Promise<number> {
+  const histories = h.histories();
+  let n = 0;
+  for await (const result of Worker.runReplayHistories({ workflowBundle: await bundle!, replayName: 'devserver' }, histories)) {
+    if (result.error) throw new Error(`history of ${result.workflowId} does not replay: ${result.error.message}`);
+    n++;
+  }
+  return n;
+}
