@@ -86,96 +86,96 @@ describe('validateChangeControlPolicy', () => {
   it.each([
     [
       'the quorum is below the required roles',
-      (p: any): unknown => (p.classes.normal.quorum = 2),
       'classes.normal.quorum',
       'quorum 2 is below the 3 required roles',
+      (p: any): unknown => (p.classes.normal.quorum = 2),
     ],
     [
       'the quorum cannot be reached without optional roles',
-      (p: any): unknown => ((p.classes.normal.optionalRoles = []), (p.classes.normal.quorum = 4)),
       'classes.normal.quorum',
       'quorum 4 cannot be reached by 3 required roles alone',
+      (p: any): unknown => ((p.classes.normal.optionalRoles = []), (p.classes.normal.quorum = 4)),
     ],
     [
       'a role is unknown',
-      (p: any): unknown => p.classes.normal.requiredRoles.push('cfo'),
       'classes.normal.requiredRoles[3]',
       'Invalid option',
+      (p: any): unknown => p.classes.normal.requiredRoles.push('cfo'),
     ],
     [
       'a key is misspelt',
-      (p: any): unknown => (p.classes.normal.quorom = 3),
       'classes.normal',
       'Unrecognized key: "quorom"',
+      (p: any): unknown => (p.classes.normal.quorom = 3),
     ],
-    ['a class is missing', (p: any): unknown => delete p.classes.emergency, 'classes.emergency', 'expected object'],
+    ['a class is missing', 'classes.emergency', 'expected object', (p: any): unknown => delete p.classes.emergency],
     [
       'the SLA uses months',
-      (p: any): unknown => (p.classes.normal.decisionSla = 'P1M'),
       'classes.normal.decisionSla',
       '"P1M" is not an ISO-8601 duration',
+      (p: any): unknown => (p.classes.normal.decisionSla = 'P1M'),
     ],
     [
       'a reminder falls after the SLA',
-      (p: any): unknown => (p.classes.normal.reminders = ['PT24H', 'PT49H']),
       'classes.normal.reminders[1]',
       'a reminder must fall before the decision SLA',
+      (p: any): unknown => (p.classes.normal.reminders = ['PT24H', 'PT49H']),
     ],
     [
       'reminders are out of order',
-      (p: any): unknown => (p.classes.normal.reminders = [40, 24]),
       'classes.normal.reminders[1]',
       'reminders must be in increasing order',
+      (p: any): unknown => (p.classes.normal.reminders = [40, 24]),
     ],
     [
       'a role is both required and optional',
-      (p: any): unknown => p.classes.normal.optionalRoles.push('data-steward'),
       'classes.normal.optionalRoles',
       'role data-steward is both required and optional',
+      (p: any): unknown => p.classes.normal.optionalRoles.push('data-steward'),
     ],
     [
       'no role can approve',
-      (p: any): unknown => ((p.classes.standard.optionalRoles = []), delete p.classes.standard.quorum),
       'classes.standard.requiredRoles',
       'no role can approve',
+      (p: any): unknown => ((p.classes.standard.optionalRoles = []), delete p.classes.standard.quorum),
     ],
     [
       'an escalation names no ladder',
-      (p: any): unknown => (p.classes.normal.onBreach = { action: 'escalate' }),
       'classes.normal.onBreach.ladder',
       'expected string',
+      (p: any): unknown => (p.classes.normal.onBreach = { action: 'escalate' }),
     ],
     [
       'the breach action is unknown',
-      (p: any): unknown => (p.classes.normal.onBreach = { action: 'panic' }),
       'classes.normal.onBreach.action',
       'action must be "escalate" (with a ladder) or "expire"',
+      (p: any): unknown => (p.classes.normal.onBreach = { action: 'panic' }),
     ],
     [
       'a condition adds nothing',
-      (p: any): unknown => (p.classes.normal.conditional = [{ whenTouches: ['personal-data'] }]),
       'classes.normal.conditional[0]',
       'a condition must add roles or evidence',
+      (p: any): unknown => (p.classes.normal.conditional = [{ whenTouches: ['personal-data'] }]),
     ],
     [
       'emergency changes have no retrospective',
-      (p: any): unknown => delete p.classes.emergency.retrospective,
       'classes.emergency.retrospective',
       'emergency changes need a retrospective review window',
+      (p: any): unknown => delete p.classes.emergency.retrospective,
     ],
     [
       'the webhook secret is written inline',
-      (p: any): unknown => (p.webhook = { url: 'https://hooks.example.com/x', secretEnv: 's3cr3t!' }),
       'webhook.secretEnv',
       'secretEnv must name an environment variable',
+      (p: any): unknown => (p.webhook = { url: 'https://hooks.example.com/x', secretEnv: 's3cr3t!' }),
     ],
     [
       'the webhook url is not http',
-      (p: any): unknown => (p.webhook = { url: 'ftp://hooks.example.com/x', secretEnv: 'HOOK_SECRET' }),
       'webhook.url',
       'Invalid URL',
+      (p: any): unknown => (p.webhook = { url: 'ftp://hooks.example.com/x', secretEnv: 'HOOK_SECRET' }),
     ],
-  ] as const)('validateChangeControlPolicy: when %s, the result names %s', (_case, change, path, problem) => {
+  ] as const)('validateChangeControlPolicy: when %s, the result names %s: %s', (_case, path, problem, change) => {
     const result = validateChangeControlPolicy(withChange(change));
     expect(result.ok).toBe(false);
     if (result.ok) return;
