@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ladderReferences, validateChangeControlPolicy } from '../domain/change-request-policy';
-import { DEFAULT_POLICY_FILES, canonicalJson, loadChangeControlPolicy, parsePolicyText, policyVersion } from './load';
+import {
+  DEFAULT_POLICY_FILES,
+  canonicalJson,
+  loadChangeControlPolicy,
+  loadEscalationPolicy,
+  loadPolicies,
+  parsePolicyText,
+  policyVersion,
+} from './load';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'clearway-policy-'));
 const shipped = readFileSync(DEFAULT_POLICY_FILES.changeControl, 'utf8');
@@ -106,5 +114,58 @@ describe('loadChangeControlPolicy', () => {
       ok: false,
       error: 'inline.yaml: classes: Invalid input: expected object, received number',
     });
+  });
+});
+
+describe('loadEscalationPolicy and loadPolicies', () => {
+  const shippedLadders = readFileSync(DEFAULT_POLICY_FILES.escalation, 'utf8');
+
+  it('load: when the shipped escalation policy is loaded, the result matches the escalation issue', () => {
+    const result = loadEscalationPolicy();
+    if (!result.ok) throw new Error(result.error);
+    const { normal, critical } = result.policy.ladders;
+    expect(normal.levels[0]).toMatchObject({
+      who: 'owner',
+      acknowledgeWithin: 4 * 3_600_000,
+      resolveWithin: 24 * 3_600_000,
+    });
+    expect(normal.levels.map((l) => l.who)).toEqual([
+      'owner',
+      { role: 'integration-specialist' },
+      { role: 'data-steward' },
+      { role: 'operations' },
+    ]);
+    expect(critical.levels[0].acknowledgeWithin).toBeLessThan(normal.levels[0].acknowledgeWithin);
+    expect(critical.quietHours).toBeUndefined();
+    expect(result.policy.costRouting).toEqual({
+      currency: 'USD',
+      threshold: 10_000,
+      cycle: 'calendar-month',
+      below: 'finance',
+      atOrAbove: 'operations',
+    });
+    expect(result.version).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+
+  it('loadPolicies: when the shipped files are loaded, every ladder the change policy names exists', () => {
+    const result = loadPolicies();
+    expect(result.ok).toBe(true);
+  });
+
+  it('loadPolicies: when a class escalates to a ladder that does not exist, the error names the reference', () => {
+    const escalation = write('ladders.yaml', shippedLadders.replace(/^ {2}critical:/m, '  urgent:'));
+    const result = loadPolicies({ escalation });
+    expect(result).toEqual({
+      ok: false,
+      error: `${DEFAULT_POLICY_FILES.changeControl}: classes.emergency.onBreach.ladder: no ladder "critical" in ${escalation}`,
+    });
+  });
+
+  it("loadPolicies: when the escalation file is invalid, the error is that file's one line", () => {
+    const escalation = write('bad-ladders.yaml', shippedLadders.replace('threshold: 10000', 'threshold: -1'));
+    const result = loadPolicies({ escalation });
+    expect(result.ok === false && result.error).toBe(
+      `${escalation}: costRouting.threshold: Too small: expected number to be >0`,
+    );
   });
 });

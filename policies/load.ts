@@ -2,12 +2,18 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { validateChangeControlPolicy, type ChangeControlPolicy } from '../domain/change-request-policy';
+import {
+  ladderReferences,
+  validateChangeControlPolicy,
+  type ChangeControlPolicy,
+} from '../domain/change-request-policy';
+import { unknownLadders, validateEscalationPolicy, type EscalationPolicy } from '../domain/escalation-policy';
 import type { PolicyProblem } from '../domain/policy-problem';
 
 /** The policy files shipped with Clearway, used when configuration names no other. */
 export const DEFAULT_POLICY_FILES = {
   changeControl: path.join(__dirname, 'change-control.yaml'),
+  escalation: path.join(__dirname, 'escalation.yaml'),
 } as const;
 
 export type LoadedPolicy<P> = { ok: true; policy: P; version: string; file: string };
@@ -69,4 +75,43 @@ export function loadChangeControlPolicy(
   file: string = DEFAULT_POLICY_FILES.changeControl,
 ): PolicyLoadResult<ChangeControlPolicy> {
   return loadPolicyFile(file, validateChangeControlPolicy);
+}
+
+/** Loads the escalation policy, from the shipped default unless a file is named. */
+export function loadEscalationPolicy(
+  file: string = DEFAULT_POLICY_FILES.escalation,
+): PolicyLoadResult<EscalationPolicy> {
+  return loadPolicyFile(file, validateEscalationPolicy);
+}
+
+export type LoadedPolicies = {
+  ok: true;
+  changeControl: LoadedPolicy<ChangeControlPolicy>;
+  escalation: LoadedPolicy<EscalationPolicy>;
+};
+
+/**
+ * Loads both policies and checks that every ladder the change-control policy escalates to exists, so a typo in a
+ * ladder name stops start-up instead of failing the first SLA breach.
+ */
+export function loadPolicies(
+  files: { changeControl?: string; escalation?: string } = {},
+): LoadedPolicies | { ok: false; error: string } {
+  const changeControl = loadChangeControlPolicy(files.changeControl);
+  if (!changeControl.ok) return changeControl;
+  const escalation = loadEscalationPolicy(files.escalation);
+  if (!escalation.ok) return escalation;
+  const refs = ladderReferences(changeControl.policy);
+  const missing = unknownLadders(
+    escalation.policy,
+    refs.map((r) => r.ladder),
+  );
+  if (missing.length > 0) {
+    const ref = refs.find((r) => r.ladder === missing[0]);
+    return {
+      ok: false,
+      error: `${changeControl.file}: classes.${ref?.changeClass}.onBreach.ladder: no ladder "${missing[0]}" in ${escalation.file}`,
+    };
+  }
+  return { ok: true, changeControl, escalation };
 }
