@@ -83,6 +83,8 @@ export class TimerWheel {
       this.hostTimerAt = Infinity;
       this.fireDue();
     }, delay);
+    // Deadlines alone (e.g. retention days ahead) must not keep the process alive.
+    this.hostTimer.unref();
   }
 
   private dropStale(): void {

@@ -56,6 +56,13 @@ export async function startHarness(): Promise<Harness> {
       return [...server.engine.runs.values()].map((r) => ({ workflowId: r.workflowId, history: { events: r.events } }));
     },
     async close() {
+      // Workers made but never run still hold the native connection.
+      for (const w of workers) {
+        if (w.getState() !== 'INITIALIZED') continue;
+        const running = w.run();
+        w.shutdown();
+        await running.catch(() => undefined);
+      }
       await connection.close();
       await nativeConnection.close();
       await server.stop();

@@ -1,5 +1,7 @@
 // Workflows that exercise the embedded server through the real SDK.
 import * as wf from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancelledFailure, ChildWorkflowFailure, TimeoutFailure } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type * as activities from './activities';
 
 const acts = wf.proxyActivities<typeof activities>({ startToCloseTimeout: '10s', retry: { initialInterval: '50ms', backoffCoefficient: 1 } });
@@ -12,6 +14,11 @@ export const setValue = wf.defineUpdate<string, [string]>('setValue');
 /** Returns its input: the smallest workflow. */
 export async function echo(x: string): Promise<string> {
   return x;
+}
+
+/** Fails with an application error. */
+export async function failing(message: string): Promise<never> {
+  throw ApplicationFailure.nonRetryable(message, 'Failing');
 }
 
 /** Calls one activity. */
@@ -30,7 +37,7 @@ export async function waiter(): Promise<string> {
   wf.setHandler(unblock, (s) => void received.push(s));
   wf.setHandler(
     setValue,
-    (v) => {
+    async (v) => {
       value = v;
       return `set:${v}`;
     },
@@ -41,6 +48,7 @@ export async function waiter(): Promise<string> {
     },
   );
   await wf.condition(() => received.length > 0);
+  await wf.condition(wf.allHandlersFinished);
   return `${value}/${received.join(',')}`;
 }
 
@@ -58,4 +66,179 @@ export async function mixed(): Promise<string> {
   await wf.sleep(100);
   await wf.condition(() => got !== '');
   return `${a}|${got}`;
+}
+
+/** Starts a long timer and cancels it. */
+export async function cancelsTimer(): Promise<string> {
+  const scope = new wf.CancellationScope();
+  const timer = scope.run(() => wf.sleep(60_000));
+  await wf.sleep(10);
+  scope.cancel();
+  try {
+    await timer;
+    return 'fired';
+  } catch (err) {
+    return err instanceof CancelledFailure ? 'timer cancelled' : 'other';
+  }
+}
+
+/** Retries a flaky activity until it succeeds. */
+export async function retriesUntilSuccess(failures: number): Promise<number> {
+  return await wf.proxyActivities<typeof activities>({ startToCloseTimeout: '5s', retry: { initialInterval: '20ms', maximumAttempts: 10 } }).flaky(failures);
+}
+
+/** Describes how an activity's failure reached the workflow. */
+function describeFailure(err: unknown): string {
+  if (!(err instanceof ActivityFailure)) return `not an activity failure: ${String(err)}`;
+  const cause = err.cause;
+  const kind = cause instanceof TimeoutFailure ? `timeout:${cause.timeoutType}` : cause instanceof ApplicationFailure ? `app:${cause.type}` : cause?.constructor.name;
+  return `${err.retryState}|${kind}`;
+}
+
+/** Runs the named failure scenario and reports how it ended. */
+export async function activityFailure(kind: 'exhausted' | 'fatal' | 'startToClose' | 'scheduleToClose'): Promise<string> {
+  try {
+    switch (kind) {
+      case 'exhausted':
+        await wf.proxyActivities<typeof activities>({ startToCloseTimeout: '5s', retry: { initialInterval: '10ms', maximumAttempts: 3 } }).alwaysFails();
+        break;
+      case 'fatal':
+        await wf.proxyActivities<typeof activities>({ startToCloseTimeout: '5s', retry: { initialInterval: '10ms' } }).fatal();
+        break;
+      case 'startToClose':
+        await wf.proxyActivities<typeof activities>({ startToCloseTimeout: '200ms', retry: { initialInterval: '10ms', maximumAttempts: 2 } }).slow(2000);
+        break;
+      case 'scheduleToClose':
+        await wf.proxyActivities<typeof activities>({ scheduleToCloseTimeout: '300ms', startToCloseTimeout: '200ms', retry: { initialInterval: '10ms' } }).slow(2000);
+        break;
+    }
+    return 'completed';
+  } catch (err) {
+    return describeFailure(err);
+  }
+}
+
+/** A heartbeating activity whose first attempt stalls; the retry resumes from the heartbeat details. */
+export async function resumesFromHeartbeat(): Promise<string> {
+  return await wf.proxyActivities<typeof activities>({ startToCloseTimeout: '20s', heartbeatTimeout: '1s', retry: { initialInterval: '10ms' } }).resumable(5);
+}
+
+/** Cancels a running activity and waits for it to acknowledge. */
+export async function cancelsActivity(): Promise<string> {
+  const { untilCancelled } = wf.proxyActivities<typeof activities>({
+    startToCloseTimeout: '20s',
+    heartbeatTimeout: '2s',
+    cancellationType: wf.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  });
+  const scope = new wf.CancellationScope();
+  const p = scope.run(() => untilCancelled());
+  await wf.sleep(300);
+  scope.cancel();
+  try {
+    await p;
+    return 'not cancelled';
+  } catch (err) {
+    return err instanceof ActivityFailure && err.cause instanceof CancelledFailure ? 'activity cancelled' : `other: ${String(err)}`;
+  }
+}
+
+/** Cancels an activity that cannot start (no worker polls its queue). */
+export async function cancelsUnstartedActivity(): Promise<string> {
+  const { greet } = wf.proxyActivities<typeof activities>({ startToCloseTimeout: '20s', taskQueue: 'nobody-polls-this' });
+  const scope = new wf.CancellationScope();
+  const p = scope.run(() => greet('x'));
+  await wf.sleep(50);
+  scope.cancel();
+  try {
+    await p;
+    return 'not cancelled';
+  } catch (err) {
+    return err instanceof ActivityFailure && err.cause instanceof CancelledFailure ? 'activity cancelled' : `other: ${String(err)}`;
+  }
+}
+
+/** Its first workflow task fails (a bug); the retried task succeeds. */
+export async function failsFirstTask(): Promise<string> {
+  if (wf.workflowInfo().historyLength < 5) throw new Error('first task fails on purpose');
+  return 'recovered';
+}
+
+/** Waits to be cancelled, cleans up, and reports it. */
+export async function cleansUpOnCancel(): Promise<string> {
+  try {
+    await wf.condition(() => false);
+    return 'unreachable';
+  } catch (err) {
+    if (!wf.isCancellation(err)) throw err;
+    await wf.CancellationScope.nonCancellable(() => acts.greet('cleanup'));
+    return 'cleaned up';
+  }
+}
+
+/** Continues as new until `n` reaches 3. */
+export async function countsUp(n: number): Promise<number> {
+  if (n < 3) await wf.continueAsNew<typeof countsUp>(n + 1);
+  return n;
+}
+
+/** Uses a patch marker (written with the SDK's metadata flags). */
+export async function patchedWorkflow(): Promise<string> {
+  if (wf.patched('v2')) return 'v2';
+  return 'v1';
+}
+
+/** Starts a child and returns what it returned. */
+export async function parent(childId: string, mode: 'ok' | 'fail'): Promise<string> {
+  if (mode === 'ok') return await wf.executeChild(echo, { workflowId: childId, args: ['from child'] });
+  try {
+    await wf.executeChild(failing, { workflowId: childId, args: ['child broke'] });
+    return 'no failure';
+  } catch (err) {
+    return err instanceof ChildWorkflowFailure && err.cause instanceof ApplicationFailure ? `child failed: ${err.cause.message}` : `other: ${String(err)}`;
+  }
+}
+
+/** Starts a child whose id is taken by a running workflow. */
+export async function childAlreadyRunning(childId: string): Promise<string> {
+  try {
+    await wf.startChild(waiter, { workflowId: childId });
+    return 'started';
+  } catch (err) {
+    return err instanceof WorkflowExecutionAlreadyStartedError ? 'already started' : `other: ${String(err)}`;
+  }
+}
+
+/** Starts a waiting child and completes, leaving the child to the parent-close policy. */
+export async function abandonsChild(childId: string, policy: 'TERMINATE' | 'REQUEST_CANCEL' | 'ABANDON'): Promise<string> {
+  const policies = { TERMINATE: wf.ParentClosePolicy.TERMINATE, REQUEST_CANCEL: wf.ParentClosePolicy.REQUEST_CANCEL, ABANDON: wf.ParentClosePolicy.ABANDON };
+  await wf.startChild(cleansUpOnCancel, { workflowId: childId, parentClosePolicy: policies[policy] });
+  return 'parent done';
+}
+
+/** Signals another workflow by id. */
+export async function signalsOther(targetId: string): Promise<string> {
+  try {
+    await wf.getExternalWorkflowHandle(targetId).signal(unblock, 'from a workflow');
+    return 'signalled';
+  } catch (err) {
+    return `failed: ${(err as Error).message}`;
+  }
+}
+
+/** Cancels another workflow by id. */
+export async function cancelsOther(targetId: string): Promise<string> {
+  try {
+    await wf.getExternalWorkflowHandle(targetId).cancel();
+    return 'cancel requested';
+  } catch (err) {
+    return `failed: ${(err as Error).message}`;
+  }
+}
+
+/** Completes as soon as it is signalled (used to race signals with completion). */
+export async function completesOnSignal(): Promise<number> {
+  let n = 0;
+  wf.setHandler(unblock, () => void n++);
+  await wf.condition(() => n > 0);
+  return n;
 }
