@@ -1,0 +1,85 @@
+import { CONFIG_KEYS, describeConfig, loadConfig } from '../../config';
+import { ClearwayError, CODES } from '../../errors';
+
+function failure(env: Record<string, string>): ClearwayError {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    if (e instanceof ClearwayError) return e;
+    throw e;
+  }
+  throw new Error('loadConfig accepted the environment');
+}
+
+describe('config', () => {
+  it('config: when nothing is set, loading yields the documented defaults', () => {
+    expect(loadConfig({})).toEqual({
+      PORT: 3000,
+      HOST: '127.0.0.1',
+      DATA_DIR: '.data',
+      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_PORT: 7233,
+      TEMPORAL_UI_PORT: 8233,
+      TASK_QUEUE: 'clearway',
+      LOG_LEVEL: 'info',
+    });
+  });
+
+  it('config: when every variable is set, loading returns them typed', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      DATABASE_URL: 'postgresql://u:p@db:5432/clearway',
+      DATA_DIR: '/var/lib/clearway',
+      TEMPORAL_ADDRESS: 'temporal:7233',
+      TEMPORAL_NAMESPACE: 'prod',
+      TEMPORAL_PORT: '7300',
+      TEMPORAL_UI_PORT: '8300',
+      TASK_QUEUE: 'cw',
+      LOG_LEVEL: 'debug',
+      UNRELATED: 'ignored',
+    });
+    expect(config).toMatchObject({
+      PORT: 8080,
+      TEMPORAL_PORT: 7300,
+      TEMPORAL_ADDRESS: 'temporal:7233',
+      LOG_LEVEL: 'debug',
+    });
+    expect(config).not.toHaveProperty('UNRELATED');
+  });
+
+  it('config: when a variable is an empty string, loading treats it as unset', () => {
+    const config = loadConfig({ PORT: '', DATABASE_URL: '  ' });
+    expect(config.PORT).toBe(3000);
+    expect(config.DATABASE_URL).toBeUndefined();
+  });
+
+  it.each([
+    ['PORT', 'abc', /invalid PORT="abc": must be a port number/],
+    ['PORT', '70000', /invalid PORT="70000": must be between 0 and 65535/],
+    ['PORT', '80.5', /PORT.*whole number/],
+    ['TEMPORAL_PORT', '-1', /TEMPORAL_PORT/],
+    ['TEMPORAL_UI_PORT', 'x', /TEMPORAL_UI_PORT/],
+    ['LOG_LEVEL', 'loud', /invalid LOG_LEVEL="loud": must be one of fatal, error, warn, info, debug, trace, silent/],
+    ['TEMPORAL_ADDRESS', 'temporal', /invalid TEMPORAL_ADDRESS="temporal": must be host:port/],
+    ['DATABASE_URL', 'mysql://x', /invalid DATABASE_URL: must be a postgres/],
+  ] as const)('config: when %s is %s, loading fails naming it', (name, value, message) => {
+    const e = failure({ [name]: value });
+    expect(e.code).toBe('CONFIG_INVALID');
+    expect(e.message).toMatch(message);
+    expect(e.message).not.toContain('\n');
+    expect(CODES[e.code].exit).toBe(2);
+  });
+
+  it('config: when DATABASE_URL is invalid, the error does not echo it (it may hold a password)', () => {
+    expect(failure({ DATABASE_URL: 'mysql://user:s3cret@db/x' }).message).not.toContain('s3cret');
+  });
+
+  it('config: describing the schema yields one row per variable with its default', () => {
+    const rows = describeConfig();
+    expect(rows.map((r) => r.name)).toEqual(CONFIG_KEYS);
+    expect(rows.find((r) => r.name === 'PORT')).toMatchObject({ default: '3000' });
+    expect(rows.find((r) => r.name === 'DATABASE_URL')).toMatchObject({ default: '' });
+    for (const row of rows) expect(row.description).not.toBe('');
+  });
+});
