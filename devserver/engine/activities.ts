@@ -287,14 +287,16 @@ export function requestCancelActivity(e: Engine, tx: Tx, run: Run, scheduledEven
   const ev = e.append(tx, run, EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED, { scheduledEventId, workflowTaskCompletedEventId: completedId });
   if (act.closing) return;
   if (act.state === 'scheduled') {
+    // Nothing runs it yet, so it is canceled as part of the command, like the real server does.
     disarm(e, run, act, true);
     activityMachine.next('scheduled', 'requestCancel');
-    e.addExternal(tx, run, [
-      {
-        eventType: EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED,
-        attributes: { scheduledEventId, startedEventId: 0, latestCancelRequestedEventId: Number(ev.eventId), identity },
-      },
-    ]);
+    e.append(tx, run, EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED, {
+      scheduledEventId,
+      startedEventId: 0,
+      latestCancelRequestedEventId: Number(ev.eventId),
+      identity,
+    });
+    run.needsWorkflowTask = true;
   }
 }
 

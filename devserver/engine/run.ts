@@ -142,6 +142,8 @@ export interface Run {
   newExecutionRunId: string;
   /** True while a workflow task's commands are applied: outside events wait so they follow the commands. */
   completing: boolean;
+  /** Set when a command wrote an event the workflow must see (an unstarted activity canceled at once). */
+  needsWorkflowTask: boolean;
 }
 
 /** A fresh run record for the first event of a run. */
@@ -176,6 +178,7 @@ export function newRun(namespace: string, workflowId: string, runId: string): Ru
     searchAttributes: {},
     newExecutionRunId: '',
     completing: false,
+    needsWorkflowTask: false,
   };
 }
 

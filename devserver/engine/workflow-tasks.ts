@@ -102,7 +102,8 @@ function afterWorkflowTask(e: Engine, tx: Tx, run: Run, mustReschedule: boolean)
   if (run.state === 'running') {
     const flushed = e.flushBuffer(tx, run);
     const waiting = deliverableUpdates(run).length > 0;
-    if (mustReschedule || flushed > 0 || waiting) e.scheduleWorkflowTask(tx, run);
+    if (mustReschedule || flushed > 0 || waiting || run.needsWorkflowTask) e.scheduleWorkflowTask(tx, run);
+    run.needsWorkflowTask = false;
   }
   rerouteQueries(e, run);
 }
