@@ -52,6 +52,11 @@ export class ClearwayError extends Error {
     return CODES[this.code].http;
   }
 
+  /** The gRPC status name this error travels as. */
+  get grpc(): string {
+    return CODES[this.code].grpc;
+  }
+
   /** The process exit code a command failing with this error returns. */
   get exit(): number {
     return CODES[this.code].exit;

@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import { OpenAPIRegistry, OpenApiGeneratorV3 } from '@asteasolutions/zod-to-openapi';
+import express, { type Express, type RequestHandler } from 'express';
+import { pinoHttp } from 'pino-http';
+import swaggerUi from 'swagger-ui-express';
+import type { Route } from './define-route';
+import type { ApiDeps } from './deps';
+import { errorHandler, notFound, sendError } from './http-errors';
+import { routes as defaultRoutes } from './routes';
+import { ErrorBody, z } from './schemas';
+
+/** Options for buildApp. */
+export interface AppOptions {
+  /** Routes to serve; the production list unless given. */
+  routes?: Route[];
+  /** Largest JSON body accepted. */
+  bodyLimit?: string;
+}
+
+const READY_TIMEOUT_MS = 2000;
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+const Health = z.object({ status: z.literal('ok') }).openapi('Health');
+const Ready = z.object({ status: z.literal('ready'), checks: z.record(z.string(), z.literal('ok')) }).openapi('Ready');
+
+/** The Express app with every route, the OpenAPI document and the error model; it does not listen. */
+export function buildApp(deps: ApiDeps, opts: AppOptions = {}): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(
+    pinoHttp({
+      logger: deps.log,
+      // A caller's id is kept so logs can be joined across services; anything odd is replaced.
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+  app.use(requireJsonBody);
+  app.use(express.json({ limit: opts.bodyLimit ?? '1mb', strict: true }));
+
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
+  registry.register('Error', ErrorBody);
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/healthz',
+    summary: 'The process is up',
+    tags: ['health'],
+    responses: { 200: { description: 'Up', content: { 'application/json': { schema: Health } } } },
+  });
+
+  app.get('/readyz', async (_req, res) => {
+    const results = await Promise.all(
+      Object.entries(deps.checks).map(async ([name, check]) => {
+        try {
+          await withTimeout(check(), READY_TIMEOUT_MS);
+          return { name, ok: true as const };
+        } catch (e) {
+          return { name, ok: false as const, message: e instanceof Error ? e.message : String(e) };
+        }
+      }),
+    );
+    const failed = results.filter((r) => !r.ok);
+    if (failed.length === 0) {
+      res.json({ status: 'ready', checks: Object.fromEntries(results.map((r) => [r.name, 'ok'])) });
+      return;
+    }
+    const names = failed.map((f) => f.name).join(', ');
+    sendError(
+      res,
+      'NOT_READY',
+      `not ready: ${names} unavailable`,
+      failed.map((f) => ({ component: f.name, message: f.message })),
+    );
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/readyz',
+    summary: 'The database and Temporal answer',
+    tags: ['health'],
+    responses: {
+      200: { description: 'Ready', content: { 'application/json': { schema: Ready } } },
+      503: { description: 'A component is unavailable', content: { 'application/json': { schema: ErrorBody } } },
+    },
+  });
+
+  const api = express.Router();
+  for (const route of opts.routes ?? defaultRoutes) route.register(api, registry, deps);
+
+  const document = new OpenApiGeneratorV3(registry.definitions).generateDocument({
+    openapi: '3.0.3',
+    info: {
+      title: 'Clearway API',
+      version: deps.version,
+      description: 'Change control for customs-clearance technology integrations, as durable workflows.',
+    },
+  });
+  app.get('/api/v1/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  app.use(api);
+  // swagger-ui-express serves its assets from the installed swagger-ui-dist: the docs work offline.
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'Clearway API' }));
+
+  app.use(notFound);
+  app.use(errorHandler(deps.log));
+  return app;
+}
+
+// JSON only: a request that carries a body must say it is JSON, or nothing would parse it and the
+// route would see an empty body.
+const requireJsonBody: RequestHandler = (req, _res, next) => {
+  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (hasBody && !req.is(['application/json', 'application/*+json'])) {
+    const type = req.headers['content-type'] ?? 'none';
+    return next(new UnsupportedMediaType(type));
+  }
+  next();
+};
+
+class UnsupportedMediaType extends Error {
+  readonly type = 'encoding.unsupported';
+  constructor(contentType: string) {
+    super(`request body must be application/json, not ${contentType}`);
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,14 @@
+import type { Client } from '@temporalio/client';
+import type { PrismaClient } from '../generated/prisma/client';
+import type { Logger } from '../log';
+
+/** Everything the API needs from the outside, injected so tests pass real but local instances. */
+export interface ApiDeps {
+  prisma: PrismaClient;
+  log: Logger;
+  /** The Temporal client; throws TEMPORAL_UNAVAILABLE while Temporal cannot be reached. */
+  temporal(): Client;
+  /** Readiness checks by component name; each resolves when its component answers, or throws why not. */
+  checks: Record<string, () => Promise<void>>;
+  version: string;
+}

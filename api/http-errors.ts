@@ -1,0 +1,53 @@
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import { ZodError } from 'zod';
+import { ClearwayError, CODES, type ErrorCode } from '../errors';
+import type { Logger } from '../log';
+import type { ErrorBody } from './schemas';
+
+/** Writes the one error shape every API error uses. */
+export function sendError(res: Response, code: ErrorCode, message: string, details: unknown[] = []): void {
+  const body: ErrorBody = { error: { code, message, details } };
+  res.status(CODES[code].http).json(body);
+}
+
+/** Zod issues as error details: where (`body.name`) and what is wrong. */
+export function zodDetails(error: ZodError, where: string): { path: string; message: string }[] {
+  return error.issues.map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message }));
+}
+
+/** Answers requests no route matched. */
+export const notFound: RequestHandler = (req, res) => {
+  sendError(res, 'NOT_FOUND', `no route for ${req.method} ${req.path}`);
+};
+
+interface BodyParserError extends Error {
+  type?: string;
+  status?: number;
+  limit?: number;
+}
+
+/**
+ * The single place errors become HTTP responses. ClearwayError maps through the table in errors.ts,
+ * zod errors become VALIDATION_FAILED, body-parser failures keep their meaning; anything else is a
+ * programmer error: logged in full, answered as INTERNAL with nothing of its internals.
+ */
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, next) => {
+    if (res.headersSent) return next(err);
+    if (err instanceof ClearwayError) return sendError(res, err.code, err.message, err.details);
+    if (err instanceof ZodError)
+      return sendError(res, 'VALIDATION_FAILED', 'request is invalid', zodDetails(err, 'body'));
+    const type = (err as BodyParserError | null)?.type;
+    if (type === 'entity.parse.failed') return sendError(res, 'MALFORMED_JSON', 'request body is not valid JSON');
+    if (type === 'entity.too.large') {
+      const limit = (err as BodyParserError).limit;
+      return sendError(res, 'PAYLOAD_TOO_LARGE', `request body is larger than ${limit ?? 'the limit'} bytes`);
+    }
+    if (type === 'charset.unsupported' || type === 'encoding.unsupported') {
+      return sendError(res, 'UNSUPPORTED_MEDIA_TYPE', (err as Error).message);
+    }
+    const requestId = String(req.id ?? '');
+    log.error({ err, requestId }, 'unhandled error');
+    sendError(res, 'INTERNAL', `internal error; quote request id ${requestId}`);
+  };
+}

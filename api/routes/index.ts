@@ -1,0 +1,6 @@
+import type { Route } from '../define-route';
+import { listAuditEventsRoute } from './audit-events/list';
+import { getMeRoute } from './me/get';
+
+/** Every route the API serves under /api/v1. */
+export const routes: Route[] = [getMeRoute, listAuditEventsRoute];
