@@ -1,4 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { startDevServer } from './server';
 
 /** Parsed `server start-dev` arguments (those the embedded server uses; the rest are accepted and ignored). */
 export interface DevServerArgs {
@@ -78,7 +79,6 @@ export async function runDevServerCli(argv: string[]): Promise<number> {
     process.stderr.write(`clearway devserver: ${message}\n`);
     return 2;
   }
-  const { startDevServer } = await import('./index');
   let server;
   try {
     server = await startDevServer({ port: args.port, ip: args.ip, namespaces: args.namespaces, dbFilename: args.dbFilename, logLevel: args.logLevel });

@@ -1,0 +1,79 @@
+import pino, { type Logger } from 'pino';
+import { Engine } from './engine/engine';
+import { createGrpcServer } from './grpc/server';
+import { clusterHandlers } from './rpc/cluster';
+import { executionHandlers } from './rpc/executions';
+import { taskHandlers } from './rpc/tasks';
+import { visibilityHandlers } from './rpc/visibility';
+import { MemoryStore } from './store/store';
+import { systemClock } from './timers/clock';
+import { bindServer } from './grpc/bind';
+
+/** Options for the embedded Temporal-compatible server. */
+export interface DevServerOptions {
+  /** TCP port to bind on `ip` (and on [::1] when `ip` is a loopback address). 0 picks a free port. */
+  port: number;
+  /** Address to bind, default 127.0.0.1. */
+  ip?: string;
+  /** Namespaces registered at start; `default` always exists. */
+  namespaces?: string[];
+  /** Durable store file; in memory when absent. */
+  dbFilename?: string;
+  /** pino log level for the server's own logs. */
+  logLevel?: string;
+  /** A logger to use instead of a new one. */
+  logger?: Logger;
+}
+
+/** A running embedded server. */
+export interface DevServer {
+  readonly port: number;
+  /** host:port that SDK clients and workers dial. */
+  readonly address: string;
+  readonly engine: Engine;
+  stop(): Promise<void>;
+}
+
+/** Starts the embedded server and resolves once it accepts connections. */
+export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
+  const log = opts.logger ?? pino({ level: opts.logLevel ?? 'warn', name: 'devserver' });
+  const store = new MemoryStore();
+  const engine = new Engine({ clock: systemClock, store, log });
+  engine.transact((tx) => {
+    for (const name of ['default', ...(opts.namespaces ?? [])]) engine.ensureNamespace(tx, name);
+  });
+  const shutdownHooks: (() => void)[] = [];
+  const handlers = {
+    ...clusterHandlers(engine, store.kind),
+    ...executionHandlers(engine),
+    ...taskHandlers(engine),
+    ...visibilityHandlers(engine),
+  };
+  const server = createGrpcServer(handlers, { log, includeTestService: false, onShutdown: (fn) => shutdownHooks.push(fn) });
+  const ip = opts.ip ?? '127.0.0.1';
+  const port = await bindServer(server, ip, opts.port);
+  log.info({ port, ip }, 'embedded Temporal server listening');
+  let stopped = false;
+  return {
+    port,
+    address: `${ip.includes(':') ? `[${ip}]` : ip}:${port}`,
+    engine,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      engine.stop();
+      shutdownHooks.forEach((f) => f());
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 2000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+      store.close();
+    },
+  };
+}
