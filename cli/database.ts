@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
+import { Client } from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../generated/prisma/client';
 import type { Config } from '../config';
@@ -32,7 +34,9 @@ export async function openDatabase(config: Config, log: Logger, migrate: Migrate
   const embedded = config.DATABASE_URL ? null : await openEmbeddedPostgres(config.DATA_DIR, log);
   const url = config.DATABASE_URL ?? embedded!.url;
   try {
-    if (migrate === 'always' || (migrate === 'embedded-only' && embedded)) await migrateDatabase(url, log);
+    const pending = await pendingMigrations(url);
+    const wanted = migrate === 'always' || (migrate === 'embedded-only' && embedded !== null);
+    if (wanted && pending.length > 0) await migrateDatabase(url, log);
     const prisma = createPrisma(url, { embedded: embedded !== null });
     return {
       prisma,
@@ -58,6 +62,39 @@ export function createPrisma(url: string, opts: { embedded: boolean }): PrismaCl
     ? { connectionString: url, max: 1, idleTimeoutMillis: 250 }
     : { connectionString: url, max: 10 };
   return new PrismaClient({ adapter: new PrismaPg(pool) });
+}
+
+/**
+ * Committed migrations the database has not finished applying; also proves the database answers.
+ * Asking costs one query where `prisma migrate deploy` costs seconds, so that runs only when needed.
+ */
+export async function pendingMigrations(url: string): Promise<string[]> {
+  const committed = fs
+    .readdirSync(path.join(ROOT, 'prisma', 'migrations'), { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 15_000 });
+  try {
+    await client.connect();
+  } catch (e) {
+    const where = new URL(url);
+    throw new ClearwayError(
+      'DATABASE_UNAVAILABLE',
+      `cannot connect to the database at ${where.hostname}:${where.port || 5432}${where.pathname}: ${(e as Error).message}`,
+    );
+  }
+  try {
+    const table = await client.query(`SELECT to_regclass('public._prisma_migrations') AS t`);
+    if (table.rows[0].t === null) return committed;
+    const done = await client.query(
+      'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
+    );
+    const applied = new Set(done.rows.map((r: { migration_name: string }) => r.migration_name));
+    return committed.filter((name) => !applied.has(name));
+  } finally {
+    await client.end();
+  }
 }
 
 const MIGRATED = /All migrations have been successfully applied\.|No pending migrations to apply\./;

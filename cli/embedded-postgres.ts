@@ -1,8 +1,6 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { ClearwayError } from '../errors';
 import type { Logger } from '../log';
 
@@ -69,6 +67,11 @@ export async function openEmbeddedPostgres(dataDir: string, log: Logger): Promis
 
 async function serve(dir: string, lockPath: string, log: Logger): Promise<EmbeddedPostgres> {
   const started = Date.now();
+  // Loaded here, not at the top: a process that only connects to another's server never needs them.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { PGlite } = require('@electric-sql/pglite') as typeof import('@electric-sql/pglite');
+  const { PGLiteSocketServer } = require('@electric-sql/pglite-socket') as typeof import('@electric-sql/pglite-socket');
+  /* eslint-enable @typescript-eslint/no-require-imports */
   const db = await PGlite.create(path.join(dir, 'pglite'));
   // pglite-socket interleaves the protocol messages of concurrent connections over PGlite's single
   // session, which breaks unnamed prepared statements; so it serves one connection, and the gate in
