@@ -1,0 +1,88 @@
+import path from 'node:path';
+import { buildApp } from '../api/app';
+import { startDevServer } from '../devserver';
+import { version } from '../package.json';
+import type { CliContext } from './common';
+import { configFrom, loggerFor } from './common';
+import { openDatabase, type MigratePolicy } from './database';
+import { listen } from './http-server';
+import { Lifecycle } from './lifecycle';
+import { connectTemporal } from './temporal';
+
+/** Which long-running parts a command runs in this process. */
+export interface ServiceSelection {
+  api: boolean;
+  worker: boolean;
+  /** Start the embedded Temporal server when TEMPORAL_ADDRESS is unset. */
+  embeddedTemporal: boolean;
+  migrate: MigratePolicy;
+}
+
+/**
+ * Starts the selected parts in dependency order (database, Temporal, worker, API), then runs until
+ * SIGINT/SIGTERM and stops them in reverse; resolves with the process exit code.
+ */
+export async function runServices(ctx: CliContext, selection: ServiceSelection): Promise<number> {
+  const config = configFrom(ctx);
+  const log = loggerFor(config, 'service');
+  const life = new Lifecycle(log);
+  const signalled = life.untilSignal();
+  try {
+    const db = await openDatabase(config, log, selection.migrate);
+    life.add({ name: 'database', stop: () => db.close() });
+
+    let address = config.TEMPORAL_ADDRESS ?? null;
+    let unavailable: string | undefined;
+    if (!address && selection.embeddedTemporal) {
+      try {
+        const server = await startDevServer({
+          port: config.TEMPORAL_PORT,
+          dbFilename: path.join(config.DATA_DIR, 'temporal.db'),
+          namespaces: [config.TEMPORAL_NAMESPACE],
+          logLevel: config.LOG_LEVEL,
+        });
+        life.add({ name: 'temporal-server', stop: () => server.stop() });
+        address = server.address;
+        log.info({ address }, 'embedded Temporal server started');
+      } catch (e) {
+        unavailable = `the embedded Temporal server did not start: ${(e as Error).message}`;
+        log.warn(`${unavailable}; serving without Temporal until restarted`);
+      }
+    } else if (!address) {
+      address = `127.0.0.1:${config.TEMPORAL_PORT}`;
+    }
+
+    const temporal = connectTemporal(config, log, {
+      address,
+      unavailable,
+      worker: selection.worker,
+      prisma: db.prisma,
+    });
+    life.add({ name: 'temporal', stop: () => temporal.stop() });
+
+    if (selection.api) {
+      const app = buildApp({
+        prisma: db.prisma,
+        log,
+        temporal: () => temporal.client(),
+        checks: {
+          database: async () => {
+            await db.prisma.$queryRaw`SELECT 1`;
+          },
+          temporal: () => temporal.check(),
+        },
+        version,
+      });
+      const server = await listen(app, config.HOST, config.PORT);
+      life.add(server);
+      log.info(
+        { url: `http://${config.HOST}:${server.port}`, docs: `http://${config.HOST}:${server.port}/docs` },
+        'API listening',
+      );
+    }
+  } catch (e) {
+    await life.stop();
+    throw e;
+  }
+  return signalled;
+}

@@ -1,0 +1,149 @@
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import type { Config } from '../config';
+import { ClearwayError } from '../errors';
+import type { PrismaClient } from '../generated/prisma/client';
+import type { Logger } from '../log';
+
+/** The link to Temporal: a client once connected, a readiness check, optionally a worker. */
+export interface TemporalLink {
+  /** The client; throws TEMPORAL_UNAVAILABLE until Temporal has been reached. */
+  client(): Client;
+  /** Resolves when Temporal answers now; rejects with the reason otherwise. */
+  check(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Options for connectTemporal. */
+export interface TemporalOptions {
+  /** host:port to dial, or null when Temporal is known to be unavailable (then `unavailable` says why). */
+  address: string | null;
+  unavailable?: string;
+  /** Run a worker on TASK_QUEUE once Temporal answers. */
+  worker: boolean;
+  prisma: PrismaClient;
+}
+
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 5000;
+const CHECK_TIMEOUT_MS = 1500;
+
+/**
+ * Connects to Temporal in the background, retrying until it answers, so the API serves (and reports
+ * not-ready) while Temporal is away. The worker starts only once the connection works.
+ */
+export function connectTemporal(config: Config, log: Logger, opts: TemporalOptions): TemporalLink {
+  const tlog = log.child({ component: 'temporal' });
+  let connection: Connection | undefined;
+  let client: Client | undefined;
+  let reason = opts.unavailable ?? `Temporal at ${opts.address} has not answered yet`;
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  let worker: Worker | undefined;
+  let nativeConnection: NativeConnection | undefined;
+
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+
+  const connectClient = async (address: string) => {
+    let delay = RETRY_MIN_MS;
+    while (!stopped) {
+      try {
+        const c = await Connection.connect({ address, connectTimeout: '3s' });
+        if (stopped) {
+          await c.close();
+          return;
+        }
+        connection = c;
+        client = new Client({ connection: c, namespace: config.TEMPORAL_NAMESPACE });
+        tlog.info({ address, namespace: config.TEMPORAL_NAMESPACE }, 'connected to Temporal');
+        return;
+      } catch (e) {
+        reason = `Temporal at ${address} does not answer: ${(e as Error).message}`;
+        tlog.debug({ err: e }, 'Temporal not reachable yet');
+        await pause(delay);
+        delay = Math.min(delay * 2, RETRY_MAX_MS);
+      }
+    }
+  };
+
+  const runWorker = async (address: string) => {
+    installRuntimeLogger(tlog);
+    let delay = RETRY_MIN_MS;
+    while (!stopped) {
+      try {
+        nativeConnection = await NativeConnection.connect({ address });
+        worker = await Worker.create({
+          connection: nativeConnection,
+          namespace: config.TEMPORAL_NAMESPACE,
+          taskQueue: config.TASK_QUEUE,
+          workflowsPath: require.resolve('../workflows/index.ts'),
+          activities: createActivities({ prisma: opts.prisma, log: log.child({ component: 'activities' }) }),
+        });
+        if (stopped) break;
+        tlog.info({ taskQueue: config.TASK_QUEUE }, 'worker polling');
+        await worker.run();
+        if (stopped) break;
+        tlog.warn('worker stopped unexpectedly; restarting');
+      } catch (e) {
+        if (stopped) break;
+        tlog.warn({ err: e }, 'worker could not run; retrying');
+      } finally {
+        worker = undefined;
+        await nativeConnection?.close().catch(() => {});
+        nativeConnection = undefined;
+      }
+      await pause(delay);
+      delay = Math.min(delay * 2, RETRY_MAX_MS);
+    }
+  };
+
+  const address = opts.address;
+  const clientDone = address ? connectClient(address) : Promise.resolve();
+  const workerDone = address && opts.worker ? clientDone.then(() => runWorker(address)) : Promise.resolve();
+
+  return {
+    client() {
+      if (!client) throw new ClearwayError('TEMPORAL_UNAVAILABLE', reason);
+      return client;
+    },
+    async check() {
+      if (!connection) throw new Error(reason);
+      const c = connection;
+      await c.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () => c.workflowService.getSystemInfo({}));
+    },
+    async stop() {
+      stopped = true;
+      wake?.();
+      if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+      await workerDone;
+      await clientDone;
+      await connection?.close();
+    },
+  };
+}
+
+let runtimeInstalled = false;
+
+// The SDK logs through one process-wide Runtime; route it into pino once, at warn and above.
+function installRuntimeLogger(log: Logger): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const levels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+    TRACE: 'trace',
+    DEBUG: 'debug',
+    INFO: 'info',
+    WARN: 'warn',
+    ERROR: 'error',
+  };
+  Runtime.install({
+    logger: new DefaultLogger('WARN', (entry) => log[levels[entry.level]](entry.meta ?? {}, entry.message)),
+  });
+}

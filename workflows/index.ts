@@ -1,0 +1,9 @@
+// Workflow definitions bundled by the worker. Deterministic code only: no I/O, no clocks, no randomness.
+
+/**
+ * Completes immediately. Operators (and tests) start it to confirm a worker polls the task queue and
+ * Temporal dispatches work to it.
+ */
+export async function healthcheck(): Promise<'ok'> {
+  return 'ok';
+}
