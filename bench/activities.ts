@@ -1,0 +1,4 @@
+/** A trivial activity. */
+export async function touch(): Promise<string> {
+  return 'ok';
+}
