@@ -5,7 +5,9 @@ import { clusterHandlers } from './rpc/cluster';
 import { executionHandlers } from './rpc/executions';
 import { taskHandlers } from './rpc/tasks';
 import { visibilityHandlers } from './rpc/visibility';
-import { MemoryStore } from './store/store';
+import { MemoryStore, type Store } from './store/store';
+import { SqliteStore } from './store/sqlite-store';
+import { recover } from './engine/recover';
 import { systemClock } from './timers/clock';
 import { bindServer } from './grpc/bind';
 
@@ -19,6 +21,8 @@ export interface DevServerOptions {
   namespaces?: string[];
   /** Durable store file; in memory when absent. */
   dbFilename?: string;
+  /** normal: survives the process being killed; full: also survives power loss (slower). */
+  dbSync?: 'normal' | 'full';
   /** pino log level for the server's own logs. */
   logLevel?: string;
   /** A logger to use instead of a new one. */
@@ -37,8 +41,10 @@ export interface DevServer {
 /** Starts the embedded server and resolves once it accepts connections. */
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   const log = opts.logger ?? pino({ level: opts.logLevel ?? 'warn', name: 'devserver' });
-  const store = new MemoryStore();
+  const store: Store = opts.dbFilename ? new SqliteStore(opts.dbFilename, { sync: opts.dbSync }) : new MemoryStore();
   const engine = new Engine({ clock: systemClock, store, log });
+  const recovered = recover(engine, store);
+  if (recovered.runs) log.info(recovered, 'recovered runs from the store');
   engine.transact((tx) => {
     for (const name of ['default', ...(opts.namespaces ?? [])]) engine.ensureNamespace(tx, name);
   });

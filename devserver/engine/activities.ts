@@ -76,8 +76,31 @@ export function scheduleActivity(e: Engine, tx: Tx, run: Run, a: ScheduleAttrs, 
     priority: a.priority ?? undefined,
   });
   const act = run.activities.get(Number(ev.eventId))!;
-  if (act.scheduleToCloseMs) e.deadline(run, `act:${act.scheduledEventId}:s2c`, act.scheduledMs + act.scheduleToCloseMs, (t) => timeOut(e, t, run, act, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE, act.attempt));
+  armScheduleToClose(e, run, act);
   queueAttempt(e, tx, run, act);
+}
+
+function armScheduleToClose(e: Engine, run: Run, act: PendingActivity): void {
+  if (act.scheduleToCloseMs)
+    e.deadline(run, `act:${act.scheduledEventId}:s2c`, act.scheduledMs + act.scheduleToCloseMs, (t) => timeOut(e, t, run, act, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE, act.attempt));
+}
+
+function armStartToClose(e: Engine, run: Run, act: PendingActivity): void {
+  const attempt = act.attempt;
+  e.deadline(run, `act:${act.scheduledEventId}:stc`, act.startedMs + act.startToCloseMs, (t) => timeOut(e, t, run, act, TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE, attempt));
+}
+
+/** Re-arms an activity's deadlines and queue entry from its state (after a restart). */
+export function recoverActivity(e: Engine, tx: Tx, run: Run, act: PendingActivity): void {
+  if (act.closing) return;
+  armScheduleToClose(e, run, act);
+  if (act.state === 'scheduled') {
+    if (act.attemptScheduledMs > e.clock.now()) e.deadline(run, `act:${act.scheduledEventId}:retry`, act.attemptScheduledMs, (t) => queueAttempt(e, t, run, act));
+    else queueAttempt(e, tx, run, act);
+    return;
+  }
+  armStartToClose(e, run, act);
+  armHeartbeat(e, run, act, act.lastHeartbeatMs || act.startedMs);
 }
 
 /** Puts the activity's current attempt on its task queue and arms its schedule-to-start deadline. */
@@ -102,8 +125,7 @@ export function startActivityTask(e: Engine, tx: Tx, item: ActivityTaskItem, ide
   act.startedRequestId = randomUUID();
   tx.dirty.add(run);
   e.cancelDeadline(run, `act:${act.scheduledEventId}:s2s`);
-  const attempt = act.attempt;
-  e.deadline(run, `act:${act.scheduledEventId}:stc`, now + act.startToCloseMs, (t) => timeOut(e, t, run, act, TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE, attempt));
+  armStartToClose(e, run, act);
   armHeartbeat(e, run, act, now);
   const a = act.attributes;
   return {

@@ -14,6 +14,7 @@ import type { CommitBatch, NamespaceRecord, Store } from '../store/store';
 import type { Clock } from '../timers/clock';
 import { TimerWheel } from '../timers/timer-wheel';
 import { invalidArgument, namespaceNotFound, notFound } from './errors';
+import { encodeExtras } from './extras';
 import { applyEvent, newRun, runKey, type BufferedEvent, type Run } from './run';
 
 /** A workflow task or a legacy query waiting on a workflow task queue. */
@@ -128,7 +129,7 @@ export class Engine {
           runId: run.runId,
           firstNewEventId,
           newEvents,
-          extras: runExtras(run),
+          extras: encodeExtras(run),
           closed: run.state !== 'running',
         };
       }),
@@ -381,28 +382,6 @@ function stillApplies(run: Run, e: BufferedEvent): boolean {
     default:
       return true;
   }
-}
-
-/** The facts of a run that its history does not carry, for the store. */
-export function runExtras(run: Run): Record<string, unknown> {
-  return {
-    buffered: run.buffered,
-    requestIds: [...run.requestIds],
-    activities: [...run.activities.values()].map((a) => ({
-      scheduledEventId: a.scheduledEventId,
-      attempt: a.attempt,
-      state: a.state,
-      attemptScheduledMs: a.attemptScheduledMs,
-      startedMs: a.startedMs,
-      startedIdentity: a.startedIdentity,
-      startedRequestId: a.startedRequestId,
-      lastFailure: a.lastFailure,
-      heartbeatDetails: a.heartbeatDetails,
-      lastHeartbeatMs: a.lastHeartbeatMs,
-      closing: a.closing,
-    })),
-    updates: [...run.updates.values()].filter((u) => u.state === 'admitted').map((u) => ({ updateId: u.updateId, request: u.request, admittedMs: u.admittedMs })),
-  };
 }
 
 export { durationMs };

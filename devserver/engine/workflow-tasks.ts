@@ -36,7 +36,7 @@ export function startWorkflowTask(e: Engine, tx: Tx, item: WorkflowTaskItem, ide
     suggestContinueAsNew: run.events.length >= LIMITS.historyEventsWarn || run.historySizeBytes >= LIMITS.historyBytesWarn,
   });
   const wft = run.wft;
-  e.deadline(run, 'wft', e.clock.now() + wft.timeoutMs, (t) => timeOutWorkflowTask(e, t, run, wft.scheduledEventId));
+  armWorkflowTaskTimeout(e, run);
   const messages: IMessage[] = deliverableUpdates(run).map((u) => {
     wft.deliveredUpdates.add(u.updateId);
     return updateRequestMessage(u, wft.scheduledEventId);
@@ -57,6 +57,22 @@ export function startWorkflowTask(e: Engine, tx: Tx, item: WorkflowTaskItem, ide
     queries,
     messages,
   };
+}
+
+/** Arms the start-to-close deadline of the run's started workflow task. */
+export function armWorkflowTaskTimeout(e: Engine, run: Run): void {
+  const { scheduledEventId, startedMs, timeoutMs } = run.wft;
+  e.deadline(run, 'wft', startedMs + timeoutMs, (t) => timeOutWorkflowTask(e, t, run, scheduledEventId));
+}
+
+/** Arms a pending timer; when it fires, TimerFired reaches the workflow. */
+export function armTimer(e: Engine, run: Run, timerId: string): void {
+  const timer = run.timers.get(timerId)!;
+  const startedEventId = timer.startedEventId;
+  e.deadline(run, `timer:${timerId}`, timer.fireAtMs, (t) => {
+    if (run.timers.get(timerId)?.startedEventId !== startedEventId) return;
+    e.addExternal(t, run, [{ eventType: EventType.EVENT_TYPE_TIMER_FIRED, attributes: { timerId, startedEventId } }]);
+  });
 }
 
 /** The run whose started workflow task a token names, or NOT_FOUND. */
@@ -238,18 +254,12 @@ function applyCommand(e: Engine, tx: Tx, run: Run, c: ICommand, completedId: num
       return requestCancelActivity(e, tx, run, Number(c.requestCancelActivityTaskCommandAttributes!.scheduledEventId), completedId, identity);
     case T.COMMAND_TYPE_START_TIMER: {
       const a = c.startTimerCommandAttributes!;
-      const ev = e.append(tx, run, EventType.EVENT_TYPE_TIMER_STARTED, {
+      e.append(tx, run, EventType.EVENT_TYPE_TIMER_STARTED, {
         timerId: a.timerId,
         startToFireTimeout: a.startToFireTimeout,
         workflowTaskCompletedEventId: completedId,
       });
-      const timer = run.timers.get(a.timerId!)!;
-      const startedEventId = Number(ev.eventId);
-      e.deadline(run, `timer:${a.timerId}`, timer.fireAtMs, (t) => {
-        if (run.timers.get(a.timerId!)?.startedEventId !== startedEventId) return;
-        e.addExternal(t, run, [{ eventType: EventType.EVENT_TYPE_TIMER_FIRED, attributes: { timerId: a.timerId, startedEventId } }]);
-      });
-      return;
+      return armTimer(e, run, a.timerId!);
     }
     case T.COMMAND_TYPE_CANCEL_TIMER: {
       const id = c.cancelTimerCommandAttributes!.timerId!;

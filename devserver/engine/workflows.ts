@@ -89,11 +89,28 @@ export function createRun(e: Engine, tx: Tx, p: RunParams): Run {
   });
   if (p.requestId) run.requestIds.add(p.requestId);
   for (const fe of p.firstEvents ?? []) e.append(tx, run, fe.eventType, fe.attributes);
-  if (p.backoffMs) e.deadline(run, 'backoff', now + p.backoffMs, (t) => e.scheduleWorkflowTask(t, run));
-  else e.scheduleWorkflowTask(tx, run);
-  if (runTimeoutMs > 0) e.deadline(run, 'runTimeout', now + (p.backoffMs ?? 0) + runTimeoutMs, (t) => timeOutRun(e, t, run));
-  if (expirationMs > 0 && (!runTimeoutMs || expirationMs < now + runTimeoutMs)) e.deadline(run, 'executionTimeout', expirationMs, (t) => timeOutRun(e, t, run));
+  if (!p.backoffMs) e.scheduleWorkflowTask(tx, run);
+  armRunDeadlines(e, run);
   return run;
+}
+
+/** Arms a run's start backoff and its run and execution timeouts, from its started event. */
+export function armRunDeadlines(e: Engine, run: Run): void {
+  const s = run.start;
+  const backoffMs = durationMs(s.firstWorkflowTaskBackoff);
+  const firstTaskScheduled = run.events.some((ev) => ev.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED);
+  if (backoffMs && !firstTaskScheduled) e.deadline(run, 'backoff', run.startMs + backoffMs, (t) => e.scheduleWorkflowTask(t, run));
+  const runTimeoutMs = durationMs(s.workflowRunTimeout);
+  const expirationMs = timestampMs(s.workflowExecutionExpirationTime);
+  const runDeadline = runTimeoutMs > 0 ? run.startMs + backoffMs + runTimeoutMs : 0;
+  if (runDeadline) e.deadline(run, 'runTimeout', runDeadline, (t) => timeOutRun(e, t, run));
+  if (expirationMs > 0 && (!runDeadline || expirationMs < runDeadline)) e.deadline(run, 'executionTimeout', expirationMs, (t) => timeOutRun(e, t, run));
+}
+
+/** Arms the deletion of a closed run once its namespace's retention has passed. */
+export function armRetention(e: Engine, run: Run): void {
+  const retentionMs = e.namespaces.get(run.namespace)?.retentionMs ?? e.defaultRetentionMs;
+  e.deadline(run, 'retention', run.closeMs + retentionMs, (t) => e.deleteRun(t, run));
 }
 
 /** Validates a start request's common fields; returns the timeouts in ms. */
@@ -328,7 +345,5 @@ export function closeRun(e: Engine, tx: Tx, run: Run, eventType: number, attribu
   run.buffered = [];
   e.cancelAllDeadlines(run);
   for (const hook of closeHooks) hook(e, tx, run);
-  const ns = e.namespaces.get(run.namespace);
-  const retentionMs = ns?.retentionMs ?? e.defaultRetentionMs;
-  e.deadline(run, 'retention', run.closeMs + retentionMs, (t) => e.deleteRun(t, run));
+  armRetention(e, run);
 }

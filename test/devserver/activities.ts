@@ -58,3 +58,13 @@ export async function untilCancelled(): Promise<string> {
     if (Context.current().cancellationSignal.aborted) throw new CancelledFailure('cancelled');
   }
 }
+
+/** A step of the crash test: takes a while, heartbeating, and returns a deterministic value. */
+export async function step(name: string, ms: number): Promise<string> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    heartbeat();
+    await sleep(Math.min(50, Math.max(1, end - Date.now())));
+  }
+  return `${name}-done`;
+}

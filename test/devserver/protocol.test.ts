@@ -2,6 +2,7 @@
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { startDevServer, type DevServer } from '../../devserver';
+import { long } from '../../devserver/proto';
 
 const EventType = temporal.api.enums.v1.EventType;
 const CommandType = temporal.api.enums.v1.CommandType;
@@ -71,7 +72,7 @@ describe('workflow task protocol', () => {
     await svc.respondWorkflowTaskCompleted({
       namespace: 'default',
       taskToken: t1.taskToken,
-      commands: [{ commandType: CommandType.COMMAND_TYPE_START_TIMER, startTimerCommandAttributes: { timerId: 't1', startToFireTimeout: { seconds: 60 } } }],
+      commands: [{ commandType: CommandType.COMMAND_TYPE_START_TIMER, startTimerCommandAttributes: { timerId: 't1', startToFireTimeout: { seconds: long(60) } } }],
     });
     expect((await types(workflowId)).slice(3)).toEqual([
       EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
@@ -109,7 +110,7 @@ describe('workflow task protocol', () => {
   });
 
   test('timeout: when a started task is not answered within its timeout, it times out, is retried with attempt 2, and the old token is NOT_FOUND', async () => {
-    const { tq, workflowId } = await startRaw({ workflowTaskTimeout: { seconds: 1 } });
+    const { tq, workflowId } = await startRaw({ workflowTaskTimeout: { seconds: long(1) } });
     const t1 = await poll(tq);
     const t2 = await poll(tq);
     expect(t2.attempt).toBe(2);
@@ -154,7 +155,7 @@ describe('workflow task protocol', () => {
       commands: [
         {
           commandType: CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK,
-          scheduleActivityTaskCommandAttributes: { activityId: '1', activityType: { name: 'a' }, startToCloseTimeout: { seconds: 5 } },
+          scheduleActivityTaskCommandAttributes: { activityId: '1', activityType: { name: 'a' }, startToCloseTimeout: { seconds: long(5) } },
         },
       ],
     });
@@ -177,7 +178,7 @@ describe('malformed requests', () => {
     ['an empty workflow id', 3, { workflowId: '' }, /WorkflowId/],
     ['an empty workflow type', 3, { workflowType: { name: '' } }, /WorkflowType/],
     ['no task queue', 3, { taskQueue: { name: '' } }, /TaskQueue/],
-    ['a negative run timeout', 3, { workflowRunTimeout: { seconds: -1 } }, /WorkflowRunTimeout/],
+    ['a negative run timeout', 3, { workflowRunTimeout: { seconds: long(-1) } }, /WorkflowRunTimeout/],
     ['an over-long workflow id', 3, { workflowId: 'x'.repeat(1001) }, /length/],
     ['a payload over 2 MB', 3, { input: { payloads: [{ data: Buffer.alloc(2 * 1024 * 1024 + 1) }] } }, /size exceeds limit/],
   ] as const)('start: when the request has %s, it is refused with code %d', async (_what, code, over, message) => {
@@ -203,7 +204,7 @@ describe('malformed requests', () => {
   });
 
   test('namespaces: register, describe and list; registering twice is ALREADY_EXISTS', async () => {
-    await svc.registerNamespace({ namespace: 'ns-raw', workflowExecutionRetentionPeriod: { seconds: 86400 } });
+    await svc.registerNamespace({ namespace: 'ns-raw', workflowExecutionRetentionPeriod: { seconds: long(86400) } });
     await rejectsWith(svc.registerNamespace({ namespace: 'ns-raw' }), 6, /Namespace already exists/);
     const d = await svc.describeNamespace({ namespace: 'ns-raw' });
     expect(d.namespaceInfo?.name).toBe('ns-raw');

@@ -242,3 +242,23 @@ export async function completesOnSignal(): Promise<number> {
   await wf.condition(() => n > 0);
   return n;
 }
+
+export const addItem = wf.defineSignal<[string]>('addItem');
+export const finish = wf.defineUpdate<number, [string]>('finish');
+
+/** Activities, a timer, signals and an update: the workload the crash test interrupts. */
+export async function durable(id: number): Promise<string> {
+  const { step } = wf.proxyActivities<typeof activities>({ startToCloseTimeout: '20s', heartbeatTimeout: '5s', retry: { initialInterval: '100ms' } });
+  const items: string[] = [];
+  let finishedBy = '';
+  wf.setHandler(addItem, (s) => void items.push(s));
+  wf.setHandler(finish, (who) => {
+    finishedBy = who;
+    return items.length;
+  });
+  const a = await step(`a${id}`, 300 + (id % 5) * 100);
+  await wf.sleep(1000);
+  await wf.condition(() => items.length >= 2 && finishedBy !== '');
+  const b = await step(`b${id}`, 200);
+  return `${a}|${b}|${items.sort().join(',')}|${finishedBy}`;
+}
