@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
 import * as activities from './activities';
-import { addItem, durable, finish } from './workflows';
+import { durable, finish } from './workflows';
 
 const executable = path.resolve(__dirname, '../../bin/clearway-devserver');
 const N = 24;
