@@ -80,6 +80,40 @@ describe('lifecycle', () => {
     },
   );
 
+  (postgresAvailable ? it : it.skip)(
+    'start: when the embedded Temporal server cannot start, one warning is logged and the API serves without it',
+    async () => {
+      const db = await createEmptyPostgres();
+      cleanups.push(db.drop);
+      const blocker = net.createServer();
+      const temporalPort = await new Promise<number>((resolve) =>
+        blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as net.AddressInfo).port)),
+      );
+      cleanups.push(() => new Promise<void>((r) => blocker.close(() => r())));
+      const port = await freePort();
+      const running = startClearway(['start'], {
+        DATABASE_URL: db.url,
+        PORT: String(port),
+        TEMPORAL_PORT: String(temporalPort),
+      });
+      cleanups.push(() => void running.child.kill('SIGKILL'));
+      await waitForHttp(`http://127.0.0.1:${port}/healthz`, (s) => s === 200, 60_000, running);
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(ready.status).toBe(503);
+      const body = (await ready.json()) as { error: { details: { component: string; message: string }[] } };
+      expect(body.error.details).toEqual([
+        { component: 'temporal', message: expect.stringContaining('the embedded Temporal server did not start') },
+      ]);
+      const warnings = running
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('the embedded Temporal server did not start'));
+      expect(warnings).toHaveLength(1);
+      expect(JSON.parse(warnings[0])).toMatchObject({ level: 40 });
+      expect((await stop(running, 'SIGTERM')).code).toBe(0);
+    },
+  );
+
   it('start: when the port is taken, it prints one line naming the port and exits 1', async () => {
     const blocker = net.createServer();
     const port = await new Promise<number>((resolve) =>
