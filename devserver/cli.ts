@@ -81,7 +81,14 @@ export async function runDevServerCli(argv: string[]): Promise<number> {
   }
   let server;
   try {
-    server = await startDevServer({ port: args.port, ip: args.ip, namespaces: args.namespaces, dbFilename: args.dbFilename, logLevel: args.logLevel });
+    server = await startDevServer({
+      port: args.port,
+      ip: args.ip,
+      namespaces: args.namespaces,
+      dbFilename: args.dbFilename,
+      logLevel: args.logLevel,
+      timeSkipping: args.timeSkipping,
+    });
   } catch (err) {
     process.stderr.write(`clearway devserver: ${(err as Error).message}\n`);
     return 1;

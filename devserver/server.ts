@@ -8,7 +8,9 @@ import { visibilityHandlers } from './rpc/visibility';
 import { MemoryStore, type Store } from './store/store';
 import { SqliteStore } from './store/sqlite-store';
 import { recover } from './engine/recover';
-import { systemClock } from './timers/clock';
+import { SkippingClock, systemClock } from './timers/clock';
+import { TimeSkipper } from './timers/time-skipper';
+import { testServiceHandlers } from './rpc/test-service';
 import { bindServer } from './grpc/bind';
 
 /** Options for the embedded Temporal-compatible server. */
@@ -25,6 +27,8 @@ export interface DevServerOptions {
   dbSync?: 'normal' | 'full';
   /** pino log level for the server's own logs. */
   logLevel?: string;
+  /** Serve the TestService and skip time when nothing runs (the SDK's time-skipping test server). */
+  timeSkipping?: boolean;
   /** A logger to use instead of a new one. */
   logger?: Logger;
 }
@@ -42,7 +46,9 @@ export interface DevServer {
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   const log = opts.logger ?? pino({ level: opts.logLevel ?? 'warn', name: 'devserver' });
   const store: Store = opts.dbFilename ? new SqliteStore(opts.dbFilename, { sync: opts.dbSync }) : new MemoryStore();
-  const engine = new Engine({ clock: systemClock, store, log });
+  const clock = opts.timeSkipping ? new SkippingClock() : systemClock;
+  const engine = new Engine({ clock, store, log });
+  const skipper = opts.timeSkipping ? new TimeSkipper(engine, clock as SkippingClock) : null;
   const recovered = recover(engine, store);
   if (recovered.runs) log.info(recovered, 'recovered runs from the store');
   engine.transact((tx) => {
@@ -54,8 +60,9 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     ...executionHandlers(engine),
     ...taskHandlers(engine),
     ...visibilityHandlers(engine),
+    ...(skipper ? testServiceHandlers(skipper) : {}),
   };
-  const server = createGrpcServer(handlers, { log, includeTestService: false, onShutdown: (fn) => shutdownHooks.push(fn) });
+  const server = createGrpcServer(handlers, { log, includeTestService: !!skipper, onShutdown: (fn) => shutdownHooks.push(fn) });
   const ip = opts.ip ?? '127.0.0.1';
   const port = await bindServer(server, ip, opts.port);
   log.info({ port, ip }, 'embedded Temporal server listening');

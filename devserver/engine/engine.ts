@@ -89,6 +89,8 @@ export class Engine {
   private readonly runTimers = new Map<string, Set<string>>();
   private taskId = 0;
   private current: Tx | null = null;
+  /** Called after every committed transaction (the time skipper watches for idleness). */
+  readonly commitHooks: (() => void)[] = [];
   readonly defaultRetentionMs: number;
 
   constructor(opts: EngineOptions) {
@@ -112,6 +114,7 @@ export class Engine {
       this.commit(tx);
       tx.runEffects();
       for (const run of tx.dirty) this.notify(run.key);
+      for (const hook of this.commitHooks) hook();
     }
     return result;
   }

@@ -6,14 +6,15 @@ export interface Clock {
 /** Wall-clock time. */
 export const systemClock: Clock = { now: () => Date.now() };
 
-/** A clock that only moves when told to (time skipping, tests). */
-export class VirtualClock implements Clock {
-  constructor(private current = Date.now()) {}
+/** Wall-clock time plus whatever was skipped (time-skipping mode). */
+export class SkippingClock implements Clock {
+  private offset = 0;
   now(): number {
-    return this.current;
+    return Date.now() + this.offset;
   }
-  /** Moves time forward; never backward. */
+  /** Jumps forward to `ms`; never backward. */
   advanceTo(ms: number): void {
-    if (ms > this.current) this.current = ms;
+    const now = this.now();
+    if (ms > now) this.offset += ms - now;
   }
 }

@@ -42,10 +42,21 @@ export class TimerWheel {
     return this.entries.has(key);
   }
 
-  /** The earliest pending deadline, or undefined. */
-  nextDeadline(): number | undefined {
+  /** The earliest pending deadline (of those whose key passes `include`), or undefined. */
+  nextDeadline(include?: (key: string) => boolean): number | undefined {
     this.dropStale();
-    return this.heap[0]?.at;
+    if (!include) return this.heap[0]?.at;
+    let best: number | undefined;
+    for (const e of this.entries.values()) if (include(e.key) && (best === undefined || e.at < best)) best = e.at;
+    return best;
+  }
+
+  /** Re-arms the host timer from scratch (after the clock jumped). */
+  rearm(): void {
+    if (this.hostTimer) clearTimeout(this.hostTimer);
+    this.hostTimer = null;
+    this.hostTimerAt = Infinity;
+    this.arm();
   }
 
   /** Fires, in order, every deadline at or before the clock's now. */

@@ -262,3 +262,11 @@ export async function durable(id: number): Promise<string> {
   const b = await step(`b${id}`, 200);
   return `${a}|${b}|${items.sort().join(',')}|${finishedBy}`;
 }
+
+/** Waits up to 48 hours for a signal (an SLA): reports whether it came or the SLA expired. */
+export async function slaWatch(): Promise<string> {
+  let got = '';
+  wf.setHandler(unblock, (s) => void (got = s));
+  const inTime = await wf.condition(() => got !== '', '48 hours');
+  return inTime ? `decided:${got}` : 'expired';
+}

@@ -1,0 +1,48 @@
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import * as activities from './activities';
+import { greet, sleeper, slaWatch, unblock } from './workflows';
+
+const executable = path.resolve(__dirname, '../../bin/clearway-devserver');
+const workflowsPath = path.join(__dirname, 'workflows.ts');
+const DAY = 24 * 3600_000;
+let env: TestWorkflowEnvironment;
+
+beforeAll(async () => {
+  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: executable } } });
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+test('time skipping: when a workflow sleeps a day, the result comes back and virtual time has moved a day', async () => {
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'ts-1', workflowsPath, activities });
+  const before = await env.currentTimeMs();
+  const result = await worker.runUntil(env.client.workflow.execute(sleeper, { taskQueue: 'ts-1', workflowId: 'ts-sleep', args: [DAY] }));
+  expect(result).toBe('slept');
+  expect((await env.currentTimeMs()) - before).toBeGreaterThanOrEqual(DAY);
+});
+
+test('time skipping: when nobody decides within a 48-hour SLA, the workflow reports expiry', async () => {
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'ts-2', workflowsPath, activities });
+  expect(await worker.runUntil(env.client.workflow.execute(slaWatch, { taskQueue: 'ts-2', workflowId: 'ts-sla' }))).toBe('expired');
+});
+
+test('time skipping: when a decision arrives after env.sleep of a day, it beats the 48-hour SLA', async () => {
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'ts-3', workflowsPath, activities });
+  const result = await worker.runUntil(async () => {
+    const handle = await env.client.workflow.start(slaWatch, { taskQueue: 'ts-3', workflowId: 'ts-sla-2' });
+    const before = await env.currentTimeMs();
+    await env.sleep(DAY);
+    expect((await env.currentTimeMs()) - before).toBeGreaterThanOrEqual(DAY);
+    await handle.signal(unblock, 'approve');
+    return handle.result();
+  });
+  expect(result).toBe('decided:approve');
+});
+
+test('time skipping: when a workflow runs an activity, time does not jump while the activity runs', async () => {
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'ts-4', workflowsPath, activities });
+  expect(await worker.runUntil(env.client.workflow.execute(greet, { taskQueue: 'ts-4', workflowId: 'ts-act', args: ['t'] }))).toBe('hello t');
+});
