@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { startDevServer } from './server';
+import { TYPE_NAMES } from './visibility/search';
 
 /** Parsed `server start-dev` arguments (those the embedded server uses; the rest are accepted and ignored). */
 export interface DevServerArgs {
@@ -69,13 +70,26 @@ function defaults(): DevServerArgs {
   return { port: 7233, ip: '127.0.0.1', namespaces: [], logLevel: 'warn', logFormat: 'pretty', headless: true, searchAttributes: [], timeSkipping: false };
 }
 
+/** `Name=Type` pairs (as the Temporal CLI takes them) to a registry; an unknown type is an error. */
+export function searchAttributeTypes(pairs: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const pair of pairs) {
+    const [name, type] = pair.split('=');
+    const t = TYPE_NAMES[type ?? ''];
+    if (!name || !t) throw new InvalidArgumentError(`bad --search-attribute ${pair}: expected Name=Type with Type one of ${Object.keys(TYPE_NAMES).join(', ')}`);
+    out[name] = t;
+  }
+  return out;
+}
+
 /** Runs the server from command-line arguments until SIGINT/SIGTERM; resolves with the exit code. */
 export async function runDevServerCli(argv: string[]): Promise<number> {
   let args: DevServerArgs;
   try {
     args = parseDevServerArgs(argv);
+    searchAttributeTypes(args.searchAttributes);
   } catch (err) {
-    const message = err instanceof CommanderError ? err.message.replace(/^error: /, '') : String(err);
+    const message = err instanceof CommanderError || err instanceof InvalidArgumentError ? err.message.replace(/^error: /, '') : String(err);
     process.stderr.write(`clearway devserver: ${message}\n`);
     return 2;
   }
@@ -88,6 +102,7 @@ export async function runDevServerCli(argv: string[]): Promise<number> {
       dbFilename: args.dbFilename,
       logLevel: args.logLevel,
       timeSkipping: args.timeSkipping,
+      searchAttributes: searchAttributeTypes(args.searchAttributes),
     });
   } catch (err) {
     process.stderr.write(`clearway devserver: ${(err as Error).message}\n`);

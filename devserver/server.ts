@@ -27,6 +27,8 @@ export interface DevServerOptions {
   dbSync?: 'normal' | 'full';
   /** pino log level for the server's own logs. */
   logLevel?: string;
+  /** Custom search attributes to register, name to IndexedValueType. */
+  searchAttributes?: Record<string, number>;
   /** Serve the TestService and skip time when nothing runs (the SDK's time-skipping test server). */
   timeSkipping?: boolean;
   /** A logger to use instead of a new one. */
@@ -53,6 +55,10 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   if (recovered.runs) log.info(recovered, 'recovered runs from the store');
   engine.transact((tx) => {
     for (const name of ['default', ...(opts.namespaces ?? [])]) engine.ensureNamespace(tx, name);
+    for (const [name, type] of Object.entries(opts.searchAttributes ?? {})) {
+      engine.searchAttributes.set(name, type);
+      tx.searchAttributesChanged = true;
+    }
   });
   const shutdownHooks: (() => void)[] = [];
   const handlers = {

@@ -18,7 +18,7 @@ import { answerAttachedQueries, attachedQueriesFor, legacyQueryTask, rerouteQuer
 import type { Run } from './run';
 import { decodeToken, encodeToken } from './token';
 import { applyProtocolMessage, deliverableUpdates, updateRequestMessage } from './updates';
-import { closeRun, continueRun, failRun } from './workflows';
+import { closeRun, continueRun, failRun, unknownSearchAttribute } from './workflows';
 
 type PollResponse = temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse;
 type CompleteRequest = temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest;
@@ -180,12 +180,16 @@ function validateCommands(e: Engine, run: Run, commands: ICommand[]): CommandPro
         if (problem) return problem;
         break;
       }
+      case CommandType.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: {
+        const unknown = unknownSearchAttribute(e, c.upsertWorkflowSearchAttributesCommandAttributes?.searchAttributes);
+        if (unknown) return { cause: WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES, message: `Namespace has no mapping defined for search attribute ${unknown}.` };
+        break;
+      }
       case CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION:
       case CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION:
       case CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION:
       case CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
       case CommandType.COMMAND_TYPE_RECORD_MARKER:
-      case CommandType.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
       case CommandType.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES:
       case CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE:
       case CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION:

@@ -17,6 +17,7 @@ import type { Engine, Tx } from './engine';
 import { ServerError, alreadyCompleted, invalidArgument } from './errors';
 import { checkBlob, checkId } from './limits';
 import type { Run } from './run';
+import { SYSTEM_ATTRIBUTES } from '../visibility/search';
 
 type StartRequest = temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest;
 const ReusePolicy = temporal.api.enums.v1.WorkflowIdReusePolicy;
@@ -145,6 +146,7 @@ export function validateStart(req: {
 export function startWorkflow(e: Engine, tx: Tx, req: StartRequest, firstEvents?: RunParams['firstEvents']): { run: Run; started: boolean } {
   const ns = e.namespace(req.namespace).name;
   const timeouts = validateStart(req);
+  checkSearchAttributes(e, req.searchAttributes);
   const workflowId = req.workflowId!;
   const current = e.currentRun(ns, workflowId);
   if (current && req.requestId && current.requestIds.has(req.requestId)) return { run: current, started: true };
@@ -186,6 +188,16 @@ function alreadyStarted(run: Run, startRequestId: string, message: string): Serv
     typeName: 'temporal.api.errordetails.v1.WorkflowExecutionAlreadyStartedFailure',
     value: { startRequestId, runId: run.runId },
   });
+}
+
+/** The name of the first search attribute that is neither a system one nor registered, if any. */
+export function unknownSearchAttribute(e: Engine, sa: temporal.api.common.v1.ISearchAttributes | null | undefined): string | undefined {
+  return Object.keys(sa?.indexedFields ?? {}).find((name) => !(name in SYSTEM_ATTRIBUTES) && !e.searchAttributes.has(name));
+}
+
+function checkSearchAttributes(e: Engine, sa: temporal.api.common.v1.ISearchAttributes | null | undefined): void {
+  const unknown = unknownSearchAttribute(e, sa);
+  if (unknown) throw invalidArgument(`Namespace has no mapping defined for search attribute ${unknown}.`);
 }
 
 /** Refuses calls that need an open run. */

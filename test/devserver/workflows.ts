@@ -270,3 +270,9 @@ export async function slaWatch(): Promise<string> {
   const inTime = await wf.condition(() => got !== '', '48 hours');
   return inTime ? `decided:${got}` : 'expired';
 }
+
+/** Sets a search attribute from inside the workflow, then waits for a signal. */
+export async function tagsItself(tag: string): Promise<void> {
+  wf.upsertSearchAttributes({ CustomKeyword: [tag] });
+  await wf.condition(() => false, '1 hour');
+}
