@@ -13,7 +13,14 @@ export interface DevServerArgs {
   uiPort?: number;
   headless: boolean;
   searchAttributes: string[];
+  retentionMs?: number;
   timeSkipping: boolean;
+}
+
+function durationArg(value: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(value);
+  if (!m) throw new InvalidArgumentError(`not a duration (like 7d, 24h, 30m): ${value}`);
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms'];
 }
 
 function portNumber(value: string): number {
@@ -49,6 +56,7 @@ export function parseDevServerArgs(argv: string[]): DevServerArgs {
     .option('--ui-port <port>', 'Temporal UI port', portNumber)
     .option('--headless', 'do not serve the UI', false)
     .option('--search-attribute <name=type>', 'custom search attribute (repeatable)', collect, [] as string[])
+    .option('--retention <duration>', 'keep closed workflows this long (e.g. 7d, 24h)', durationArg)
     .option('--dynamic-config-value <key=value>', 'accepted for compatibility', collect, [] as string[]);
   program.parse(args, { from: 'user' });
   const o = program.opts();
@@ -62,6 +70,7 @@ export function parseDevServerArgs(argv: string[]): DevServerArgs {
     uiPort: o.uiPort,
     headless: !!o.headless,
     searchAttributes: o.searchAttribute,
+    retentionMs: o.retention,
     timeSkipping: false,
   };
 }
@@ -103,6 +112,7 @@ export async function runDevServerCli(argv: string[]): Promise<number> {
       logLevel: args.logLevel,
       timeSkipping: args.timeSkipping,
       searchAttributes: searchAttributeTypes(args.searchAttributes),
+      retentionMs: args.retentionMs,
     });
   } catch (err) {
     process.stderr.write(`clearway devserver: ${(err as Error).message}\n`);

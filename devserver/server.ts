@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 import { Engine } from './engine/engine';
+import type { Limits } from './engine/limits';
 import { createGrpcServer } from './grpc/server';
 import { clusterHandlers } from './rpc/cluster';
 import { executionHandlers } from './rpc/executions';
@@ -29,6 +30,10 @@ export interface DevServerOptions {
   logLevel?: string;
   /** Custom search attributes to register, name to IndexedValueType. */
   searchAttributes?: Record<string, number>;
+  /** Retention of closed runs in namespaces created without one (default 7 days). */
+  retentionMs?: number;
+  /** Overrides of the real server's limits (for tests of the size guard). */
+  limits?: Partial<Limits>;
   /** Serve the TestService and skip time when nothing runs (the SDK's time-skipping test server). */
   timeSkipping?: boolean;
   /** A logger to use instead of a new one. */
@@ -49,7 +54,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const log = opts.logger ?? pino({ level: opts.logLevel ?? 'warn', name: 'devserver' });
   const store: Store = opts.dbFilename ? new SqliteStore(opts.dbFilename, { sync: opts.dbSync }) : new MemoryStore();
   const clock = opts.timeSkipping ? new SkippingClock() : systemClock;
-  const engine = new Engine({ clock, store, log });
+  const engine = new Engine({ clock, store, log, limits: opts.limits, defaultRetentionMs: opts.retentionMs });
   const skipper = opts.timeSkipping ? new TimeSkipper(engine, clock as SkippingClock) : null;
   const recovered = recover(engine, store);
   if (recovered.runs) log.info(recovered, 'recovered runs from the store');

@@ -1,6 +1,5 @@
 import { EventType, WftFailedCause, durationMs, temporal } from '../proto';
 import type { Engine, Tx } from './engine';
-import { LIMITS } from './limits';
 import { runKey, type Run } from './run';
 import { closeHooks, createRun, requestCancelRun, signalRun, terminateRun } from './workflows';
 
@@ -16,7 +15,7 @@ export function validateChild(e: Engine, run: Run, a: ChildAttrs): { cause: numb
   if (!a.workflowType?.name) return bad('WorkflowType is not set on StartChildWorkflowExecutionCommand.');
   if (a.namespace && !e.namespaces.has(a.namespace)) return bad(`Namespace ${a.namespace} is not found.`);
   if (a.cronSchedule) return bad('Cron schedules are not supported by the embedded Temporal server.');
-  if (run.children.size >= LIMITS.pendingChildren)
+  if (run.children.size >= e.limits.pendingChildren)
     return { cause: WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_CHILD_WORKFLOWS_LIMIT_EXCEEDED, message: 'PendingChildWorkflowsLimitExceeded' };
   return null;
 }

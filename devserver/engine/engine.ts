@@ -14,6 +14,7 @@ import type { CommitBatch, NamespaceRecord, Store } from '../store/store';
 import type { Clock } from '../timers/clock';
 import { TimerWheel } from '../timers/timer-wheel';
 import { invalidArgument, namespaceNotFound, notFound } from './errors';
+import { LIMITS, type Limits } from './limits';
 import { encodeExtras } from './extras';
 import { applyEvent, newRun, runKey, type BufferedEvent, type Run } from './run';
 
@@ -63,6 +64,8 @@ export interface EngineOptions {
   /** Host timers fire deadlines; off in time-skipping mode, where the skipper drives them. */
   hostTimers?: boolean;
   defaultRetentionMs?: number;
+  /** Overrides of the real server's limits (history size, pending work). */
+  limits?: Partial<Limits>;
 }
 
 export const DEFAULT_WFT_TIMEOUT_MS = 10_000;
@@ -92,8 +95,10 @@ export class Engine {
   /** Called after every committed transaction (the time skipper watches for idleness). */
   readonly commitHooks: (() => void)[] = [];
   readonly defaultRetentionMs: number;
+  readonly limits: Limits;
 
   constructor(opts: EngineOptions) {
+    this.limits = { ...LIMITS, ...opts.limits };
     this.clock = opts.clock;
     this.store = opts.store;
     this.log = opts.log;

@@ -1,8 +1,23 @@
 import { invalidArgument } from './errors';
 import { payloadsSize, type IPayloads } from '../proto';
 
+/** The real server's limits. */
+export interface Limits {
+  payloadErrorBytes: number;
+  payloadWarnBytes: number;
+  idMaxLength: number;
+  historyEventsError: number;
+  historyEventsWarn: number;
+  historyBytesError: number;
+  historyBytesWarn: number;
+  pendingActivities: number;
+  pendingChildren: number;
+  pendingSignals: number;
+  pendingCancels: number;
+}
+
 /** The real server's default limits. */
-export const LIMITS = {
+export const LIMITS: Limits = {
   payloadErrorBytes: 2 * 1024 * 1024,
   payloadWarnBytes: 512 * 1024,
   idMaxLength: 1000,

@@ -13,12 +13,11 @@ import { scheduleActivity, requestCancelActivity, validateScheduleActivity } fro
 import { startChild, signalExternal, cancelExternal, validateChild } from './children';
 import type { Engine, Tx, WorkflowTaskItem } from './engine';
 import { invalidArgument, taskNotFound } from './errors';
-import { LIMITS } from './limits';
 import { answerAttachedQueries, attachedQueriesFor, legacyQueryTask, rerouteQueries } from './queries';
 import type { Run } from './run';
 import { decodeToken, encodeToken } from './token';
 import { applyProtocolMessage, deliverableUpdates, updateRequestMessage } from './updates';
-import { closeRun, continueRun, failRun, unknownSearchAttribute } from './workflows';
+import { closeRun, continueRun, failRun, terminateRun, unknownSearchAttribute } from './workflows';
 
 type PollResponse = temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse;
 type CompleteRequest = temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest;
@@ -33,7 +32,7 @@ export function startWorkflowTask(e: Engine, tx: Tx, item: WorkflowTaskItem, ide
     identity,
     requestId: randomUUID(),
     historySizeBytes: run.historySizeBytes,
-    suggestContinueAsNew: run.events.length >= LIMITS.historyEventsWarn || run.historySizeBytes >= LIMITS.historyBytesWarn,
+    suggestContinueAsNew: run.events.length >= e.limits.historyEventsWarn || run.historySizeBytes >= e.limits.historyBytesWarn,
   });
   const wft = run.wft;
   armWorkflowTaskTimeout(e, run);
@@ -102,6 +101,23 @@ export function respondWorkflowTaskFailed(e: Engine, tx: Tx, req: temporal.api.w
   failWorkflowTask(e, tx, run, req.cause ?? 0, req.failure, req.identity ?? '');
 }
 
+/**
+ * The real server's history limits: past the warning thresholds the worker is told to continue as
+ * new (suggestContinueAsNew) and the server logs it; past the error thresholds the run is
+ * terminated. Returns false when it terminated the run.
+ */
+function guardHistorySize(e: Engine, tx: Tx, run: Run): boolean {
+  const { historyEventsError, historyBytesError, historyEventsWarn, historyBytesWarn } = e.limits;
+  if (run.events.length > historyEventsError || run.historySizeBytes > historyBytesError) {
+    e.log.warn({ workflowId: run.workflowId, runId: run.runId, events: run.events.length, bytes: run.historySizeBytes }, 'history size exceeds limit: terminating');
+    terminateRun(e, tx, run, 'Workflow history size / count exceeds limit.', null, 'history-size-guard');
+    return false;
+  }
+  if (run.events.length > historyEventsWarn || run.historySizeBytes > historyBytesWarn)
+    e.log.warn({ workflowId: run.workflowId, runId: run.runId, events: run.events.length, bytes: run.historySizeBytes }, 'history size exceeds warn limit');
+  return true;
+}
+
 function timeOutWorkflowTask(e: Engine, tx: Tx, run: Run, scheduledEventId: number): void {
   if (run.state !== 'running' || run.wft.state !== 'started' || run.wft.scheduledEventId !== scheduledEventId) return;
   e.append(tx, run, EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT, {
@@ -115,7 +131,7 @@ function timeOutWorkflowTask(e: Engine, tx: Tx, run: Run, scheduledEventId: numb
 /** After a task ends: flush the buffer, start another task if anything waits, re-route queries. */
 function afterWorkflowTask(e: Engine, tx: Tx, run: Run, mustReschedule: boolean): void {
   e.cancelDeadline(run, 'wft');
-  if (run.state === 'running') {
+  if (run.state === 'running' && guardHistorySize(e, tx, run)) {
     const flushed = e.flushBuffer(tx, run);
     const waiting = deliverableUpdates(run).length > 0;
     if (mustReschedule || flushed > 0 || waiting || run.needsWorkflowTask) e.scheduleWorkflowTask(tx, run);
@@ -150,7 +166,7 @@ function validateCommands(e: Engine, run: Run, commands: ICommand[]): CommandPro
       case CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK: {
         const problem = validateScheduleActivity(run, c.scheduleActivityTaskCommandAttributes ?? {}, activityIds);
         if (problem) return problem;
-        if (++pendingActivities > LIMITS.pendingActivities)
+        if (++pendingActivities > e.limits.pendingActivities)
           return { cause: WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_ACTIVITIES_LIMIT_EXCEEDED, message: 'PendingActivitiesLimitExceeded' };
         break;
       }

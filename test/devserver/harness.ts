@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode, makeTelemetryFilterString, type WorkflowBundle } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import { startDevServer, type DevServer } from '../../devserver';
+import { startDevServer, type DevServer, type DevServerOptions } from '../../devserver';
 import * as activities from './activities';
 
 let runtimeInstalled = false;
@@ -23,14 +23,14 @@ export interface Harness {
 let bundle: Promise<WorkflowBundle> | undefined;
 
 /** Starts a server on a free port and connects the SDK to it. */
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(serverOptions: Partial<DevServerOptions> = {}): Promise<Harness> {
   if (!runtimeInstalled) {
     // Timeouts and stale completions are exercised on purpose; the worker's warnings about them are noise here.
     Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
     runtimeInstalled = true;
   }
   bundle ??= bundleWorkflowCode({ workflowsPath: path.join(__dirname, 'workflows.ts'), logger: new DefaultLogger('ERROR') });
-  const server = await startDevServer({ port: 0, logLevel: 'error' });
+  const server = await startDevServer({ port: 0, logLevel: 'silent', ...serverOptions });
   const connection = await Connection.connect({ address: server.address });
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   const client = new Client({ connection });

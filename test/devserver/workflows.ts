@@ -276,3 +276,15 @@ export async function tagsItself(tag: string): Promise<void> {
   wf.upsertSearchAttributes({ CustomKeyword: [tag] });
   await wf.condition(() => false, '1 hour');
 }
+
+/** Runs `n` activities one after another. */
+export async function manySteps(n: number): Promise<number> {
+  for (let i = 0; i < n; i++) await acts.greet(String(i));
+  return n;
+}
+
+/** Runs `n` activities at once. */
+export async function parallelSteps(n: number): Promise<number> {
+  await Promise.all(Array.from({ length: n }, (_, i) => acts.greet(String(i))));
+  return n;
+}
