@@ -96,9 +96,11 @@ export class Engine {
   readonly commitHooks: (() => void)[] = [];
   readonly defaultRetentionMs: number;
   readonly limits: Limits;
+  private readonly durable: boolean;
 
   constructor(opts: EngineOptions) {
     this.limits = { ...LIMITS, ...opts.limits };
+    this.durable = opts.store.kind !== 'memory';
     this.clock = opts.clock;
     this.store = opts.store;
     this.log = opts.log;
@@ -128,9 +130,10 @@ export class Engine {
     if (!tx.dirty.size && !tx.namespaces.length && !tx.deleted.length && !tx.searchAttributesChanged) return;
     const batch: CommitBatch = {
       runs: [...tx.dirty].map((run) => {
-        const newEvents = run.events.slice(run.persistedEvents);
+        const newEvents = run.unpersistedBytes;
         const firstNewEventId = run.persistedEvents + 1;
         run.persistedEvents = run.events.length;
+        run.unpersistedBytes = [];
         return {
           namespace: run.namespace,
           workflowId: run.workflowId,
@@ -226,7 +229,10 @@ export class Engine {
       [attributesField(eventType)]: attributes,
     };
     run.events.push(event);
-    run.historySizeBytes += temporal.api.history.v1.HistoryEvent.encode(event).finish().length;
+    const bytes = temporal.api.history.v1.HistoryEvent.encode(event).finish();
+    run.historySizeBytes += bytes.length;
+    // Kept until committed so a durable store does not encode the event a second time.
+    if (this.durable) run.unpersistedBytes.push(bytes);
     applyEvent(run, event);
     tx.dirty.add(run);
     return event;

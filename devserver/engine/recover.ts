@@ -1,4 +1,4 @@
-import { num, temporal } from '../proto';
+import { num } from '../proto';
 import type { Store } from '../store/store';
 import { recoverActivity } from './activities';
 import { queueKey, type Engine } from './engine';
@@ -7,8 +7,6 @@ import { applyEvent } from './run';
 import { deliverableUpdates } from './updates';
 import { armRetention, armRunDeadlines } from './workflows';
 import { armTimer, armWorkflowTaskTimeout } from './workflow-tasks';
-
-const HistoryEvent = temporal.api.history.v1.HistoryEvent;
 
 /**
  * Rebuilds the engine from the store: each run's state is folded from its history, then the facts
@@ -26,11 +24,11 @@ export function recover(e: Engine, store: Store): { runs: number; events: number
       tx.dirty.delete(run);
       for (const ev of stored.events) {
         run.events.push(ev);
-        run.historySizeBytes += HistoryEvent.encode(ev).finish().length;
         applyEvent(run, ev);
         maxTaskId = Math.max(maxTaskId, num(ev.taskId));
       }
       run.persistedEvents = run.events.length;
+      run.historySizeBytes = stored.historySizeBytes;
       events += run.events.length;
       restoreExtras(run, stored.extras);
     }

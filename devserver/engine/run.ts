@@ -119,6 +119,8 @@ export interface Run {
   /** Events that arrived while a workflow task was started; appended (and applied) when it ends. */
   buffered: BufferedEvent[];
   persistedEvents: number;
+  /** Encoded events appended since the last commit (durable stores only). */
+  unpersistedBytes: Uint8Array[];
   historySizeBytes: number;
   state: ExecutionState;
   start: StartedAttrs;
@@ -156,6 +158,7 @@ export function newRun(namespace: string, workflowId: string, runId: string): Ru
     events: [],
     buffered: [],
     persistedEvents: 0,
+    unpersistedBytes: [],
     historySizeBytes: 0,
     state: 'running',
     start: {},

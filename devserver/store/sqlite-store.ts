@@ -69,11 +69,13 @@ export class SqliteStore implements Store {
     const events = this.db.prepare('SELECT data FROM events WHERE run_pk = ? ORDER BY event_id').raw(true);
     for (const r of runs) {
       this.runPks.set(key(r.namespace, r.workflow_id, r.run_id), r.pk);
+      const rows = events.all(r.pk) as [Buffer][];
       yield {
         namespace: r.namespace,
         workflowId: r.workflow_id,
         runId: r.run_id,
-        events: (events.all(r.pk) as [Buffer][]).map(([data]) => HistoryEvent.decode(data)),
+        events: rows.map(([data]) => HistoryEvent.decode(data)),
+        historySizeBytes: rows.reduce((n, [data]) => n + data.length, 0),
         extras: r.extras ? (JSON.parse(r.extras) as RunExtras) : null,
       };
     }
@@ -96,7 +98,7 @@ export class SqliteStore implements Store {
           this.runPks.set(k, pk);
         } else s.updateRun.run(r.closed ? 1 : 0, extras, pk);
         let id = r.firstNewEventId;
-        for (const e of r.newEvents) s.insertEvent.run(pk, id++, HistoryEvent.encode(e).finish());
+        for (const bytes of r.newEvents) s.insertEvent.run(pk, id++, bytes);
       }
       for (const d of batch.deletedRuns ?? []) {
         const k = key(d.namespace, d.workflowId, d.runId);

@@ -19,12 +19,13 @@ export interface StoredRun {
   workflowId: string;
   runId: string;
   events: IHistoryEvent[];
+  historySizeBytes: number;
   extras: RunExtras | null;
 }
 
 /** The changes one request made, persisted atomically. */
 export interface CommitBatch {
-  runs: { namespace: string; workflowId: string; runId: string; firstNewEventId: number; newEvents: IHistoryEvent[]; extras: RunExtras; closed: boolean }[];
+  runs: { namespace: string; workflowId: string; runId: string; firstNewEventId: number; newEvents: Uint8Array[]; extras: RunExtras; closed: boolean }[];
   namespaces: NamespaceRecord[];
   searchAttributes?: Record<string, number>;
   deletedRuns?: { namespace: string; workflowId: string; runId: string }[];

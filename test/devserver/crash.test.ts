@@ -94,3 +94,36 @@ test('crash: when the server is killed with SIGKILL mid-flight and restarted on 
   await connection.close();
   await nativeConnection.close();
 }, 120_000);
+
+test('recovery: when a timer comes due while the server is down, it fires at once on restart and queued work resumes', async () => {
+  const { startDevServer } = await import('../../devserver');
+  const db = path.join(dir, 'recovery.db');
+  const first = await startDevServer({ port: 0, dbFilename: db, logLevel: 'silent' });
+  let connection = await Connection.connect({ address: first.address });
+  let nativeConnection = await NativeConnection.connect({ address: first.address });
+  const workflowsPath = path.join(__dirname, 'workflows.ts');
+  const { sleeper, greet } = await import('./workflows');
+  const worker1 = await Worker.create({ connection: nativeConnection, taskQueue: 'recovery', workflowsPath, activities });
+  await worker1.runUntil(async () => {
+    const client = new Client({ connection });
+    const h = await client.workflow.start(sleeper, { taskQueue: 'recovery', workflowId: 'recover-timer', args: [800] });
+    for (let i = 0; i < 100 && (await h.describe()).historyLength < 5; i++) await new Promise((r) => setTimeout(r, 20));
+  });
+  // Queued before the restart, with no worker polling: an activity-free start waiting for its first task.
+  await new Client({ connection }).workflow.start(greet, { taskQueue: 'recovery-2', workflowId: 'recover-queued', args: ['later'] });
+  await connection.close();
+  await nativeConnection.close();
+  await first.stop();
+  await new Promise((r) => setTimeout(r, 1000));
+  const second = await startDevServer({ port: 0, dbFilename: db, logLevel: 'silent' });
+  connection = await Connection.connect({ address: second.address });
+  nativeConnection = await NativeConnection.connect({ address: second.address });
+  const client = new Client({ connection });
+  const w2 = await Worker.create({ connection: nativeConnection, taskQueue: 'recovery', workflowsPath, activities });
+  expect(await w2.runUntil(client.workflow.getHandle('recover-timer').result())).toBe('slept');
+  const w3 = await Worker.create({ connection: nativeConnection, taskQueue: 'recovery-2', workflowsPath, activities });
+  expect(await w3.runUntil(client.workflow.getHandle('recover-queued').result())).toBe('hello later');
+  await connection.close();
+  await nativeConnection.close();
+  await second.stop();
+});
