@@ -83,6 +83,12 @@ async function serve(dir: string, lockPath: string, log: Logger): Promise<Embedd
   const port = await gate.listen();
   fs.writeFileSync(lockPath, JSON.stringify({ pid: process.pid, port } satisfies LockFile));
   log.info({ dataDir: dir, port, ms: Date.now() - started }, 'embedded database ready');
+  // Should the process end without stop() (an uncaught error, process.exit elsewhere), the lock
+  // must not outlive it pointing at a port nobody serves.
+  const releaseLock = () => {
+    if (readLock(lockPath)?.pid === process.pid) fs.rmSync(lockPath, { force: true });
+  };
+  process.once('exit', releaseLock);
   let stopped = false;
   return {
     url: urlFor(port),
@@ -95,6 +101,7 @@ async function serve(dir: string, lockPath: string, log: Logger): Promise<Embedd
         await backend.stop();
         await db.close();
       } finally {
+        process.removeListener('exit', releaseLock);
         fs.rmSync(lockPath, { force: true });
       }
     },

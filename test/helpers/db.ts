@@ -97,7 +97,7 @@ export function serveEmbedded(dataDir: string): Promise<EmbeddedServer> {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
@@ -111,7 +111,8 @@ export function serveEmbedded(dataDir: string): Promise<EmbeddedServer> {
         ...info,
         async stop() {
           if (child.exitCode === null) child.kill('SIGTERM');
-          await exited;
+          const code = await exited;
+          if (code !== 0) throw new Error(`embedded database process exited with ${code}: ${err.trim()}`);
         },
       });
     });

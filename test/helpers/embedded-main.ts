@@ -8,13 +8,15 @@ const log = createLogger({ level: 'silent', pretty: false });
 
 openEmbeddedPostgres(process.argv[2], log).then(
   (db) => {
-    process.stdout.write(`${JSON.stringify({ url: db.url, owner: db.owner, pid: process.pid })}\n`);
+    // The handler goes in before the URL is announced: a SIGTERM arriving with no handler would kill
+    // the process on the spot, leaving the lock file behind.
     process.once('SIGTERM', () => {
       db.stop().then(
         () => process.exit(0),
         () => process.exit(1),
       );
     });
+    process.stdout.write(`${JSON.stringify({ url: db.url, owner: db.owner, pid: process.pid })}\n`);
   },
   (e: unknown) => {
     process.stderr.write(`${(e as Error).message}\n`);
