@@ -1,0 +1,337 @@
+import type { Compare, ComparedField, CutoverPlan, Thresholds } from './cutover-plan';
+
+/** One record as a source produced it: field name to value (CSV gives strings, NDJSON any JSON scalar). */
+export type SourceRecord = Record<string, unknown>;
+export type Side = 'legacy' | 'new';
+
+/** Why two values of one field differ. */
+export type DifferenceReason = 'different' | 'missing' | 'not-a-number' | 'unmapped';
+
+/** One field that differs between the two systems' versions of a record. */
+export type FieldDifference = {
+  field: string;
+  legacy: string | null;
+  new: string | null;
+  reason: DifferenceReason;
+  critical: boolean;
+};
+
+/** What reconciliation reports about one key; matched keys are counted, never reported. */
+export type Discrepancy =
+  | {
+      kind: 'mismatch';
+      key: string;
+      legacyLine: number;
+      newLine: number;
+      critical: boolean;
+      differences: FieldDifference[];
+    }
+  | { kind: 'missing_in_legacy'; key: string; newLine: number }
+  | { kind: 'missing_in_new'; key: string; legacyLine: number }
+  | { kind: 'duplicate'; key: string; side: Side; line: number; firstLine: number };
+export type DiscrepancyKind = Discrepancy['kind'];
+export const DISCREPANCY_KINDS = ['mismatch', 'missing_in_legacy', 'missing_in_new', 'duplicate'] as const;
+
+/** Tallies of one window (or one part of it; parts add up with `addCounts`). */
+export type WindowCounts = {
+  legacyRecords: number;
+  newRecords: number;
+  keys: number;
+  matched: number;
+  mismatched: number;
+  missingInLegacy: number;
+  missingInNew: number;
+  duplicates: number;
+  criticalMismatches: number;
+  /** Keys with any discrepancy: the numerator of the discrepancy rate. */
+  discrepantKeys: number;
+};
+
+/** All-zero counts. */
+export function emptyCounts(): WindowCounts {
+  return {
+    legacyRecords: 0,
+    newRecords: 0,
+    keys: 0,
+    matched: 0,
+    mismatched: 0,
+    missingInLegacy: 0,
+    missingInNew: 0,
+    duplicates: 0,
+    criticalMismatches: 0,
+    discrepantKeys: 0,
+  };
+}
+
+/** The sum of two tallies of disjoint key sets. */
+export function addCounts(a: WindowCounts, b: WindowCounts): WindowCounts {
+  const sum = emptyCounts();
+  for (const k of Object.keys(sum) as (keyof WindowCounts)[]) sum[k] = a[k] + b[k];
+  return sum;
+}
+
+/** A record that cannot take part: reported with its line, never compared. */
+export type RecordProblem = { side: Side; line: number; message: string };
+
+function text(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  const s = typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return s.trim() === '' ? null : s;
+}
+
+/** Upper-case letters and digits only, optionally cut to the leading `digits` characters. */
+export function normaliseCode(value: string, digits?: number): string {
+  const clean = value.toUpperCase().replace(/[^A-Z0-9]/g, '');
+  return digits === undefined ? clean : clean.slice(0, digits);
+}
+
+/** A decimal number written plainly (blanks allowed around it), or null. */
+export function parseAmount(value: string): number | null {
+  const s = value.trim();
+  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(s)) return null;
+  return Number(s);
+}
+
+// Tolerances are compared with a little slack: 0.1 + 0.2 must be within 0.3 of 0.
+const EPSILON = 1e-9;
+
+function lowerKeys(map: Record<string, string>): Map<string, string> {
+  return new Map(Object.entries(map).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
+type FieldComparer = (legacy: string, next: string) => DifferenceReason | null;
+
+function comparer(compare: Compare): FieldComparer {
+  switch (compare.how) {
+    case 'exact': {
+      const prep = (v: string) => {
+        const t = compare.trim ? v.trim() : v;
+        return compare.ignoreCase ? t.toLowerCase() : t;
+      };
+      return (a, b) => (prep(a) === prep(b) ? null : 'different');
+    }
+    case 'numeric':
+      return (a, b) => {
+        const x = parseAmount(a);
+        const y = parseAmount(b);
+        if (x === null || y === null) return 'not-a-number';
+        const diff = Math.abs(x - y);
+        const allowed = Math.max(compare.tolerance, compare.relative * Math.max(Math.abs(x), Math.abs(y)));
+        return diff <= allowed + EPSILON ? null : 'different';
+      };
+    case 'code':
+      return (a, b) => (normaliseCode(a, compare.digits) === normaliseCode(b, compare.digits) ? null : 'different');
+    case 'mapped': {
+      const legacy = compare.ignoreCase ? lowerKeys(compare.legacy) : new Map(Object.entries(compare.legacy));
+      const next = compare.ignoreCase ? lowerKeys(compare.new) : new Map(Object.entries(compare.new));
+      const look = (map: Map<string, string>, v: string) =>
+        map.get(compare.ignoreCase ? v.trim().toLowerCase() : v.trim());
+      return (a, b) => {
+        const x = look(legacy, a);
+        const y = look(next, b);
+        if (x === undefined || y === undefined) return 'unmapped';
+        return x === y ? null : 'different';
+      };
+    }
+  }
+}
+
+type CompiledField = { field: string; newField: string; critical: boolean; compare: FieldComparer };
+
+/** A plan turned into the two functions reconciliation needs, built once per window. */
+export type CompiledPlan = {
+  keyOf(record: SourceRecord): string | null;
+  differences(legacy: SourceRecord, next: SourceRecord): FieldDifference[];
+  /** Every field a source must provide, for the CSV header check. */
+  fieldsOf(side: Side): string[];
+};
+
+// The unit separator never appears in business keys, so joined composite keys cannot collide.
+const KEY_SEPARATOR = '\u001f';
+
+/** Compiles the plan's key and field rules. */
+export function compilePlan(plan: Pick<CutoverPlan, 'records' | 'fields'>): CompiledPlan {
+  const keyFields = plan.records.key;
+  const fields: CompiledField[] = plan.fields.map((f: ComparedField) => ({
+    field: f.field,
+    newField: f.newField ?? f.field,
+    critical: f.critical,
+    compare: comparer(f.compare),
+  }));
+  return {
+    keyOf(record) {
+      if (keyFields.length === 1) return text(record[keyFields[0]])?.trim() ?? null;
+      const parts: string[] = [];
+      for (const k of keyFields) {
+        const v = text(record[k]);
+        if (v === null) return null;
+        parts.push(v.trim());
+      }
+      return parts.join(KEY_SEPARATOR);
+    },
+    differences(legacy, next) {
+      const out: FieldDifference[] = [];
+      for (const f of fields) {
+        const a = text(legacy[f.field]);
+        const b = text(next[f.newField]);
+        if (a === null && b === null) continue;
+        const reason = a === null || b === null ? 'missing' : f.compare(a, b);
+        if (reason !== null) out.push({ field: f.field, legacy: a, new: b, reason, critical: f.critical });
+      }
+      return out;
+    },
+    fieldsOf(side) {
+      const own = side === 'legacy' ? fields.map((f) => f.field) : fields.map((f) => f.newField);
+      return [...new Set([...keyFields, ...own])];
+    },
+  };
+}
+
+/** The readable form of a composite key, for people and for the API. */
+export function displayKey(key: string): string {
+  return key.split(KEY_SEPARATOR).join(' / ');
+}
+
+type Entry = {
+  legacyLine: number;
+  newLine: number;
+  /** Held only until the other side arrives, so aligned inputs keep almost nothing in memory. */
+  held: SourceRecord | undefined;
+  discrepant: boolean;
+};
+
+/**
+ * Reconciles one window (or one key partition of it) fed a record at a time from either side, in any order:
+ * a symmetric hash join that compares a pair as soon as both halves have arrived and forgets the records. Only
+ * discrepancies are emitted; matched pairs are counted.
+ */
+export class Reconciler {
+  private readonly entries = new Map<string, Entry>();
+  private readonly counts = emptyCounts();
+
+  constructor(
+    private readonly plan: CompiledPlan,
+    private readonly emit: (d: Discrepancy) => void,
+  ) {}
+
+  /** Takes one record; returns a problem (and ignores the record) when it has no key. */
+  add(side: Side, record: SourceRecord, line: number): RecordProblem | null {
+    const key = this.plan.keyOf(record);
+    if (key === null) return { side, line, message: 'the record has no key' };
+    if (side === 'legacy') this.counts.legacyRecords++;
+    else this.counts.newRecords++;
+    const entry = this.entries.get(key);
+    if (entry === undefined) {
+      this.entries.set(key, {
+        legacyLine: side === 'legacy' ? line : 0,
+        newLine: side === 'new' ? line : 0,
+        held: record,
+        discrepant: false,
+      });
+      return null;
+    }
+    const firstLine = side === 'legacy' ? entry.legacyLine : entry.newLine;
+    if (firstLine !== 0) {
+      this.counts.duplicates++;
+      this.mark(entry);
+      this.emit({ kind: 'duplicate', key: displayKey(key), side, line, firstLine });
+      return null;
+    }
+    if (side === 'legacy') entry.legacyLine = line;
+    else entry.newLine = line;
+    const other = entry.held as SourceRecord;
+    entry.held = undefined;
+    const differences = side === 'legacy' ? this.plan.differences(record, other) : this.plan.differences(other, record);
+    if (differences.length === 0) {
+      this.counts.matched++;
+      return null;
+    }
+    const critical = differences.some((d) => d.critical);
+    this.counts.mismatched++;
+    if (critical) this.counts.criticalMismatches++;
+    this.mark(entry);
+    this.emit({
+      kind: 'mismatch',
+      key: displayKey(key),
+      legacyLine: entry.legacyLine,
+      newLine: entry.newLine,
+      critical,
+      differences,
+    });
+    return null;
+  }
+
+  /** Reports the keys only one side produced and returns the window's counts. */
+  finish(): WindowCounts {
+    for (const [key, entry] of this.entries) {
+      if (entry.legacyLine === 0) {
+        this.counts.missingInLegacy++;
+        this.mark(entry);
+        this.emit({ kind: 'missing_in_legacy', key: displayKey(key), newLine: entry.newLine });
+      } else if (entry.newLine === 0) {
+        this.counts.missingInNew++;
+        this.mark(entry);
+        this.emit({ kind: 'missing_in_new', key: displayKey(key), legacyLine: entry.legacyLine });
+      }
+    }
+    this.counts.keys = this.entries.size;
+    this.entries.clear();
+    return { ...this.counts };
+  }
+
+  private mark(entry: Entry) {
+    if (entry.discrepant) return;
+    entry.discrepant = true;
+    this.counts.discrepantKeys++;
+  }
+}
+
+/** Reconciles two in-memory record lists (lines are 1-based positions); for tests and small windows. */
+export function reconcileRecords(
+  plan: Pick<CutoverPlan, 'records' | 'fields'>,
+  legacy: readonly SourceRecord[],
+  next: readonly SourceRecord[],
+): { counts: WindowCounts; discrepancies: Discrepancy[]; problems: RecordProblem[] } {
+  const discrepancies: Discrepancy[] = [];
+  const problems: RecordProblem[] = [];
+  const r = new Reconciler(compilePlan(plan), (d) => discrepancies.push(d));
+  const n = Math.max(legacy.length, next.length);
+  // Interleaved, as the streaming reader feeds them, so the join's order-independence is what is exercised.
+  for (let i = 0; i < n; i++) {
+    for (const [side, list] of [
+      ['legacy', legacy],
+      ['new', next],
+    ] as const) {
+      if (i >= list.length) continue;
+      const problem = r.add(side, list[i], i + 1);
+      if (problem) problems.push(problem);
+    }
+  }
+  return { counts: r.finish(), discrepancies, problems };
+}
+
+/** Whether a window is clean, and if not, why. */
+export type WindowVerdict = { rate: number; clean: boolean; reasons: string[] };
+
+/** Judges a window's counts against the plan's thresholds. */
+export function judgeWindow(counts: WindowCounts, thresholds: Thresholds): WindowVerdict {
+  const rate = counts.keys === 0 ? 0 : counts.discrepantKeys / counts.keys;
+  const reasons: string[] = [];
+  if (counts.keys < thresholds.minRecords) {
+    reasons.push(`${counts.keys} keys, fewer than the ${thresholds.minRecords} a window needs`);
+  }
+  if (rate > thresholds.maxDiscrepancyRate) {
+    reasons.push(`discrepancy rate ${formatRate(rate)} above ${formatRate(thresholds.maxDiscrepancyRate)}`);
+  }
+  if (counts.criticalMismatches > thresholds.maxCriticalMismatches) {
+    reasons.push(
+      `${counts.criticalMismatches} critical-field mismatches (at most ${thresholds.maxCriticalMismatches})`,
+    );
+  }
+  return { rate, clean: reasons.length === 0, reasons };
+}
+
+/** A rate as a percentage with up to three decimals: 0.005 -> `0.5%`. */
+export function formatRate(rate: number): string {
+  return `${Number((rate * 100).toFixed(3))}%`;
+}
