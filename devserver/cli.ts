@@ -11,6 +11,7 @@ export interface DevServerArgs {
   logLevel: string;
   logFormat: string;
   uiPort?: number;
+  httpPort?: number;
   headless: boolean;
   searchAttributes: string[];
   retentionMs?: number;
@@ -54,6 +55,7 @@ export function parseDevServerArgs(argv: string[]): DevServerArgs {
     .option('--log-level <level>', 'log level', 'warn')
     .option('--log-format <format>', 'log format (json or pretty)', 'pretty')
     .option('--ui-port <port>', 'Temporal UI port', portNumber)
+    .option('--http-port <port>', "port of Temporal's HTTP API", portNumber)
     .option('--headless', 'do not serve the UI', false)
     .option('--search-attribute <name=type>', 'custom search attribute (repeatable)', collect, [] as string[])
     .option('--retention <duration>', 'keep closed workflows this long (e.g. 7d, 24h)', durationArg)
@@ -68,6 +70,7 @@ export function parseDevServerArgs(argv: string[]): DevServerArgs {
     logLevel: o.logLevel,
     logFormat: o.logFormat,
     uiPort: o.uiPort,
+    httpPort: o.httpPort,
     headless: !!o.headless,
     searchAttributes: o.searchAttribute,
     retentionMs: o.retention,
@@ -113,12 +116,14 @@ export async function runDevServerCli(argv: string[]): Promise<number> {
       timeSkipping: args.timeSkipping,
       searchAttributes: searchAttributeTypes(args.searchAttributes),
       retentionMs: args.retentionMs,
+      httpPort: args.httpPort,
     });
   } catch (err) {
     process.stderr.write(`clearway devserver: ${(err as Error).message}\n`);
     return 1;
   }
   process.stdout.write(`Temporal server (embedded) listening on ${server.address}\n`);
+  if (server.httpPort) process.stdout.write(`Temporal HTTP API on http://${args.ip}:${server.httpPort}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

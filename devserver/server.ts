@@ -13,6 +13,8 @@ import { SkippingClock, systemClock } from './timers/clock';
 import { TimeSkipper } from './timers/time-skipper';
 import { testServiceHandlers } from './rpc/test-service';
 import { bindServer } from './grpc/bind';
+import { createHttpApi } from './http/server';
+import type http from 'node:http';
 
 /** Options for the embedded Temporal-compatible server. */
 export interface DevServerOptions {
@@ -30,6 +32,8 @@ export interface DevServerOptions {
   logLevel?: string;
   /** Custom search attributes to register, name to IndexedValueType. */
   searchAttributes?: Record<string, number>;
+  /** Serve Temporal's HTTP API (transcoded from the proto annotations) on this port; 0 picks one. */
+  httpPort?: number;
   /** Retention of closed runs in namespaces created without one (default 7 days). */
   retentionMs?: number;
   /** Overrides of the real server's limits (for tests of the size guard). */
@@ -46,6 +50,8 @@ export interface DevServer {
   /** host:port that SDK clients and workers dial. */
   readonly address: string;
   readonly engine: Engine;
+  /** Port of Temporal's HTTP API, when it was asked for. */
+  readonly httpPort?: number;
   stop(): Promise<void>;
 }
 
@@ -77,14 +83,19 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const ip = opts.ip ?? '127.0.0.1';
   const port = await bindServer(server, ip, opts.port);
   log.info({ port, ip }, 'embedded Temporal server listening');
+  const httpApi = opts.httpPort === undefined ? null : createHttpApi(handlers, log);
+  const httpPort = httpApi ? await listenHttp(httpApi, ip, opts.httpPort!) : undefined;
   let stopped = false;
   return {
     port,
     address: `${ip.includes(':') ? `[${ip}]` : ip}:${port}`,
     engine,
+    httpPort,
     async stop() {
       if (stopped) return;
       stopped = true;
+      httpApi?.closeAllConnections();
+      httpApi?.close();
       engine.stop();
       shutdownHooks.forEach((f) => f());
       await new Promise<void>((resolve) => {
@@ -100,4 +111,13 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
       store.close();
     },
   };
+}
+
+function listenHttp(server: http.Server, ip: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(err.code === 'EADDRINUSE' ? `HTTP port ${port} on ${ip} is already in use` : err.message)),
+    );
+    server.listen(port, ip === 'localhost' ? '127.0.0.1' : ip, () => resolve((server.address() as { port: number }).port));
+  });
 }
