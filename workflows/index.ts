@@ -7,3 +7,5 @@
 export async function healthcheck(): Promise<'ok'> {
   return 'ok';
 }
+
+export { changeRequest } from './change-request';

@@ -76,7 +76,7 @@ describe('docker-compose', () => {
     });
 
   it('compose: when parsed, it has Postgres, Temporal, the Temporal UI and Clearway', () => {
-    expect(Object.keys(services).sort()).toEqual(['clearway', 'postgres', 'temporal', 'temporal-ui']);
+    expect(Object.keys(services).sort()).toEqual(['clearway', 'postgres', 'temporal', 'temporal-ui', 'temporal-ui-embedded']);
     expect(services.postgres.image).toMatch(/^postgres:\d/);
     expect(services.temporal.image).toMatch(/^temporalio\/auto-setup:\d/);
     expect(services['temporal-ui'].image).toMatch(/^temporalio\/ui:\d/);
@@ -127,6 +127,16 @@ describe('docker-compose', () => {
 
   it('compose: when the UI port is not overridden, it publishes the TEMPORAL_UI_PORT default', () => {
     expect(published('temporal-ui')).toEqual([{ host: loadConfig({}).TEMPORAL_UI_PORT, container: 8080 }]);
+  });
+
+  it('compose: when the embedded-ui profile runs, the real UI reaches the embedded server on the host on its default port', () => {
+    const ui = services['temporal-ui-embedded'] as Service & { profiles?: string[]; network_mode?: string };
+    const config = loadConfig({});
+    expect(ui.profiles).toEqual(['embedded-ui']);
+    expect(ui.image).toBe(services['temporal-ui'].image);
+    expect(ui.network_mode).toBe('host');
+    expect(env('temporal-ui-embedded').TEMPORAL_ADDRESS).toBe(`127.0.0.1:${config.TEMPORAL_PORT}`);
+    expect(Number(env('temporal-ui-embedded').TEMPORAL_UI_PORT)).toBe(config.TEMPORAL_UI_PORT);
   });
 
   it('compose: when Clearway starts, it waits for a healthy Postgres and a started Temporal', () => {
