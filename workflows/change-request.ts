@@ -1,0 +1,297 @@
+// The change-control board's review of one change request. The domain decides every step; this file keeps its
+// state durable, refuses bad updates before they reach history, runs the review clock and hands writes to activities.
+import * as wf from '@temporalio/workflow';
+import { ApplicationFailure } from '@temporalio/workflow';
+import type { UpdateDefinition } from '@temporalio/common';
+import type { ChangeRequestActivities, ChangeRequestWrite } from '../activities/change-request';
+import type { Notification } from '../activities/notifier';
+import type { Actor } from '../domain/actor';
+import type { ChangeControlPolicy, BreachAction } from '../domain/change-request-policy';
+import { optionalRolesFor, requiredRolesFor } from '../domain/change-request-policy';
+import * as cr from '../domain/change-request';
+import type { Role } from '../domain/roles';
+
+/** The workflow type name clients start. */
+export const CHANGE_REQUEST_WORKFLOW = 'changeRequest';
+
+/** The workflow id of a change request: its business key. */
+export function changeRequestWorkflowId(id: string): string {
+  return `cr-${id}`;
+}
+
+/** What starting a change request carries; the policy travels in the input so the request never re-reads it. */
+export type ChangeRequestStart = {
+  id: string;
+  requester: Actor;
+  fields: cr.ChangeRequestFields;
+  evidence?: cr.EvidenceInput[];
+  policy: ChangeControlPolicy;
+  policyVersion: string;
+};
+
+/** Who is acting; every update names the actor the API took from the bearer token. */
+export type Acting = { actor: Actor };
+export type EditInput = Acting & { patch: Partial<cr.ChangeRequestFields> };
+export type EvidenceUpdateInput = Acting & { evidence: cr.EvidenceInput };
+export type DecideInput = Acting & { decision: cr.DecisionKind; role: Role; reason?: string };
+export type WithdrawInput = Acting & { reason?: string };
+
+/** How the workflow ended. */
+export type ChangeRequestOutcome = {
+  id: string;
+  status: cr.ChangeRequestStatus;
+  round: number;
+  policyVersion: string;
+  closedAt: string | null;
+};
+
+export const edit = wf.defineUpdate<cr.ChangeRequestView, [EditInput]>('edit');
+export const addEvidence = wf.defineUpdate<cr.ChangeRequestView, [EvidenceUpdateInput]>('addEvidence');
+export const submit = wf.defineUpdate<cr.ChangeRequestView, [Acting]>('submit');
+export const decide = wf.defineUpdate<cr.ChangeRequestView, [DecideInput]>('decide');
+export const withdraw = wf.defineUpdate<cr.ChangeRequestView, [WithdrawInput]>('withdraw');
+/** Answers once every step accepted so far is in the database, so a caller can read its own writes. */
+export const recorded = wf.defineUpdate<cr.ChangeRequestView>('recorded');
+export const view = wf.defineQuery<cr.ChangeRequestView>('view');
+
+// Projection writes must land: they retry until the database answers. Notifications retry inside the notifier.
+const store = wf.proxyActivities<ChangeRequestActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+const outbox = wf.proxyActivities<ChangeRequestActivities>({
+  startToCloseTimeout: '2m',
+  retry: { initialInterval: '5s', maximumAttempts: 3 },
+});
+
+const CLOSED: readonly cr.ChangeRequestStatus[] = ['approved', 'rejected', 'withdrawn', 'expired'];
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function refusal(r: cr.ChangeRequestRefusal): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: r.code,
+    message: r.message,
+    nonRetryable: true,
+    details: r.details === undefined ? [] : [r.details],
+  });
+}
+
+/** Who may attach evidence: the requester, or anyone holding a role that votes on this request's class. */
+function mayAddEvidence(state: cr.ChangeRequestState, actor: Actor): cr.ChangeRequestRefusal | null {
+  if (actor.id === state.requester) return null;
+  const rule = cr.classRule(state);
+  const voting = [...requiredRolesFor(rule, state.touches), ...optionalRolesFor(rule, state.touches)];
+  if (actor.roles.some((role) => voting.includes(role))) return null;
+  return {
+    ok: false,
+    code: 'ROLE_REQUIRED',
+    message: `only the requester or a reviewer of ${state.class} changes may add evidence`,
+    details: { requiredAnyOf: voting },
+  };
+}
+
+/** Who hears about an event, in what words; empty when nobody needs telling. */
+function announcements(state: cr.ChangeRequestState, event: cr.ChangeRequestEvent): Omit<Notification, 'dedupeKey'>[] {
+  const about = (kind: string, to: string[], text: string, data: Record<string, unknown> = {}) =>
+    to.map((recipient) => ({
+      kind,
+      subjectType: 'change-request',
+      subjectId: state.id,
+      to: recipient,
+      text,
+      at: event.at,
+      data: { title: state.title, ...data },
+    }));
+  const requester = [`user:${state.requester}`];
+  const name = `change request "${state.title}"`;
+  switch (event.type) {
+    case 'SUBMITTED':
+      return about(
+        'cr.submitted',
+        cr.pendingRoles(state).map((role) => `role:${role}`),
+        `${name} awaits your decision by ${event.slaDueAt}`,
+        { round: event.round, slaDueAt: event.slaDueAt },
+      );
+    case 'SLA_BREACHED':
+      return about(
+        'cr.sla-breached',
+        [...event.pendingRoles.map((role) => `role:${role}`), ...requester],
+        `${name} passed its decision deadline ${event.dueAt}`,
+        { round: event.round, dueAt: event.dueAt, pendingRoles: event.pendingRoles, onBreach: event.onBreach },
+      );
+    case 'APPROVED':
+      return about('cr.approved', requester, `${name} is approved`, { round: event.round });
+    case 'REJECTED':
+      return about('cr.rejected', requester, `${name} is rejected: ${event.reason}`, { by: event.by });
+    case 'CHANGES_REQUESTED':
+      return about('cr.changes-requested', requester, `${name} needs changes: ${event.reason}`, { by: event.by });
+    case 'EXPIRED':
+      return about('cr.expired', requester, `${name} expired without a decision`, { round: event.round });
+    default:
+      return [];
+  }
+}
+
+/**
+ * Hook for the class's breach action. The breach is already recorded and notified when this runs; an `escalate`
+ * action hands the request to the escalation ladder it names, and the round stays open for decisions meanwhile.
+ */
+async function onSlaBreach(_action: BreachAction, _state: cr.ChangeRequestState): Promise<void> {}
+
+/** One change request from draft to a final decision, under the policy version it was opened with. */
+export async function changeRequest(input: ChangeRequestStart): Promise<ChangeRequestOutcome> {
+  const opened = cr.openChangeRequest({
+    id: input.id,
+    by: input.requester.id,
+    at: now(),
+    fields: input.fields,
+    evidence: input.evidence,
+    policy: input.policy,
+    policyVersion: input.policyVersion,
+  });
+  if (!opened.ok) throw refusal(opened);
+
+  let state = opened.state;
+  let revision = 0;
+  let writes: Promise<unknown> = Promise.resolve();
+  let notifying = 0;
+  const workflowId = wf.workflowInfo().workflowId;
+
+  const notify = (n: Notification) => {
+    notifying++;
+    void outbox
+      .notifyChangeRequest(n)
+      .catch((err: unknown) => wf.log.warn('notification failed', { crId: state.id, kind: n.kind, err: String(err) }))
+      .finally(() => notifying--);
+  };
+
+  // Writes run one after another in revision order, so the projection and the audit trail follow the history.
+  const commit = (result: { state: cr.ChangeRequestState; events: cr.ChangeRequestEvent[] }): Promise<unknown> => {
+    state = result.state;
+    if (result.events.length === 0) return writes;
+    revision++;
+    const write: ChangeRequestWrite = { revision, view: cr.toView(state), events: result.events };
+    const after = state;
+    const written = writes.then(() => store.recordChangeRequest(write));
+    writes = written;
+    void written.then(() => {
+      for (const event of result.events) {
+        for (const note of announcements(after, event)) {
+          notify({ ...note, dedupeKey: `${workflowId}#${write.revision}.${note.kind}.${note.to}` });
+        }
+      }
+    });
+    return written;
+  };
+
+  // Every update validates against the current state and writes nothing when refused; the handler repeats the same
+  // pure step (it cannot differ: no await separates the two) and waits for its write before answering.
+  const step = <A extends Acting>(op: (s: cr.ChangeRequestState, arg: A) => cr.ChangeRequestResult) => ({
+    validator(arg: A) {
+      const result = op(state, arg);
+      if (!result.ok) throw refusal(result);
+    },
+    async handler(arg: A): Promise<cr.ChangeRequestView> {
+      const result = op(state, arg);
+      if (!result.ok) throw refusal(result);
+      await commit(result);
+      return cr.toView(result.state);
+    },
+  });
+  const handle = <A extends Acting>(
+    update: UpdateDefinition<cr.ChangeRequestView, [A], string>,
+    op: (s: cr.ChangeRequestState, arg: A) => cr.ChangeRequestResult,
+  ) => {
+    const { validator, handler } = step(op);
+    wf.setHandler(update, handler, { validator });
+  };
+
+  handle(edit, (s, { actor, patch }) => cr.editChangeRequest(s, patch, { by: actor.id, at: now() }));
+  handle(
+    addEvidence,
+    (s, { actor, evidence }) => mayAddEvidence(s, actor) ?? cr.addEvidence(s, evidence, { by: actor.id, at: now() }),
+  );
+  handle(submit, (s, { actor }) => cr.submitChangeRequest(s, { by: actor.id, at: now() }));
+  handle(decide, (s, { actor, decision, role, reason }) =>
+    cr.applyDecision(s, { decision, role, reason, by: actor.id, at: now() }, actor),
+  );
+  handle(withdraw, (s, { actor, reason }) => cr.withdrawChangeRequest(s, { by: actor.id, at: now(), reason }));
+  wf.setHandler(recorded, async () => {
+    await writes;
+    return cr.toView(state);
+  });
+  wf.setHandler(view, () => cr.toView(state));
+
+  await commit(opened);
+
+  const closed = () => CLOSED.includes(state.status);
+  // True when the clock reached `dueAt` with `moved` still false; false as soon as `moved` holds.
+  const reached = async (dueAt: string, moved: () => boolean): Promise<boolean> => {
+    const ms = Date.parse(dueAt) - Date.now();
+    if (ms <= 0) return !moved();
+    return !(await wf.condition(moved, ms));
+  };
+
+  while (!closed()) {
+    const round = state.round;
+    const status = state.status;
+    const moved = () => state.status !== status || state.round !== round;
+    if (status !== 'under_review') {
+      await wf.condition(moved);
+      continue;
+    }
+    let interrupted = false;
+    for (const dueAt of cr.reminderDueTimes(state)) {
+      if (!(await reached(dueAt, moved))) {
+        interrupted = true;
+        break;
+      }
+      const slaDueAt = cr.slaDueAt(state);
+      for (const role of cr.pendingRoles(state)) {
+        notify({
+          dedupeKey: `${workflowId}#round-${round}.reminder-${dueAt}.role:${role}`,
+          kind: 'cr.reminder',
+          subjectType: 'change-request',
+          subjectId: state.id,
+          to: `role:${role}`,
+          text: `reminder: change request "${state.title}" awaits your decision by ${slaDueAt}`,
+          at: now(),
+          data: { title: state.title, round, slaDueAt },
+        });
+      }
+    }
+    if (interrupted) continue;
+    const slaDueAt = cr.slaDueAt(state);
+    if (slaDueAt === null || !(await reached(slaDueAt, moved))) continue;
+    const breach = cr.recordSlaBreach(state, now());
+    if (!breach.ok) {
+      // Only a clock behind the timer gets here; waiting for the next move beats spinning on the same breach.
+      wf.log.error('SLA breach refused', { crId: state.id, code: breach.code, message: breach.message });
+      await wf.condition(moved);
+      continue;
+    }
+    await commit(breach);
+    const action = cr.classRule(state).onBreach;
+    if (action.action === 'expire') {
+      const expired = cr.expireChangeRequest(state, now());
+      if (expired.ok) await commit(expired);
+      continue;
+    }
+    await onSlaBreach(action, state);
+    await wf.condition(moved);
+  }
+
+  await wf.condition(wf.allHandlersFinished);
+  await writes;
+  await wf.condition(() => notifying === 0);
+  return {
+    id: state.id,
+    status: state.status,
+    round: state.round,
+    policyVersion: state.policyVersion,
+    closedAt: state.closedAt,
+  };
+}
