@@ -37,21 +37,21 @@ export class TaskQueues<T> {
   /** Adds a task, handing it straight to the oldest waiting poll if there is one. */
   add(key: string, task: T): void {
     const q = this.queue(key);
-    const w = q.waiters.shift();
-    if (w) {
-      clearTimeout(w.timer);
-      w.resolve(task);
-    } else q.tasks.push(task);
+    if (!this.handOver(q, task)) q.tasks.push(task);
   }
 
   /** Puts a task back at the head of its queue (its poller went away). */
   requeue(key: string, task: T): void {
     const q = this.queue(key);
+    if (!this.handOver(q, task)) q.tasks.unshift(task);
+  }
+
+  private handOver(q: Queue<T>, task: T): boolean {
     const w = q.waiters.shift();
-    if (w) {
-      clearTimeout(w.timer);
-      w.resolve(task);
-    } else q.tasks.unshift(task);
+    if (!w) return false;
+    clearTimeout(w.timer);
+    w.resolve(task);
+    return true;
   }
 
   /** Waits up to `timeoutMs` for a task; resolves null on timeout, abort or shutdown. */
