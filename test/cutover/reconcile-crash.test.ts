@@ -1,0 +1,133 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { createReconcileActivities, type ReconcileInput } from '../../activities/reconcile';
+import { backends, createTestDatabase, postgresAvailable, silentLog, type TestDb } from '../helpers/db';
+import { plan, windowRecords, writeNdjson } from './fixtures';
+import { reconcileOnce } from './workflows';
+
+const ROOT = path.resolve(__dirname, '../..');
+const ACTIVITY_QUEUE = 'cutover-reconcile-test';
+let env: TestWorkflowEnvironment;
+let db: TestDb;
+let bundle: WorkflowBundle;
+let dir: string;
+
+beforeAll(async () => {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  [env, db, bundle] = await Promise.all([
+    TestWorkflowEnvironment.createLocal({
+      server: { executable: { type: 'existing-path', path: path.join(ROOT, 'bin/clearway-devserver') } },
+    }),
+    createTestDatabase(backends()[0]),
+    bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('ERROR') }),
+  ]);
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clearway-crash-'));
+});
+afterAll(async () => {
+  await env?.teardown();
+  await db?.close();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function startActivityProcess(crashAfter: number): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(ROOT, 'bin/run-ts'),
+      path.join(__dirname, 'activity-worker.ts'),
+      env.address,
+      ACTIVITY_QUEUE,
+      db.url,
+      path.join(dir, 'work'),
+      String(crashAfter),
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let err = '';
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (c: Buffer) => {
+      if (c.toString().includes('ready')) resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`activity worker exited with ${code}: ${err}`)));
+  });
+}
+
+function line(child: ChildProcess, text: string): Promise<void> {
+  return new Promise((resolve) => {
+    child.stdout!.on('data', (c: Buffer) => {
+      if (c.toString().includes(text)) resolve();
+    });
+  });
+}
+
+// The embedded database serves one session at a time, and this test needs a second process writing to it.
+(postgresAvailable ? it : it.skip)(
+  'reconcileWindow: when the worker is killed mid-run, another worker resumes from the last heartbeat and the window is counted once',
+  async () => {
+    const { legacy, next } = windowRecords(4000, {
+      mismatch: [5, 1234, 3999],
+      missingInLegacy: [77],
+      duplicate: [2500],
+    });
+    writeNdjson(path.join(dir, 'legacy.ndjson'), legacy);
+    writeNdjson(path.join(dir, 'new.ndjson'), next);
+    const input: ReconcileInput = {
+      runId: 'crash-run-1',
+      cutoverId: 'co-crash',
+      window: 'w1',
+      planVersion: 'sha256:test',
+      plan,
+      legacy: { kind: 'file', path: path.join(dir, 'legacy.ndjson'), format: 'ndjson' },
+      new: { kind: 'file', path: path.join(dir, 'new.ndjson'), format: 'ndjson' },
+    };
+
+    const workflowWorker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: 'cutover-crash-wf',
+      workflowBundle: bundle,
+    });
+    await workflowWorker.runUntil(async () => {
+      const doomed = await startActivityProcess(2);
+      const committed = line(doomed, 'committed 2');
+      const handle = await env.client.workflow.start(reconcileOnce, {
+        taskQueue: 'cutover-crash-wf',
+        workflowId: 'reconcile-crash-1',
+        args: [input],
+      });
+      await committed;
+      doomed.kill('SIGKILL');
+      await new Promise((resolve) => doomed.once('exit', resolve));
+
+      const rescuer = await Worker.create({
+        connection: env.nativeConnection,
+        taskQueue: ACTIVITY_QUEUE,
+        activities: createReconcileActivities({
+          prisma: db.prisma,
+          log: silentLog,
+          workDir: path.join(dir, 'work'),
+          partitions: 8,
+        }),
+      });
+      const result = await rescuer.runUntil(handle.result());
+      expect(result).toMatchObject({
+        status: 'completed',
+        resumedAt: 3,
+        counts: { keys: 4000, mismatched: 3, missingInLegacy: 1, duplicates: 1, matched: 3996 },
+      });
+    });
+
+    expect(await db.prisma.discrepancy.count({ where: { runId: 'crash-run-1' } })).toBe(5);
+    expect(await db.prisma.reconciliationRun.findUniqueOrThrow({ where: { id: 'crash-run-1' } })).toMatchObject({
+      resumes: 1,
+      partitionsDone: 8,
+    });
+    const history = await env.client.workflow.getHandle('reconcile-crash-1').fetchHistory();
+    expect(history.events!.some((e) => e.activityTaskStartedEventAttributes?.attempt === 2)).toBe(true);
+    await Worker.runReplayHistory({ workflowBundle: bundle }, history, 'reconcile-crash-1');
+  },
+);
