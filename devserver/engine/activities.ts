@@ -20,12 +20,11 @@ import { LIMITS } from './limits';
 import { activityMachine } from './machine';
 import type { PendingActivity, Run } from './run';
 import { decodeToken, encodeToken } from './token';
-import { requireOpen } from './workflows';
 
 type ScheduleAttrs = temporal.api.command.v1.IScheduleActivityTaskCommandAttributes;
 
 /** Checks a ScheduleActivityTask command as the real server does; null when acceptable. */
-export function validateScheduleActivity(run: Run, a: ScheduleAttrs, ids: Set<string>): { cause: number; message: string } | null {
+export function validateScheduleActivity(a: ScheduleAttrs, ids: Set<string>): { cause: number; message: string } | null {
   const bad = (message: string) => ({ cause: WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES, message });
   if (!a.activityId) return bad('ActivityId is not set on ScheduleActivityTaskCommand.');
   if (a.activityId.length > LIMITS.idMaxLength) return bad('ActivityId exceeds length limit.');
@@ -38,7 +37,6 @@ export function validateScheduleActivity(run: Run, a: ScheduleAttrs, ids: Set<st
   const size = (a.input?.payloads ?? []).reduce((n, p) => n + (p.data?.length ?? 0), 0);
   if (size > LIMITS.payloadErrorBytes) return bad('ScheduleActivityTaskCommandAttributes.Input exceeds size limit.');
   ids.add(a.activityId);
-  void run;
   return null;
 }
 
@@ -322,8 +320,5 @@ export function requestCancelActivity(e: Engine, tx: Tx, run: Run, scheduledEven
   }
 }
 
-/** Token-based lookups used by the RPC layer. */
+/** The started activity attempt a task token names (for the RPC layer). */
 export const activityTarget = activityOfToken;
-
-/** Kept for symmetry with requireOpen in other modules. */
-export { requireOpen };

@@ -1,4 +1,4 @@
-import { EventType, WftFailedCause, durationMs, temporal } from '../proto';
+import { EventType, TaskQueueKind, WftFailedCause, durationMs, temporal } from '../proto';
 import type { Engine, Tx } from './engine';
 import { runKey, type Run } from './run';
 import { closeHooks, createRun, requestCancelRun, signalRun, terminateRun } from './workflows';
@@ -27,7 +27,7 @@ export function startChild(e: Engine, tx: Tx, parent: Run, a: ChildAttrs, comple
     namespace,
     workflowId: a.workflowId,
     workflowType: a.workflowType,
-    taskQueue: { name: a.taskQueue?.name || parent.taskQueue, kind: 1 },
+    taskQueue: { name: a.taskQueue?.name || parent.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
     input: a.input ?? undefined,
     workflowExecutionTimeout: a.workflowExecutionTimeout ?? undefined,
     workflowRunTimeout: a.workflowRunTimeout ?? undefined,

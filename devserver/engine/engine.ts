@@ -398,4 +398,3 @@ function stillApplies(run: Run, e: BufferedEvent): boolean {
   }
 }
 
-export { durationMs };

@@ -1,5 +1,4 @@
 import {
-  EventType,
   TaskQueueKind,
   temporal,
   long,
@@ -146,4 +145,3 @@ export function getHistoryReverse(
   return { history: { events }, nextPageToken: first > 1 ? encodePage({ runId: run.runId, next: first - 1 }) : undefined };
 }
 
-export { EventType };

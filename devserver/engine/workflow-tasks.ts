@@ -164,7 +164,7 @@ function validateCommands(e: Engine, run: Run, commands: ICommand[]): CommandPro
       return { cause: WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED, message: 'Workflow close command must be the last command.' };
     switch (t) {
       case CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK: {
-        const problem = validateScheduleActivity(run, c.scheduleActivityTaskCommandAttributes ?? {}, activityIds);
+        const problem = validateScheduleActivity(c.scheduleActivityTaskCommandAttributes ?? {}, activityIds);
         if (problem) return problem;
         if (++pendingActivities > e.limits.pendingActivities)
           return { cause: WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_ACTIVITIES_LIMIT_EXCEEDED, message: 'PendingActivitiesLimitExceeded' };
