@@ -18,6 +18,8 @@ test('createLocal: when the SDK launches the shipped executable as an existing p
     const worker = await Worker.create({ connection: env.nativeConnection, namespace: 'launch-ns', taskQueue: 'launch', workflowsPath, activities });
     const result = await worker.runUntil(env.client.workflow.execute(greet, { taskQueue: 'launch', workflowId: 'launch-1', args: ['sdk'] }));
     expect(result).toBe('hello sdk');
+    const history = await env.client.workflow.getHandle('launch-1').fetchHistory();
+    await Worker.runReplayHistory({ workflowsPath, replayName: 'launch' }, history, 'launch-1');
   } finally {
     await env.teardown();
   }
@@ -29,6 +31,7 @@ test('createFromExistingServer: when pointed at a running embedded server, the S
   try {
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'existing', workflowsPath, activities });
     expect(await worker.runUntil(env.client.workflow.execute(greet, { taskQueue: 'existing', workflowId: 'existing-1', args: ['x'] }))).toBe('hello x');
+    await Worker.runReplayHistory({ workflowsPath, replayName: 'existing' }, await env.client.workflow.getHandle('existing-1').fetchHistory(), 'existing-1');
   } finally {
     await env.teardown();
     await server.stop();

@@ -13,6 +13,15 @@ beforeAll(async () => {
   env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: executable } } });
 });
 afterAll(async () => {
+  // Every history this suite produced must replay.
+  const ids = ['ts-sleep', 'ts-sla', 'ts-sla-2', 'ts-act'];
+  const histories = await Promise.all(ids.map(async (workflowId) => ({ workflowId, history: await env.client.workflow.getHandle(workflowId).fetchHistory() })));
+  let replayed = 0;
+  for await (const r of Worker.runReplayHistories({ workflowsPath, replayName: 'time-skipping' }, histories)) {
+    expect(r.error).toBeUndefined();
+    replayed++;
+  }
+  expect(replayed).toBe(ids.length);
   await env?.teardown();
 });
 
