@@ -61,7 +61,10 @@ export function createPrisma(url: string, opts: { embedded: boolean }): PrismaCl
   const pool = opts.embedded
     ? { connectionString: url, max: 1, idleTimeoutMillis: 250 }
     : { connectionString: url, max: 10 };
-  return new PrismaClient({ adapter: new PrismaPg(pool) });
+  // With one connection, interactive transactions queue behind each other: give them time to get
+  // their turn instead of Prisma's 2 s default, which a busy machine exceeds.
+  const transactionOptions = opts.embedded ? { maxWait: 60_000, timeout: 60_000 } : { maxWait: 10_000, timeout: 30_000 };
+  return new PrismaClient({ adapter: new PrismaPg(pool), transactionOptions });
 }
 
 /**
