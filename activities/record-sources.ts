@@ -14,7 +14,7 @@ export type SourceRef =
   | { kind: 'table'; table: string; windowColumn: string; window: string };
 
 /** A row read from a source: its 1-based line (CSV: the line it ends on; tables: its ordinal) and its fields. */
-export type ReadRow = { line: number; record: SourceRecord; raw?: string };
+export type ReadRow = { line: number; record: SourceRecord };
 /** A row that could not be read. */
 export type ReadProblem = { line: number; message: string };
 /** What a source yields per chunk: rows are batched so two million records cost thousands of awaits, not millions. */
@@ -22,7 +22,7 @@ export type ReadBatch = { rows: ReadRow[]; problems: ReadProblem[] };
 
 /**
  * Newline-delimited JSON, one object per line. Blank lines are skipped (and counted, so line numbers stay those of
- * the file); the raw text of each line is kept so it can be spilled without serialising it again.
+ * the file).
  */
 export async function* readNdjson(stream: Readable): AsyncGenerator<ReadBatch> {
   const decoder = new StringDecoder('utf8');
@@ -43,7 +43,7 @@ export async function* readNdjson(stream: Readable): AsyncGenerator<ReadBatch> {
       batch.problems.push({ line, message: 'not a JSON object' });
       return;
     }
-    batch.rows.push({ line, record: value as SourceRecord, raw: trimmed });
+    batch.rows.push({ line, record: value as SourceRecord });
   };
   for await (const chunk of stream) {
     const text = rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer));

@@ -73,10 +73,15 @@ export function addCounts(a: WindowCounts, b: WindowCounts): WindowCounts {
 /** A record that cannot take part: reported with its line, never compared. */
 export type RecordProblem = { side: Side; line: number; message: string };
 
+function isBlank(s: string): boolean {
+  // Most values start with a visible character; only those that do not need the allocating trim.
+  return s.length === 0 || (s.charCodeAt(0) <= 32 && s.trim() === '');
+}
+
 function text(value: unknown): string | null {
   if (value === null || value === undefined) return null;
   const s = typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
-  return s.trim() === '' ? null : s;
+  return isBlank(s) ? null : s;
 }
 
 /** Upper-case letters and digits only, optionally cut to the leading `digits` characters. */
@@ -120,7 +125,8 @@ function comparer(compare: Compare): FieldComparer {
         return diff <= allowed + EPSILON ? null : 'different';
       };
     case 'code':
-      return (a, b) => (normaliseCode(a, compare.digits) === normaliseCode(b, compare.digits) ? null : 'different');
+      return (a, b) =>
+        a === b || normaliseCode(a, compare.digits) === normaliseCode(b, compare.digits) ? null : 'different';
     case 'mapped': {
       const legacy = compare.ignoreCase ? lowerKeys(compare.legacy) : new Map(Object.entries(compare.legacy));
       const next = compare.ignoreCase ? lowerKeys(compare.new) : new Map(Object.entries(compare.new));
@@ -160,7 +166,10 @@ export function compilePlan(plan: Pick<CutoverPlan, 'records' | 'fields'>): Comp
   }));
   return {
     keyOf(record) {
-      if (keyFields.length === 1) return text(record[keyFields[0]])?.trim() ?? null;
+      if (keyFields.length === 1) {
+        const k = text(record[keyFields[0]]);
+        return k === null ? null : k.trim();
+      }
       const parts: string[] = [];
       for (const k of keyFields) {
         const v = text(record[k]);

@@ -1,5 +1,5 @@
 // An activity-only worker in its own process, so a test can SIGKILL it in the middle of a reconciliation.
-// argv: address taskQueue databaseUrl workDir crashAfterPartition
+// argv: address taskQueue databaseUrl workDir crashAfterCheckpoint
 import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import { createReconcileActivities } from '../../activities/reconcile';
 import { createPrisma } from '../../cli/database';
@@ -15,9 +15,10 @@ async function main() {
     log: createLogger({ level: 'silent', pretty: false }),
     workDir,
     partitions: 8,
-    afterPartition: async (p) => {
-      if (p !== Number(crashAfter)) return;
-      process.stdout.write(`committed ${p}\n`);
+    checkpointRecords: 1,
+    afterCheckpoint: async (done) => {
+      if (done !== Number(crashAfter)) return;
+      process.stdout.write(`committed ${done}\n`);
       // Hold the attempt open until the test kills this process.
       await new Promise(() => undefined);
     },

@@ -30,7 +30,14 @@ describe.each(backends())('reconcile activity on %s', (backend) => {
   });
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clearway-recon-'));
-    deps = { prisma: db.prisma, log: silentLog, workDir: path.join(dir, 'work'), partitions: 8, databaseUrl: db.url };
+    deps = {
+      prisma: db.prisma,
+      log: silentLog,
+      workDir: path.join(dir, 'work'),
+      partitions: 8,
+      checkpointRecords: 1,
+      databaseUrl: db.url,
+    };
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -155,8 +162,8 @@ describe.each(backends())('reconcile activity on %s', (backend) => {
     const first = recorder();
     const crash = {
       ...deps,
-      afterPartition: async (p: number) => {
-        if (p === 2) throw new Error('worker lost');
+      afterCheckpoint: async (done: number) => {
+        if (done === 3) throw new Error('worker lost');
       },
     };
     await expect(reconcileWindow(crash, job, first.progress)).rejects.toThrow('worker lost');
@@ -176,6 +183,20 @@ describe.each(backends())('reconcile activity on %s', (backend) => {
     expect(await db.prisma.reconciliationRun.findUniqueOrThrow({ where: { id: job.runId } })).toMatchObject({
       resumes: 1,
     });
+  });
+
+  it('reconcileWindow: when checkpoints are 1,000 records apart, partitions commit in groups and the last one always commits', async () => {
+    const job = ndjsonWindow(1000, { mismatch: [9] });
+    const { progress, beats } = recorder();
+    const commits: number[] = [];
+    await reconcileWindow(
+      { ...deps, checkpointRecords: 1000, afterCheckpoint: async (done) => void commits.push(done) },
+      job,
+      progress,
+    );
+    expect(commits.length).toBeLessThan(8);
+    expect(commits.at(-1)).toBe(8);
+    expect(beats.filter((b) => b.phase === 'reconcile').map((b) => b.partitionsDone)).toEqual(commits);
   });
 
   it('reconcileWindow: when a finished run is asked again, the stored result is returned unchanged', async () => {

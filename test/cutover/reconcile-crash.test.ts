@@ -92,8 +92,8 @@ function line(child: ChildProcess, text: string): Promise<void> {
       workflowBundle: bundle,
     });
     await workflowWorker.runUntil(async () => {
-      const doomed = await startActivityProcess(2);
-      const committed = line(doomed, 'committed 2');
+      const doomed = await startActivityProcess(3);
+      const committed = line(doomed, 'committed 3');
       const handle = await env.client.workflow.start(reconcileOnce, {
         taskQueue: 'cutover-crash-wf',
         workflowId: 'reconcile-crash-1',
