@@ -7,6 +7,9 @@ import { runClearway } from '../helpers/cli';
 import { createEmptyPostgres, freshEmbeddedDataDir, postgresAvailable } from '../helpers/db';
 import { createPrisma } from '../../cli/database';
 
+// These start real clearway processes and databases; on a busy machine that takes minutes, not seconds.
+jest.setTimeout(180_000);
+
 function memoryContext(): CliContext & { out: string; err: string } {
   const ctx = {
     env: {},

@@ -17,6 +17,9 @@ import {
   type TestDb,
 } from '../helpers/db';
 
+// These start real clearway processes and databases; on a busy machine that takes minutes, not seconds.
+jest.setTimeout(180_000);
+
 const COMMITTED_MIGRATIONS = fs
   .readdirSync(path.resolve(__dirname, '../../prisma/migrations'), { withFileTypes: true })
   .filter((d) => d.isDirectory())

@@ -3,6 +3,9 @@ import net from 'node:net';
 import { freePort, runClearway, startClearway, waitForHttp, type Running } from '../helpers/cli';
 import { createEmptyPostgres, freshEmbeddedDataDir, postgresAvailable } from '../helpers/db';
 
+// These start real clearway processes and databases; on a busy machine that takes minutes, not seconds.
+jest.setTimeout(180_000);
+
 const STOP_BUDGET_MS = 10_000;
 
 async function stop(running: Running, signal: NodeJS.Signals): Promise<{ code: number | null; ms: number }> {
