@@ -2,6 +2,7 @@ import type { PrismaClient } from '../generated/prisma/client';
 import type { Logger } from '../log';
 import { createChangeRequestActivities } from './change-request';
 import { createLogNotifier, type Notifier } from './notifier';
+import { createRolloutActivities } from './rollout';
 
 /** What activities are given: real clients in production and in tests, stubs only for the outside world. */
 export interface ActivityDeps {
@@ -20,6 +21,7 @@ export function createActivities(deps: ActivityDeps) {
       clock: deps.clock ?? (() => new Date()),
       notifier: deps.notifier ?? createLogNotifier(deps.log),
     }),
+    ...createRolloutActivities({ prisma: deps.prisma, log: deps.log, clock: deps.clock ?? (() => new Date()) }),
   };
 }
 

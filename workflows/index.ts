@@ -9,3 +9,4 @@ export async function healthcheck(): Promise<'ok'> {
 }
 
 export { changeRequest } from './change-request';
+export { rollout, stewardshipReview } from './rollout';

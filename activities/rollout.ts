@@ -1,0 +1,255 @@
+import { evaluateGate, stewardshipBreaches, type GateResult, type Measurement } from '../domain/gate';
+import type { Review, RolloutEvent, RolloutView } from '../domain/rollout';
+import type { RollbackStep, RolloutPlan } from '../domain/rollout-plan';
+import { Prisma, type PrismaClient } from '../generated/prisma/client';
+import type { Logger } from '../log';
+
+/** What a rollback step reports once it ran. */
+export type StepOutcome = { outcome: 'done' | 'failed'; detail: string };
+
+/** Carries out one rollback step against the outside world (routing, integrations, mappings, people). */
+export type RollbackRunner = (step: RollbackStep & { phase: string }, rolloutId: string) => Promise<StepOutcome>;
+
+/** What the rollout activities need; tests pass a real database and may stand in for the outside world. */
+export interface RolloutActivityDeps {
+  prisma: PrismaClient;
+  log: Logger;
+  clock: () => Date;
+  /** Performs rollback steps; unless given, each step is logged for the operators who carry it out. */
+  rollbackRunner?: RollbackRunner;
+  /** The status of a change request; unless given, read from the change-request projection. */
+  changeRequestStatus?: (id: string) => Promise<string | null>;
+}
+
+/** Events the workflow records besides the domain's: rollback step outcomes and refused advances. */
+export type RolloutWorkflowEvent =
+  | { type: 'ROLLBACK_STEP'; at: string; phase: string; step: string; action: string; outcome: StepOutcome }
+  | { type: 'ADVANCE_REFUSED'; at: string; by: string; code: string; message: string };
+
+/** Every event a rollout's audit trail can hold. */
+export type RolloutRecordEvent = RolloutEvent | RolloutWorkflowEvent;
+
+/** One write of a rollout's projection; a revision the database already holds is a retry and is skipped. */
+export type RolloutWrite = {
+  revision: number;
+  view: RolloutView;
+  plan: RolloutPlan;
+  events: RolloutRecordEvent[];
+};
+
+/** A stored batch of measurements as the workflow learns of it: how many, and which opened a review. */
+export type MeasurementBatch = {
+  batchId: string;
+  count: number;
+  breaches: { phase: string; value: number; sampleSize: number; windowEnd: string }[];
+};
+
+/** Whom the audit trail names for events no person caused (timers, the workflow itself). */
+export const SYSTEM_ACTOR = 'system:clearway';
+
+function actorOf(event: RolloutRecordEvent): string {
+  return 'by' in event ? event.by : SYSTEM_ACTOR;
+}
+
+/** Rows for the Measurement table: one batch, numbered, stamped with who recorded it and when. */
+export function measurementRows(rolloutId: string, batchId: string, rows: Measurement[], by: string, at: Date) {
+  return rows.map((m, row) => ({
+    rolloutId,
+    batchId,
+    row,
+    phase: m.phase,
+    metric: m.metric,
+    value: m.value,
+    sampleSize: m.sampleSize,
+    windowStart: new Date(m.windowStart),
+    windowEnd: new Date(m.windowEnd),
+    source: m.source,
+    recordedBy: by,
+    recordedAt: at,
+  }));
+}
+
+/** The summary a workflow needs of a batch: its size and the rows that breach the stewardship rule. */
+export function summarizeBatch(plan: RolloutPlan, batchId: string, rows: Measurement[]): MeasurementBatch {
+  return {
+    batchId,
+    count: rows.length,
+    breaches: stewardshipBreaches(plan, rows).map((m) => ({
+      phase: m.phase,
+      value: m.value,
+      sampleSize: m.sampleSize,
+      windowEnd: m.windowEnd,
+    })),
+  };
+}
+
+function reviewRow(rolloutId: string, r: Review) {
+  const date = (iso: string | null) => (iso === null ? null : new Date(iso));
+  return {
+    rolloutId,
+    phase: r.phase,
+    status: r.status,
+    ownerRole: 'data-steward',
+    openedAt: new Date(r.openedAt),
+    dueAt: new Date(r.dueAt),
+    trigger: r.trigger as unknown as Prisma.InputJsonValue,
+    overdueAt: date(r.overdueAt),
+    escalationId: r.escalationId,
+    findings: r.findings,
+    decision: r.decision,
+    closedBy: r.closedBy,
+    closedAt: date(r.closedAt),
+  };
+}
+
+/** The rollout activities, built over injected dependencies. */
+export const createRolloutActivities = (deps: RolloutActivityDeps) => {
+  const { prisma, clock } = deps;
+  const runner: RollbackRunner =
+    deps.rollbackRunner ??
+    (async (step, rolloutId) => {
+      deps.log.warn({ rolloutId, step }, 'rollback step for operators to carry out');
+      return { outcome: 'done', detail: 'handed to operators' };
+    });
+
+  return {
+    /** The change request's status (`approved`...), or null when it is unknown. */
+    async changeRequestStatus(id: string): Promise<string | null> {
+      if (deps.changeRequestStatus) return deps.changeRequestStatus(id);
+      try {
+        const rows = await prisma.$queryRaw<{ status: string }[]>`
+          SELECT status FROM "ChangeRequest" WHERE id::text = ${id} OR "workflowId" = ${id} LIMIT 1`;
+        return rows[0]?.status ?? null;
+      } catch (error) {
+        // 42P01: the change-request projection does not exist in this database, so no change is approved.
+        if (error instanceof Prisma.PrismaClientKnownRequestError || String(error).includes('42P01')) return null;
+        throw error;
+      }
+    },
+
+    /** Stores measurements that arrived by signal, as one batch; a retry of the same batch writes nothing. */
+    async recordMeasurements(input: {
+      rolloutId: string;
+      batchId: string;
+      by: string;
+      plan: RolloutPlan;
+      rows: Measurement[];
+    }): Promise<MeasurementBatch> {
+      await prisma.measurement.createMany({
+        data: measurementRows(input.rolloutId, input.batchId, input.rows, input.by, clock()),
+        skipDuplicates: true,
+      });
+      return summarizeBatch(input.plan, input.batchId, input.rows);
+    },
+
+    /** Judges a phase's gate over the stored measurements at `at`, and records the evaluation once per key. */
+    async evaluateGate(input: {
+      key: string;
+      rolloutId: string;
+      plan: RolloutPlan;
+      phase: string;
+      at: string;
+      rolloutStartedAt: string;
+      trigger: string;
+    }): Promise<GateResult> {
+      const spec = input.plan.phases.find((p) => p.name === input.phase);
+      const widest = Math.max(0, ...(spec?.exitCriteria.map((c) => c.window) ?? []));
+      const atMs = Date.parse(input.at);
+      const rows = await prisma.measurement.findMany({
+        where: {
+          rolloutId: input.rolloutId,
+          phase: input.phase,
+          windowEnd: { gt: new Date(atMs - widest), lte: new Date(atMs) },
+        },
+        select: { phase: true, metric: true, value: true, sampleSize: true, windowEnd: true },
+        orderBy: { id: 'asc' },
+      });
+      const observations = rows.map((r) => ({
+        ...r,
+        metric: r.metric as Measurement['metric'],
+        windowEnd: r.windowEnd.toISOString(),
+      }));
+      const gate = evaluateGate(input.plan, input.phase, observations, {
+        at: input.at,
+        rolloutStartedAt: input.rolloutStartedAt,
+      });
+      await prisma.gateEvaluation.upsert({
+        where: { key: input.key },
+        create: {
+          key: input.key,
+          rolloutId: input.rolloutId,
+          phase: gate.phase,
+          at: new Date(gate.at),
+          trigger: input.trigger,
+          status: gate.status,
+          criteria: gate.criteria as unknown as Prisma.InputJsonValue,
+        },
+        update: {},
+      });
+      return gate;
+    },
+
+    /** Writes the rollout projection, its phase visits, reviews and audit events in one transaction. */
+    async projectRollout(write: RolloutWrite): Promise<'written' | 'already-written'> {
+      const { view } = write;
+      return prisma.$transaction(async (tx) => {
+        const existing = await tx.rollout.findUnique({ where: { id: view.id }, select: { revision: true } });
+        if (existing && existing.revision >= write.revision) return 'already-written';
+        const row = {
+          workflowId: `rollout-${view.id}`,
+          changeRequestId: view.changeRequestId,
+          status: view.status,
+          phase: view.phase,
+          phaseIndex: view.phaseIndex,
+          plan: write.plan as unknown as Prisma.InputJsonValue,
+          policyVersion: view.policyVersion,
+          startedBy: view.startedBy,
+          startedAt: new Date(view.startedAt),
+          phaseEnteredAt: new Date(view.phaseEnteredAt),
+          updatedAt: new Date(view.updatedAt),
+          revision: write.revision,
+          view: view as unknown as Prisma.InputJsonValue,
+        };
+        await tx.rollout.upsert({ where: { id: view.id }, create: { id: view.id, ...row }, update: row });
+        for (const v of view.visits) {
+          const visit = {
+            name: v.phase,
+            enteredAt: new Date(v.enteredAt),
+            leftAt: v.leftAt === null ? null : new Date(v.leftAt),
+            leftBecause: v.leftBecause,
+          };
+          await tx.rolloutPhase.upsert({
+            where: { rolloutId_visit: { rolloutId: view.id, visit: v.index } },
+            create: { rolloutId: view.id, visit: v.index, ...visit },
+            update: visit,
+          });
+        }
+        for (const r of view.reviews) {
+          const review = reviewRow(view.id, r);
+          await tx.stewardshipReview.upsert({ where: { id: r.id }, create: { id: r.id, ...review }, update: review });
+        }
+        if (write.events.length > 0) {
+          await tx.auditEvent.createMany({
+            data: write.events.map((e) => ({
+              at: new Date(e.at),
+              actor: actorOf(e),
+              action: `ROLLOUT_${e.type}`,
+              subjectType: 'rollout',
+              subjectId: view.id,
+              payload: e as unknown as Prisma.InputJsonValue,
+            })),
+          });
+        }
+        return 'written';
+      });
+    },
+
+    /** Carries out one rollback step; a step that throws is retried by Temporal, then reported as failed. */
+    async runRollbackStep(input: { rolloutId: string; step: RollbackStep & { phase: string } }): Promise<StepOutcome> {
+      return runner(input.step, input.rolloutId);
+    },
+  };
+};
+
+/** The rollout activities' types, as workflows import them with `proxyActivities`. */
+export type RolloutActivities = ReturnType<typeof createRolloutActivities>;

@@ -1,0 +1,351 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { createRolloutActivities, type RollbackRunner } from '../../activities/rollout';
+import type { Actor } from '../../domain/actor';
+import type { Measurement } from '../../domain/gate';
+import { RolloutPlan, type RolloutPlanInput } from '../../domain/rollout-plan';
+import {
+  advanceRollout,
+  closeStewardshipReview,
+  evaluateRollout,
+  holdRollout,
+  measure,
+  resumeRollout,
+  reviewInfo,
+  rollbackRollout,
+  rollout,
+  rolloutView,
+  rolloutWorkflowId,
+} from '../../workflows/rollout';
+import { backends, createTestDatabase, silentLog, type TestDb } from '../helpers/db';
+
+const H = 3_600_000;
+const executable = path.resolve(__dirname, '../../bin/clearway-devserver');
+const people = {
+  lena: { id: 'lena', roles: ['rollout-lead'] },
+  carl: { id: 'carl', roles: ['ccb-chair'] },
+  dora: { id: 'dora', roles: ['data-steward'] },
+} as const satisfies Record<string, Actor>;
+
+const criteria: RolloutPlanInput['phases'][number]['exitCriteria'] = [
+  { metric: 'declaration-error-rate', comparator: '<=', threshold: 2, window: 'P7D', minimumSample: 100 },
+  { metric: 'stress-test-passed', comparator: '==', threshold: 1, window: 'P30D', aggregate: 'latest' },
+];
+const basePlan: RolloutPlanInput = {
+  phases: [
+    {
+      name: 'pilot',
+      cohort: { sites: ['rotterdam-1'] },
+      minimumSoak: 'P1D',
+      exitCriteria: criteria,
+      rollback: [{ name: 'route pilot to legacy', action: 'switch-routing', target: 'legacy-gateway' }],
+    },
+    {
+      name: 'full',
+      cohort: { declarationTypes: ['IM', 'EX'] },
+      minimumSoak: 'P1D',
+      exitCriteria: criteria,
+      rollback: [{ name: 'disable v3 client', action: 'disable-integration', target: 'declaration-api-v3' }],
+    },
+  ],
+};
+
+let env: TestWorkflowEnvironment;
+let db: TestDb;
+let bundle: WorkflowBundle;
+let queue = 0;
+const started: string[] = [];
+const stepsRun: string[] = [];
+const failingSteps = new Set<string>();
+const runner: RollbackRunner = async (step) => {
+  stepsRun.push(step.name);
+  if (failingSteps.has(step.name)) throw new Error(`gateway refused ${step.target}`);
+  return { outcome: 'done', detail: `ran ${step.action}` };
+};
+
+beforeAll(async () => {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  [db, env, bundle] = await Promise.all([
+    createTestDatabase(backends()[0]),
+    TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: executable } } }),
+    bundleWorkflowCode({ workflowsPath: path.join(__dirname, 'workflows.ts'), logger: new DefaultLogger('ERROR') }),
+  ]);
+});
+afterAll(async () => {
+  await env?.teardown();
+  await db?.close();
+});
+
+type Recorded = { workflowId: string; history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>> };
+const histories: Recorded[] = [];
+
+// Histories are fetched as each test ends: skipped time adds up and closed runs would leave retention.
+async function collectHistories(): Promise<void> {
+  const fresh = started.splice(0);
+  const reviews = await db.prisma.stewardshipReview.findMany({
+    where: { rolloutId: { in: fresh.filter((w) => w.startsWith('rollout-')).map((w) => w.slice('rollout-'.length)) } },
+  });
+  for (const workflowId of [...fresh, ...reviews.map((r) => r.id)]) {
+    histories.push({ workflowId, history: await env.client.workflow.getHandle(workflowId).fetchHistory() });
+  }
+}
+
+async function withWorker<T>(fn: (taskQueue: string) => Promise<T>): Promise<T> {
+  const taskQueue = `rollout-${process.pid}-${++queue}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: createRolloutActivities({
+      prisma: db.prisma,
+      log: silentLog,
+      clock: () => new Date(),
+      rollbackRunner: runner,
+      changeRequestStatus: async (id) => (id.startsWith('cr-approved') ? 'approved' : 'under_review'),
+    }),
+  });
+  const result = await worker.runUntil(fn(taskQueue));
+  await collectHistories();
+  return result;
+}
+
+async function start(taskQueue: string, planInput: RolloutPlanInput = basePlan, changeRequestId = 'cr-approved-1') {
+  const id = randomUUID();
+  const handle = await env.client.workflow.start(rollout, {
+    taskQueue,
+    workflowId: rolloutWorkflowId(id),
+    args: [{ id, changeRequestId, plan: RolloutPlan.parse(planInput), policyVersion: 'sha256:test', by: 'lena' }],
+  });
+  started.push(handle.workflowId);
+  return { id, handle };
+}
+
+async function rows(phase: string, errorRate: number, sample = 1000, stress = 1): Promise<Measurement[]> {
+  const now = await env.currentTimeMs();
+  const window = { windowStart: new Date(now - 2 * H).toISOString(), windowEnd: new Date(now - H).toISOString() };
+  return [
+    { phase, metric: 'declaration-error-rate', value: errorRate, sampleSize: sample, source: 'gateway', ...window },
+    { phase, metric: 'stress-test-passed', value: stress, sampleSize: 1, source: 'qa', ...window },
+  ];
+}
+
+async function measureAndJudge(handle: WorkflowHandle<typeof rollout>, phase: string, errorRate: number) {
+  await handle.signal(measure, { by: 'feed', rows: await rows(phase, errorRate) });
+  return handle.executeUpdate(evaluateRollout);
+}
+
+async function refusal(
+  promise: Promise<unknown>,
+): Promise<{ type: string | undefined; message: string; details: unknown }> {
+  try {
+    await promise;
+  } catch (e) {
+    if (!(e instanceof WorkflowUpdateFailedError)) throw e;
+    const cause = e.cause as { type?: string; message: string; details?: unknown[] };
+    return { type: cause.type, message: cause.message, details: cause.details?.[0] };
+  }
+  throw new Error('expected the update to be refused');
+}
+
+async function auditActions(id: string): Promise<string[]> {
+  const events = await db.prisma.auditEvent.findMany({ where: { subjectId: id }, orderBy: { id: 'asc' } });
+  return events.map((e) => e.action);
+}
+
+test('pilot -> full: when every gate passes after its soak, the rollout advances and completes', async () => {
+  await withWorker(async (tq) => {
+    const { id, handle } = await start(tq);
+    expect((await measureAndJudge(handle, 'pilot', 1.2)).status).toBe('pass');
+    await env.sleep(25 * H);
+    expect((await handle.executeUpdate(advanceRollout, { args: [{ actor: people.lena }] })).phase).toBe('full');
+    await measureAndJudge(handle, 'full', 0.8);
+    await env.sleep(25 * H);
+    expect((await handle.executeUpdate(advanceRollout, { args: [{ actor: people.lena }] })).status).toBe('completed');
+    const done = await handle.result();
+    expect(done.visits.map((v) => [v.phase, v.leftBecause])).toEqual([
+      ['pilot', 'advanced'],
+      ['full', 'completed'],
+    ]);
+    const row = await db.prisma.rollout.findUniqueOrThrow({ where: { id } });
+    expect([row.status, row.phase]).toEqual(['completed', 'full']);
+    expect(await db.prisma.rolloutPhase.count({ where: { rolloutId: id } })).toBe(2);
+    expect(await db.prisma.measurement.count({ where: { rolloutId: id } })).toBe(4);
+    expect(await db.prisma.gateEvaluation.count({ where: { rolloutId: id, trigger: 'advance' } })).toBe(2);
+    expect(await auditActions(id)).toEqual(['ROLLOUT_STARTED', 'ROLLOUT_ADVANCED', 'ROLLOUT_COMPLETED']);
+  });
+});
+
+test('refusals: before the soak SOAK_INCOMPLETE, on a failing gate GATE_NOT_MET with the criteria, and the chair overrides', async () => {
+  await withWorker(async (tq) => {
+    const { id, handle } = await start(tq);
+    const early = await refusal(handle.executeUpdate(advanceRollout, { args: [{ actor: people.lena }] }));
+    expect(early.type).toBe('SOAK_INCOMPLETE');
+    await env.sleep(25 * H);
+    await handle.signal(measure, { by: 'feed', rows: await rows('pilot', 1.5, 1000, 0) });
+    const gate = await refusal(handle.executeUpdate(advanceRollout, { args: [{ actor: people.lena }] }));
+    expect(gate.type).toBe('GATE_NOT_MET');
+    expect(gate.message).toContain('stress-test-passed fail (0 does not meet == 1)');
+    expect((gate.details as { failing: { metric: string }[] }).failing.map((c) => c.metric)).toEqual([
+      'stress-test-passed',
+    ]);
+    const noReason = await refusal(
+      handle.executeUpdate(advanceRollout, { args: [{ actor: people.carl, override: { reason: '' } }] }),
+    );
+    expect(noReason.type).toBe('VALIDATION_FAILED');
+    const notChair = await refusal(
+      handle.executeUpdate(advanceRollout, { args: [{ actor: people.lena, override: { reason: 'please' } }] }),
+    );
+    expect(notChair.type).toBe('ROLE_REQUIRED');
+    const overridden = await handle.executeUpdate(advanceRollout, {
+      args: [{ actor: people.carl, override: { reason: 'stress rig broken; load test passed on staging' } }],
+    });
+    expect(overridden.phase).toBe('full');
+    const audit = await db.prisma.auditEvent.findFirstOrThrow({
+      where: { subjectId: id, action: 'ROLLOUT_OVERRIDDEN' },
+    });
+    expect(audit.payload).toMatchObject({
+      by: 'carl',
+      reason: 'stress rig broken; load test passed on staging',
+      overrode: ['GATE_NOT_MET'],
+    });
+    expect(await auditActions(id)).toEqual(['ROLLOUT_STARTED', 'ROLLOUT_ADVANCE_REFUSED', 'ROLLOUT_OVERRIDDEN']);
+    await handle.terminate('test over');
+  });
+});
+
+test('error spike: when the error rate passes 2%, a review opens, blocks advancing, escalates after 48 hours and rolls back', async () => {
+  await withWorker(async (tq) => {
+    const { id, handle } = await start(tq);
+    await measureAndJudge(handle, 'pilot', 2.6);
+    const [open] = (await handle.query(rolloutView)).openReviews;
+    expect(open).toMatchObject({ phase: 'pilot', trigger: { value: 2.6 } });
+    expect(Date.parse(open.dueAt) - Date.parse(open.openedAt)).toBe(48 * H);
+    await env.sleep(25 * H);
+    await measureAndJudge(handle, 'pilot', 1.0);
+    const blocked = await refusal(handle.executeUpdate(advanceRollout, { args: [{ actor: people.lena }] }));
+    expect(blocked.type).toBe('REVIEW_OPEN');
+
+    await env.sleep(24 * H);
+    const review = env.client.workflow.getHandle(open.id);
+    const info = await review.query(reviewInfo);
+    expect(info).toMatchObject({ status: 'open', overdue: true, escalationId: `esc-${open.id}/overdue` });
+    const esc = env.client.workflow.getHandle(info.escalationId!);
+    expect(await esc.query<unknown>('input')).toMatchObject({
+      severity: 'normal',
+      owner: { role: 'data-steward' },
+      source: { kind: 'workflow', ref: open.id },
+    });
+    started.push(info.escalationId!);
+    const stored = await db.prisma.stewardshipReview.findUniqueOrThrow({ where: { id: open.id } });
+    expect(stored.overdueAt).not.toBeNull();
+
+    const wrong = await refusal(
+      review.executeUpdate(closeStewardshipReview, {
+        args: [{ actor: people.lena, findings: 'x', decision: 'continue' }],
+      }),
+    );
+    expect(wrong.type).toBe('ROLE_REQUIRED');
+    await review.executeUpdate(closeStewardshipReview, {
+      args: [{ actor: people.dora, findings: 'HS-code mapping wrong for 3 brokers', decision: 'rollback' }],
+    });
+    const done = await handle.result();
+    expect(done.status).toBe('rolled-back');
+    expect(done.reviews[0]).toMatchObject({ status: 'closed', decision: 'rollback', closedBy: 'dora' });
+    expect(await auditActions(id)).toEqual([
+      'ROLLOUT_STARTED',
+      'ROLLOUT_REVIEW_OPENED',
+      'ROLLOUT_REVIEW_OVERDUE',
+      'ROLLOUT_REVIEW_CLOSED',
+      'ROLLOUT_ROLLED_BACK',
+      'ROLLOUT_ROLLBACK_STEP',
+    ]);
+    await esc.terminate('test over');
+  });
+});
+
+test('rollback: when a lead rolls back to the start, every phase left runs its steps and a failing step is recorded as failed', async () => {
+  await withWorker(async (tq) => {
+    failingSteps.add('route pilot to legacy');
+    const { id, handle } = await start(tq);
+    await measureAndJudge(handle, 'pilot', 1.0);
+    await env.sleep(25 * H);
+    await handle.executeUpdate(advanceRollout, { args: [{ actor: people.lena }] });
+    const held = await handle.executeUpdate(holdRollout, {
+      args: [{ actor: people.lena, reason: 'broker complaints' }],
+    });
+    expect(held.status).toBe('held');
+    const notWhileHeld = await refusal(handle.executeUpdate(advanceRollout, { args: [{ actor: people.lena }] }));
+    expect(notWhileHeld.type).toBe('ROLLOUT_NOT_ACTIVE');
+    expect((await handle.executeUpdate(resumeRollout, { args: [{ actor: people.lena }] })).status).toBe('active');
+    await handle.executeUpdate(rollbackRollout, {
+      args: [{ actor: people.lena, to: 'start', reason: 'duty mismatch' }],
+    });
+    const done = await handle.result();
+    expect(done.status).toBe('rolled-back');
+    const steps = await db.prisma.auditEvent.findMany({
+      where: { subjectId: id, action: 'ROLLOUT_ROLLBACK_STEP' },
+      orderBy: { id: 'asc' },
+    });
+    expect(steps.map((s) => s.payload)).toEqual([
+      expect.objectContaining({
+        phase: 'full',
+        step: 'disable v3 client',
+        outcome: expect.objectContaining({ outcome: 'done' }),
+      }),
+      expect.objectContaining({
+        phase: 'pilot',
+        step: 'route pilot to legacy',
+        outcome: expect.objectContaining({ outcome: 'failed' }),
+      }),
+    ]);
+    failingSteps.clear();
+  });
+});
+
+test('blackout and inconclusive: inside a blackout BLACKOUT; with too little data the gate is inconclusive and GATE_NOT_MET', async () => {
+  await withWorker(async (tq) => {
+    const now = await env.currentTimeMs();
+    const blackout = {
+      name: 'tariff change',
+      start: new Date(now + 30 * H).toISOString(),
+      end: new Date(now + 40 * H).toISOString(),
+    };
+    const { handle } = await start(tq, { ...basePlan, blackouts: [blackout] });
+    await handle.signal(measure, { by: 'feed', rows: await rows('pilot', 0.5, 20) });
+    expect((await handle.executeUpdate(evaluateRollout)).status).toBe('inconclusive');
+    await env.sleep(25 * H);
+    const thin = await refusal(handle.executeUpdate(advanceRollout, { args: [{ actor: people.lena }] }));
+    expect([thin.type, thin.message]).toEqual([
+      'GATE_NOT_MET',
+      expect.stringContaining('declaration-error-rate inconclusive (sample 20 is below the minimum of 100)'),
+    ]);
+    await env.sleep(7 * H);
+    const dark = await refusal(
+      handle.executeUpdate(advanceRollout, { args: [{ actor: people.carl, override: { reason: 'x' } }] }),
+    );
+    expect(dark.type).toBe('BLACKOUT');
+    await handle.terminate('test over');
+  });
+});
+
+test('change request: when the change is not approved, the rollout does not start', async () => {
+  await withWorker(async (tq) => {
+    const { handle } = await start(tq, basePlan, 'cr-pending-9');
+    const error = await handle.result().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    expect(((error as WorkflowFailedError).cause as { type?: string }).type).toBe('CHANGE_NOT_APPROVED');
+  });
+});
+
+test('replay: every history these tests produced replays with the current workflow code', async () => {
+  expect(histories.length).toBeGreaterThanOrEqual(8);
+  let n = 0;
+  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, histories)) {
+    if (result.error) throw new Error(`history of ${result.workflowId} does not replay: ${result.error.message}`);
+    n++;
+  }
+  expect(n).toBe(histories.length);
+});
