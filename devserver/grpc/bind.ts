@@ -22,5 +22,16 @@ export async function bindServer(server: grpc.Server, ip: string, port: number):
     throw new Error(/in use|EADDRINUSE|No address added/i.test(message) ? `port ${port} on ${host} is already in use` : message);
   }
   if (LOOPBACK.has(ip)) await bind(server, `[::1]:${bound}`).catch(() => undefined);
+  disableNagle(server);
   return bound;
+}
+
+/**
+ * grpc-js sets TCP_NODELAY on client sockets but not on the ones its server accepts, so a response
+ * written as headers, data and trailers can wait on the peer's delayed ACK. Long polls and short
+ * request/response pairs are exactly that pattern, so the server's sockets send at once.
+ */
+function disableNagle(server: grpc.Server): void {
+  const http2Servers = (server as unknown as { http2Servers?: Map<import('node:net').Server, unknown> }).http2Servers;
+  for (const s of http2Servers?.keys() ?? []) s.on('connection', (socket: import('node:net').Socket) => socket.setNoDelay(true));
 }
