@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { PrismaClient } from '../generated/prisma/client';
+import type { ChangeControlPolicy } from '../domain/change-request-policy';
 import type { Logger } from '../log';
 
 /** Everything the API needs from the outside, injected so tests pass real but local instances. */
@@ -11,4 +12,6 @@ export interface ApiDeps {
   /** Readiness checks by component name; each resolves when its component answers, or throws why not. */
   checks: Record<string, () => Promise<void>>;
   version: string;
+  /** What new change requests start under: the loaded change-control policy and the workflows' task queue. */
+  changeRequests?: { policy: ChangeControlPolicy; policyVersion: string; taskQueue: string };
 }

@@ -1,3 +1,5 @@
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { ZodError } from 'zod';
 import { ClearwayError, CODES, type ErrorCode } from '../errors';
@@ -13,6 +15,17 @@ export function sendError(res: Response, code: ErrorCode, message: string, detai
 /** Zod issues as error details: where (`body.name`) and what is wrong. */
 export function zodDetails(error: ZodError, where: string): { path: string; message: string }[] {
   return error.issues.map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message }));
+}
+
+/**
+ * A workflow update refused by its validator or handler carries our error code as the ApplicationFailure type; the
+ * code comes back here so the workflow's refusal answers exactly as the API's own would.
+ */
+export function workflowRefusal(err: unknown): { code: ErrorCode; message: string; details: unknown[] } | null {
+  if (!(err instanceof WorkflowUpdateFailedError)) return null;
+  const cause = err.cause;
+  if (!(cause instanceof ApplicationFailure) || !cause.type || !(cause.type in CODES)) return null;
+  return { code: cause.type as ErrorCode, message: cause.message, details: cause.details ? [...cause.details] : [] };
 }
 
 /** Answers requests no route matched. */
@@ -35,6 +48,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
     if (res.headersSent) return next(err);
     if (err instanceof ClearwayError) return sendError(res, err.code, err.message, err.details);
+    const refusal = workflowRefusal(err);
+    if (refusal) return sendError(res, refusal.code, refusal.message, refusal.details);
     if (err instanceof ZodError)
       return sendError(res, 'VALIDATION_FAILED', 'request is invalid', zodDetails(err, 'body'));
     const type = (err as BodyParserError | null)?.type;

@@ -7,6 +7,7 @@ import { configFrom, loggerFor } from './common';
 import { openDatabase, type MigratePolicy } from './database';
 import { listen } from './http-server';
 import { Lifecycle } from './lifecycle';
+import { changeControlSetup } from './change-control';
 import { connectTemporal } from './temporal';
 
 /** Which long-running parts a command runs in this process. */
@@ -27,6 +28,8 @@ export async function runServices(ctx: CliContext, selection: ServiceSelection):
   const log = loggerFor(config, 'service');
   const life = new Lifecycle(log);
   const signalled = life.untilSignal();
+  // A bad policy stops start-up before anything runs, with one line naming the file, path and problem.
+  const changeControl = changeControlSetup(ctx.env, log);
   try {
     const db = await openDatabase(config, log, selection.migrate);
     life.add({ name: 'database', stop: () => db.close() });
@@ -57,6 +60,7 @@ export async function runServices(ctx: CliContext, selection: ServiceSelection):
       unavailable,
       worker: selection.worker,
       prisma: db.prisma,
+      notifier: changeControl.notifier,
     });
     life.add({ name: 'temporal', stop: () => temporal.stop() });
 
@@ -72,6 +76,7 @@ export async function runServices(ctx: CliContext, selection: ServiceSelection):
           temporal: () => temporal.check(),
         },
         version,
+        changeRequests: { ...changeControl.policy, taskQueue: config.TASK_QUEUE },
       });
       const server = await listen(app, config.HOST, config.PORT);
       life.add(server);

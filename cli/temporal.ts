@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import type { Notifier } from '../activities/notifier';
 import type { Config } from '../config';
 import { ClearwayError } from '../errors';
 import type { PrismaClient } from '../generated/prisma/client';
@@ -23,6 +24,8 @@ export interface TemporalOptions {
   /** Run a worker on TASK_QUEUE once Temporal answers. */
   worker: boolean;
   prisma: PrismaClient;
+  /** How activities tell people about the processes; log-only unless given. */
+  notifier?: Notifier;
 }
 
 const RETRY_MIN_MS = 500;
@@ -85,7 +88,11 @@ export function connectTemporal(config: Config, log: Logger, opts: TemporalOptio
           namespace: config.TEMPORAL_NAMESPACE,
           taskQueue: config.TASK_QUEUE,
           workflowsPath: require.resolve('../workflows/index.ts'),
-          activities: createActivities({ prisma: opts.prisma, log: log.child({ component: 'activities' }) }),
+          activities: createActivities({
+            prisma: opts.prisma,
+            log: log.child({ component: 'activities' }),
+            notifier: opts.notifier,
+          }),
         });
         if (stopped) break;
         tlog.info({ taskQueue: config.TASK_QUEUE }, 'worker polling');

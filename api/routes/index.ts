@@ -1,6 +1,7 @@
 import type { Route } from '../define-route';
 import { listAuditEventsRoute } from './audit-events/list';
+import { changeRequestRoutes } from './change-requests';
 import { getMeRoute } from './me/get';
 
 /** Every route the API serves under /api/v1. */
-export const routes: Route[] = [getMeRoute, listAuditEventsRoute];
+export const routes: Route[] = [getMeRoute, listAuditEventsRoute, ...changeRequestRoutes];

@@ -1,0 +1,65 @@
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import type { Actor as DomainActor } from '../domain/actor';
+import type { ChangeRequestView } from '../domain/change-request';
+import { ClearwayError } from '../errors';
+import type { ChangeRequest as ChangeRequestRow } from '../generated/prisma/client';
+import { changeRequestWorkflowId, type changeRequest } from '../workflows/change-request';
+import type { Actor } from './auth';
+import type { ApiDeps } from './deps';
+import type { ChangeRequestSummary } from './routes/change-requests/schemas';
+
+/** The actor as the workflow sees it: id and roles, nothing the token does not vouch for. */
+export function workflowActor(actor: Actor): DomainActor {
+  return { id: actor.id, roles: actor.roles };
+}
+
+/** The projection row of a change request, or NOT_FOUND. */
+export async function findChangeRequest(deps: ApiDeps, id: string): Promise<ChangeRequestRow> {
+  const row = await deps.prisma.changeRequest.findUnique({ where: { id } });
+  if (!row) throw new ClearwayError('NOT_FOUND', `no change request ${id}`);
+  return row;
+}
+
+/**
+ * Runs an update on a change request's workflow. The request must exist; a workflow that has already ended
+ * (decided, withdrawn or expired) accepts no more updates, which is INVALID_STATE for the caller. Refusals by the
+ * workflow surface as WorkflowUpdateFailedError and are mapped once, in http-errors.ts.
+ */
+export async function updateChangeRequest(
+  deps: ApiDeps,
+  id: string,
+  run: (handle: WorkflowHandle<typeof changeRequest>) => Promise<ChangeRequestView>,
+): Promise<ChangeRequestView> {
+  await findChangeRequest(deps, id);
+  try {
+    return await run(deps.temporal().workflow.getHandle(changeRequestWorkflowId(id)));
+  } catch (e) {
+    if (e instanceof WorkflowNotFoundError) {
+      const now = await findChangeRequest(deps, id);
+      throw new ClearwayError('INVALID_STATE', `change request ${id} is ${now.status} and takes no more changes`, [
+        { status: now.status },
+      ]);
+    }
+    throw e;
+  }
+}
+
+/** The list form of a projection row. */
+export function summary(row: ChangeRequestRow): ChangeRequestSummary {
+  return {
+    id: row.id,
+    title: row.title,
+    class: row.class as ChangeRequestSummary['class'],
+    risk: row.risk as ChangeRequestSummary['risk'],
+    status: row.status as ChangeRequestSummary['status'],
+    requester: row.requester,
+    affectedSystems: row.affectedSystems,
+    round: row.round,
+    pendingRoles: row.pendingRoles as ChangeRequestSummary['pendingRoles'],
+    policyVersion: row.policyVersion,
+    slaDueAt: row.slaDueAt?.toISOString() ?? null,
+    openedAt: row.openedAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    closedAt: row.closedAt?.toISOString() ?? null,
+  };
+}

@@ -1,0 +1,25 @@
+import type { Route } from '../../define-route';
+import { inboxRoute } from '../inbox/list';
+import { addEvidenceRoute } from './add-evidence';
+import { createChangeRequestRoute } from './create';
+import { decideChangeRequestRoute } from './decide';
+import { editChangeRequestRoute } from './edit';
+import { getChangeRequestRoute } from './get';
+import { changeRequestHistoryRoute } from './history';
+import { listChangeRequestsRoute } from './list';
+import { submitChangeRequestRoute } from './submit';
+import { withdrawChangeRequestRoute } from './withdraw';
+
+/** The change-request routes and the inbox built on them. */
+export const changeRequestRoutes: Route[] = [
+  createChangeRequestRoute,
+  listChangeRequestsRoute,
+  getChangeRequestRoute,
+  editChangeRequestRoute,
+  addEvidenceRoute,
+  submitChangeRequestRoute,
+  decideChangeRequestRoute,
+  withdrawChangeRequestRoute,
+  changeRequestHistoryRoute,
+  inboxRoute,
+];

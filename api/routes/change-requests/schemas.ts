@@ -1,0 +1,126 @@
+import { ChangeClass, DataCategory, EvidenceKind } from '../../../domain/change-request-policy';
+import {
+  CHANGE_REQUEST_STATUSES,
+  ChangeRequestFields,
+  DecisionKind,
+  EvidenceInput,
+  Risk,
+} from '../../../domain/change-request';
+import { RoleName, z } from '../../schemas';
+
+/** A change request's id: a UUID the API assigns. */
+export const ChangeRequestId = z.uuid().openapi({ description: 'Change request id' });
+export const ChangeRequestParams = z.object({ id: ChangeRequestId });
+
+export const ChangeRequestStatus = z.enum(CHANGE_REQUEST_STATUSES).openapi('ChangeRequestStatus');
+
+const Time = z.iso.datetime();
+
+export const Vote = z
+  .object({
+    round: z.int(),
+    role: RoleName,
+    decision: DecisionKind,
+    reason: z.string().optional(),
+    by: z.string(),
+    at: Time,
+  })
+  .openapi('Vote');
+
+export const Evidence = z
+  .object({ kind: EvidenceKind, title: z.string(), uri: z.string().optional(), addedBy: z.string(), addedAt: Time })
+  .openapi('Evidence');
+
+/** Everything known about a change request: its fields, its review state and what the policy requires of it. */
+export const ChangeRequest = z
+  .object({
+    id: ChangeRequestId,
+    title: z.string(),
+    description: z.string(),
+    class: ChangeClass,
+    risk: Risk,
+    affectedSystems: z.array(z.string()),
+    touches: z.array(z.string()),
+    requester: z.string(),
+    status: ChangeRequestStatus,
+    round: z.int().openapi({ description: '0 until submitted; each submission starts the next review round' }),
+    submittedAt: Time.nullable(),
+    votes: z.array(Vote).openapi({ description: 'Votes of the current round' }),
+    pastRounds: z.array(
+      z.object({ round: z.int(), votes: z.array(Vote), submittedAt: Time, slaBreachedAt: Time.nullable() }),
+    ),
+    evidence: z.array(Evidence),
+    slaBreachedAt: Time.nullable(),
+    openedAt: Time,
+    updatedAt: Time,
+    closedAt: Time.nullable(),
+    policyVersion: z.string().openapi({ description: 'sha256 of the policy the request was opened under' }),
+    requiredRoles: z.array(RoleName),
+    pendingRoles: z.array(RoleName),
+    requiredEvidence: z.array(EvidenceKind),
+    missingEvidence: z.array(EvidenceKind),
+    slaDueAt: Time.nullable(),
+    reminderDueTimes: z.array(Time),
+    retrospectiveDueAt: Time.nullable(),
+  })
+  .openapi('ChangeRequest');
+export type ChangeRequest = z.infer<typeof ChangeRequest>;
+
+/** A change request as lists show it. */
+export const ChangeRequestSummary = z
+  .object({
+    id: ChangeRequestId,
+    title: z.string(),
+    class: ChangeClass,
+    risk: Risk,
+    status: ChangeRequestStatus,
+    requester: z.string(),
+    affectedSystems: z.array(z.string()),
+    round: z.int(),
+    pendingRoles: z.array(RoleName),
+    policyVersion: z.string(),
+    slaDueAt: Time.nullable(),
+    openedAt: Time,
+    updatedAt: Time,
+    closedAt: Time.nullable(),
+  })
+  .openapi('ChangeRequestSummary');
+export type ChangeRequestSummary = z.infer<typeof ChangeRequestSummary>;
+
+/** POST /change-requests: the change, and any evidence it carries from the start. */
+export const CreateChangeRequestBody = ChangeRequestFields.extend({
+  evidence: z.array(EvidenceInput).max(50).default([]),
+}).openapi('CreateChangeRequest');
+
+/** PATCH /change-requests/{id}: any of the fields; at least one. */
+export const EditChangeRequestBody = z
+  .strictObject({
+    title: ChangeRequestFields.shape.title.optional(),
+    description: ChangeRequestFields.shape.description.optional(),
+    class: ChangeClass.optional(),
+    risk: Risk.optional(),
+    affectedSystems: ChangeRequestFields.shape.affectedSystems.optional(),
+    // No default here: a patch that leaves `touches` out must not clear it.
+    touches: z.array(DataCategory).optional(),
+  })
+  .refine((patch) => Object.keys(patch).length > 0, { error: 'name at least one field to change' })
+  .openapi('EditChangeRequest');
+
+export const AddEvidenceBody = EvidenceInput.extend({}).openapi('AddEvidence');
+
+/** POST /change-requests/{id}/decisions: the caller's vote in one of their roles. */
+export const DecisionBody = z
+  .strictObject({
+    decision: DecisionKind,
+    role: RoleName,
+    reason: z.string().trim().max(5_000).optional(),
+  })
+  .refine((d) => d.decision === 'approve' || (d.reason !== undefined && d.reason.length > 0), {
+    path: ['reason'],
+    error: 'a reason is required to reject or request changes',
+  })
+  .openapi('DecisionBody');
+
+export const WithdrawBody = z.strictObject({ reason: z.string().trim().max(5_000).optional() }).openapi('Withdraw');
+
+export { ChangeClass, Risk };

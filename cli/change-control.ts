@@ -1,0 +1,36 @@
+import type { Notifier } from '../activities/notifier';
+import { createLogNotifier } from '../activities/notifier';
+import { createSignedWebhookNotifier } from '../activities/signed-webhook';
+import type { ChangeControlPolicy } from '../domain/change-request-policy';
+import { ClearwayError } from '../errors';
+import type { Logger } from '../log';
+import { loadPolicies } from '../policies/load';
+
+/** The change-control policy new requests start under, and the notifier its webhook setting asks for. */
+export interface ChangeControlSetup {
+  policy: { policy: ChangeControlPolicy; policyVersion: string; file: string };
+  notifier: Notifier;
+}
+
+/**
+ * Loads and cross-checks the shipped policies. A policy naming a webhook needs its secret in the environment
+ * variable it names: notifications are only ever sent signed. Failures are CONFIG_INVALID with one line.
+ */
+export function changeControlSetup(env: Record<string, string | undefined>, log: Logger): ChangeControlSetup {
+  const loaded = loadPolicies();
+  if (!loaded.ok) throw new ClearwayError('CONFIG_INVALID', loaded.error);
+  const { policy, version, file } = loaded.changeControl;
+  let notifier = createLogNotifier(log);
+  if (policy.webhook) {
+    const secret = env[policy.webhook.secretEnv];
+    if (!secret) {
+      throw new ClearwayError(
+        'CONFIG_INVALID',
+        `${file}: webhook.secretEnv: ${policy.webhook.secretEnv} is not set; webhooks are only sent signed`,
+      );
+    }
+    notifier = createSignedWebhookNotifier({ url: policy.webhook.url, secret, log });
+  }
+  log.info({ file, policyVersion: version }, 'change-control policy loaded');
+  return { policy: { policy, policyVersion: version, file }, notifier };
+}

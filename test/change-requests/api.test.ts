@@ -1,0 +1,307 @@
+import { ROLES, type Role } from '../../domain/roles';
+import { evidence, fields } from '../helpers/change-requests';
+import { startApi, type ApiFixture, type ApiUser } from '../helpers/change-request-api';
+import { backends } from '../helpers/db';
+
+const CR = '/api/v1/change-requests';
+const FULL = evidence('documentation', 'test-evidence', 'rollback-plan');
+const body = (overrides: Record<string, unknown> = {}) => ({ ...fields(), evidence: FULL, ...overrides });
+
+let api: ApiFixture;
+let requester: ApiUser;
+let chair: ApiUser;
+let specialist: ApiUser;
+let steward: ApiUser;
+
+beforeAll(async () => {
+  api = await startApi(backends()[0]);
+  [requester, chair, specialist, steward] = await Promise.all([
+    api.user(['integration-specialist']),
+    api.user(['ccb-chair']),
+    api.user(['integration-specialist']),
+    api.user(['data-steward']),
+  ]);
+});
+afterAll(async () => {
+  await api?.close();
+});
+
+async function draft(by: ApiUser = requester, overrides: Record<string, unknown> = {}): Promise<string> {
+  const res = await api.call('POST', CR, by.token, body(overrides));
+  expect(res.status).toBe(201);
+  return res.body.id as string;
+}
+
+async function submitted(by: ApiUser = requester, overrides: Record<string, unknown> = {}): Promise<string> {
+  const id = await draft(by, overrides);
+  expect((await api.call('POST', `${CR}/${id}/submit`, by.token)).status).toBe(200);
+  return id;
+}
+
+const decide = (id: string, by: ApiUser, role: Role, decision = 'approve', reason?: string) =>
+  api.call('POST', `${CR}/${id}/decisions`, by.token, { decision, role, ...(reason ? { reason } : {}) });
+
+describe('change-request API over HTTP', () => {
+  it('POST /change-requests: when a user raises a change, it answers 201 with a draft the next GET finds', async () => {
+    const res = await api.call('POST', CR, requester.token, body());
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ status: 'draft', requester: requester.id, round: 0, class: 'normal' });
+    expect(res.body.policyVersion).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const got = await api.call('GET', `${CR}/${res.body.id}`, chair.token);
+    expect(got.status).toBe(200);
+    expect(got.body).toEqual(res.body);
+  });
+
+  it('POST /change-requests: when the same Idempotency-Key is sent twice, one request is raised and replayed', async () => {
+    const title = `Idempotent change ${Date.now()}`;
+    const headers = { 'idempotency-key': `create-${Date.now()}` };
+    const first = await api.call('POST', CR, requester.token, body({ title }), headers);
+    const second = await api.call('POST', CR, requester.token, body({ title }), headers);
+    expect([first.status, second.status]).toEqual([201, 201]);
+    expect(second.body.id).toBe(first.body.id);
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+    expect(await api.db.prisma.changeRequest.count({ where: { title } })).toBe(1);
+  });
+
+  it('decisions: when the chair, specialist and steward approve, the request is approved and its history reads in order', async () => {
+    const id = await submitted();
+    expect((await decide(id, chair, 'ccb-chair')).body.pendingRoles).toEqual(['integration-specialist', 'data-steward']);
+    expect((await decide(id, specialist, 'integration-specialist')).status).toBe(200);
+    const last = await decide(id, steward, 'data-steward');
+    expect(last.status).toBe(200);
+    expect(last.body.status).toBe('approved');
+
+    // The workflow closes once its last notifications are out; the history then ends with the close.
+    await api.temporal.client.workflow.getHandle(`cr-${id}`).result();
+    const history = await api.call('GET', `${CR}/${id}/history`, requester.token);
+    expect(history.status).toBe(200);
+    expect(history.body.workflowId).toBe(`cr-${id}`);
+    const entries = history.body.entries as { type: string; who: string; what: string; time: string }[];
+    expect(entries.map((e) => e.type)).toEqual([
+      'OPENED',
+      'EVIDENCE_ADDED',
+      'EVIDENCE_ADDED',
+      'EVIDENCE_ADDED',
+      'SUBMITTED',
+      'DECISION_RECORDED',
+      'DECISION_RECORDED',
+      'DECISION_RECORDED',
+      'APPROVED',
+      'CLOSED',
+    ]);
+    expect(entries[5]).toMatchObject({ who: chair.id, what: 'approved as ccb-chair in round 1' });
+    expect(entries.every((e) => !Number.isNaN(Date.parse(e.time)))).toBe(true);
+  });
+
+  it('decisions: when the requester votes on their own change, it answers 409 SELF_APPROVAL_FORBIDDEN', async () => {
+    const chairRequester = await api.user(['ccb-chair']);
+    const id = await submitted(chairRequester);
+    const res = await decide(id, chairRequester, 'ccb-chair');
+    expect([res.status, res.body.error.code]).toEqual([409, 'SELF_APPROVAL_FORBIDDEN']);
+  });
+
+  it('decisions: when a user votes in a role they do not hold, it answers 403 ROLE_REQUIRED', async () => {
+    const id = await submitted();
+    const res = await decide(id, steward, 'ccb-chair');
+    expect([res.status, res.body.error.code]).toEqual([403, 'ROLE_REQUIRED']);
+  });
+
+  it('decisions: when a user with two roles votes twice in a round, the second answers 409 ALREADY_DECIDED', async () => {
+    const twoHats = await api.user(['ccb-chair', 'data-steward']);
+    const id = await submitted();
+    expect((await decide(id, twoHats, 'ccb-chair')).status).toBe(200);
+    const res = await decide(id, twoHats, 'data-steward');
+    expect([res.status, res.body.error.code]).toEqual([409, 'ALREADY_DECIDED']);
+  });
+
+  it('decisions: when the request is a draft, it answers 409 INVALID_STATE', async () => {
+    const id = await draft();
+    const res = await decide(id, chair, 'ccb-chair');
+    expect([res.status, res.body.error.code]).toEqual([409, 'INVALID_STATE']);
+  });
+
+  it('withdraw: when the request was already decided, it answers 409 INVALID_STATE', async () => {
+    const id = await submitted();
+    expect((await decide(id, chair, 'ccb-chair', 'reject', 'no rollback rehearsal')).body.status).toBe('rejected');
+    const res = await api.call('POST', `${CR}/${id}/withdraw`, requester.token, {});
+    expect([res.status, res.body.error.code]).toEqual([409, 'INVALID_STATE']);
+  });
+
+  it('submit: when evidence is missing, it answers 409 EVIDENCE_MISSING naming the missing kinds', async () => {
+    const id = await draft(requester, { evidence: evidence('documentation') });
+    const res = await api.call('POST', `${CR}/${id}/submit`, requester.token);
+    expect([res.status, res.body.error.code]).toEqual([409, 'EVIDENCE_MISSING']);
+    expect(res.body.error.details).toEqual([{ missing: ['test-evidence', 'rollback-plan'] }]);
+    const added = await api.call('POST', `${CR}/${id}/evidence`, requester.token, evidence('test-evidence')[0]);
+    expect(added.status).toBe(201);
+    expect(added.body.missingEvidence).toEqual(['rollback-plan']);
+  });
+
+  it('PATCH: when the requester edits a draft, the fields change and omitted ones, such as touches, are kept', async () => {
+    const id = await draft(requester, { touches: ['personal-data'] });
+    const res = await api.call('PATCH', `${CR}/${id}`, requester.token, { title: 'Renamed change', risk: 'high' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ title: 'Renamed change', risk: 'high', touches: ['personal-data'] });
+    const other = await api.call('PATCH', `${CR}/${id}`, chair.token, { title: 'Hijacked' });
+    expect([other.status, other.body.error.code]).toEqual([403, 'ROLE_REQUIRED']);
+  });
+
+  it('GET /change-requests/{id}: when the id is unknown or not a uuid, it answers 404 NOT_FOUND or 400', async () => {
+    const missing = await api.call('GET', `${CR}/7b0c3f5e-9d0f-4c53-9a43-1f7d1c0f0a11`, chair.token);
+    expect([missing.status, missing.body.error.code]).toEqual([404, 'NOT_FOUND']);
+    const bad = await api.call('GET', `${CR}/not-a-uuid`, chair.token);
+    expect([bad.status, bad.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);
+    const decideMissing = await decide('7b0c3f5e-9d0f-4c53-9a43-1f7d1c0f0a11', chair, 'ccb-chair');
+    expect(decideMissing.status).toBe(404);
+  });
+
+  it('GET /change-requests: when filtered by system and paged by two, pages follow the cursor without overlap', async () => {
+    const system = `sys-${Date.now()}`;
+    const ids = [];
+    for (let i = 0; i < 3; i++) ids.push(await draft(requester, { affectedSystems: [system, 'erp'] }));
+    await api.call('POST', `${CR}/${ids[0]}/submit`, requester.token);
+    const first = await api.call('GET', `${CR}?system=${system}&limit=2`, chair.token);
+    expect(first.status).toBe(200);
+    expect(first.body.items).toHaveLength(2);
+    const second = await api.call('GET', `${CR}?system=${system}&limit=2&cursor=${first.body.nextCursor}`, chair.token);
+    expect(second.body).toMatchObject({ nextCursor: null });
+    const seen = [...first.body.items, ...second.body.items].map((i: { id: string }) => i.id);
+    expect(seen.sort()).toEqual([...ids].sort());
+    const reviewing = await api.call('GET', `${CR}?system=${system}&status=under_review`, chair.token);
+    expect(reviewing.body.items.map((i: { id: string }) => i.id)).toEqual([ids[0]]);
+    const mine = await api.call('GET', `${CR}?system=${system}&requester=${chair.id}&class=normal`, chair.token);
+    expect(mine.body.items).toEqual([]);
+    const badCursor = await api.call('GET', `${CR}?cursor=garbage`, chair.token);
+    expect([badCursor.status, badCursor.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);
+  });
+
+  it('GET /inbox: when a review awaits the chair, it is listed until the chair votes; the requester sees their draft', async () => {
+    const reviewer = await api.user(['ccb-chair']);
+    const owner = await api.user(['finance']);
+    const id = await submitted(owner);
+    const draftId = await draft(owner);
+    const before = await api.call('GET', '/api/v1/inbox', reviewer.token);
+    expect(before.body.items).toContainEqual(
+      expect.objectContaining({ action: 'decide', roles: ['ccb-chair'], changeRequest: expect.objectContaining({ id }) }),
+    );
+    await decide(id, reviewer, 'ccb-chair');
+    const after = await api.call('GET', '/api/v1/inbox', reviewer.token);
+    expect(after.body.items.map((i: { changeRequest: { id: string } }) => i.changeRequest.id)).not.toContain(id);
+    const own = await api.call('GET', '/api/v1/inbox', owner.token);
+    expect(own.body.items).toEqual([
+      expect.objectContaining({ action: 'submit', changeRequest: expect.objectContaining({ id: draftId }) }),
+    ]);
+  });
+
+  it('decisions: when four stewards race for the last vote, exactly one wins and the others get 409, never 5xx', async () => {
+    const racers = await Promise.all([1, 2, 3, 4].map(() => api.user(['data-steward'])));
+    const id = await submitted();
+    await decide(id, chair, 'ccb-chair');
+    await decide(id, specialist, 'integration-specialist');
+    const answers = await Promise.all(racers.map((r) => decide(id, r, 'data-steward')));
+    const statuses = answers.map((a) => a.status).sort();
+    expect(statuses).toEqual([200, 409, 409, 409]);
+    expect(answers.find((a) => a.status === 200)!.body.status).toBe('approved');
+    expect(answers.filter((a) => a.status === 409).map((a) => a.body.error.code)).toEqual([
+      'INVALID_STATE',
+      'INVALID_STATE',
+      'INVALID_STATE',
+    ]);
+    expect(await api.db.prisma.decision.count({ where: { changeRequestId: id } })).toBe(3);
+  });
+
+  it.each([
+    ['a missing title', CR, 'POST', { ...body(), title: undefined }, 'body.title'],
+    ['an unknown field', CR, 'POST', { ...body(), approvedBy: 'me' }, 'body'],
+    ['an unknown class', CR, 'POST', { ...body(), class: 'urgent' }, 'body.class'],
+    ['no affected systems', CR, 'POST', { ...body(), affectedSystems: [] }, 'body.affectedSystems'],
+    ['evidence of an unknown kind', CR, 'POST', { ...body(), evidence: [{ kind: 'vibes', title: 'x' }] }, 'body.evidence.0.kind'],
+    ['a string for an array', CR, 'POST', { ...body(), affectedSystems: 'erp' }, 'body.affectedSystems'],
+    ['an unknown decision', 'DECIDE', 'POST', { decision: 'maybe', role: 'ccb-chair' }, 'body.decision'],
+    ['an unknown role', 'DECIDE', 'POST', { decision: 'approve', role: 'ccb-king' }, 'body.role'],
+    ['a rejection without a reason', 'DECIDE', 'POST', { decision: 'reject', role: 'ccb-chair' }, 'body.reason'],
+    ['an empty patch', 'PATCH', 'PATCH', {}, 'body'],
+    ['evidence without a title', 'EVIDENCE', 'POST', { kind: 'documentation' }, 'body.title'],
+  ] as const)('malformed: when a body has %s, it answers 400 VALIDATION_FAILED naming %s', async (_what, target, method, payload, path) => {
+    const id = target === CR ? '' : await draft();
+    const url = { [CR]: CR, DECIDE: `${CR}/${id}/decisions`, PATCH: `${CR}/${id}`, EVIDENCE: `${CR}/${id}/evidence` }[target];
+    const res = await api.call(method, url, chair.token, payload);
+    expect([res.status, res.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);
+    expect(res.body.error.details.map((d: { path: string }) => d.path)).toContain(path);
+  });
+
+  it('malformed: when the body is not JSON, it answers 400 MALFORMED_JSON and nothing is raised', async () => {
+    const before = await api.db.prisma.changeRequest.count();
+    const res = await api.call('POST', CR, requester.token, '{"title": ');
+    expect([res.status, res.body.error.code]).toEqual([400, 'MALFORMED_JSON']);
+    expect(await api.db.prisma.changeRequest.count()).toBe(before);
+  });
+
+  it.each([
+    ['GET', CR],
+    ['POST', CR],
+    ['GET', `${CR}/7b0c3f5e-9d0f-4c53-9a43-1f7d1c0f0a11`],
+    ['PATCH', `${CR}/7b0c3f5e-9d0f-4c53-9a43-1f7d1c0f0a11`],
+    ['POST', `${CR}/7b0c3f5e-9d0f-4c53-9a43-1f7d1c0f0a11/decisions`],
+    ['GET', `${CR}/7b0c3f5e-9d0f-4c53-9a43-1f7d1c0f0a11/history`],
+    ['GET', '/api/v1/inbox'],
+  ])('auth: when %s %s has no bearer token, it answers 401 UNAUTHENTICATED', async (method, url) => {
+    const res = await api.call(method, url, null, method === 'GET' ? undefined : {});
+    expect([res.status, res.body.error.code]).toEqual([401, 'UNAUTHENTICATED']);
+  });
+
+  it('openapi: when the document is fetched, every change-request operation is described', async () => {
+    const doc = await api.call('GET', '/api/v1/openapi.json', null);
+    const paths = doc.body.paths as Record<string, Record<string, unknown>>;
+    expect(Object.keys(paths[CR]).sort()).toEqual(['get', 'post']);
+    expect(Object.keys(paths[`${CR}/{id}`]).sort()).toEqual(['get', 'patch']);
+    for (const action of ['evidence', 'submit', 'decisions', 'withdraw']) expect(paths[`${CR}/{id}/${action}`].post).toBeDefined();
+    expect(paths[`${CR}/{id}/history`].get).toBeDefined();
+    expect(paths['/api/v1/inbox'].get).toBeDefined();
+  });
+});
+
+// Who may do what, for every role, as the requester of a change and as anyone else. The normal class is reviewed by
+// the chair, an integration specialist and a data steward (the CCB member is optional and not pending at first).
+const REVIEWERS: readonly Role[] = ['ccb-chair', 'integration-specialist', 'data-steward', 'ccb-member'];
+const PENDING_FIRST: readonly Role[] = ['ccb-chair', 'integration-specialist', 'data-steward'];
+
+describe('change-request API authorization matrix', () => {
+  it.each(ROLES)('matrix: when a %s calls each endpoint as requester and as non-requester, the answers follow the policy', async (role) => {
+    const owner = await api.user([role]);
+    const other = await api.user([role]);
+    const id = await draft(owner);
+    const actual: Record<string, number> = {};
+    const expected: Record<string, number> = {};
+    const check = async (key: string, want: number, call: Promise<{ status: number }>) => {
+      expected[key] = want;
+      actual[key] = (await call).status;
+    };
+    for (const [who, user] of [
+      ['other', other],
+      ['owner', owner],
+    ] as const) {
+      await check(`${who} GET list`, 200, api.call('GET', `${CR}?requester=${owner.id}`, user.token));
+      await check(`${who} GET one`, 200, api.call('GET', `${CR}/${id}`, user.token));
+      await check(`${who} GET history`, 200, api.call('GET', `${CR}/${id}/history`, user.token));
+      await check(`${who} GET inbox`, 200, api.call('GET', '/api/v1/inbox', user.token));
+      await check(`${who} PATCH`, who === 'owner' ? 200 : 403, api.call('PATCH', `${CR}/${id}`, user.token, { risk: 'low' }));
+      await check(
+        `${who} POST evidence`,
+        who === 'owner' || REVIEWERS.includes(role) ? 201 : 403,
+        api.call('POST', `${CR}/${id}/evidence`, user.token, evidence('training-plan')[0]),
+      );
+      await check(`${who} POST submit`, who === 'owner' ? 200 : 403, api.call('POST', `${CR}/${id}/submit`, user.token));
+    }
+    for (const [who, user] of [
+      ['owner', owner],
+      ['other', other],
+    ] as const) {
+      const want = who === 'owner' ? 409 : PENDING_FIRST.includes(role) ? 200 : 409;
+      await check(`${who} POST decisions`, want, decide(id, user, role));
+    }
+    await check('other POST withdraw', 403, api.call('POST', `${CR}/${id}/withdraw`, other.token, {}));
+    await check('owner POST withdraw', 200, api.call('POST', `${CR}/${id}/withdraw`, owner.token, {}));
+    expect(actual).toEqual(expected);
+  });
+});
