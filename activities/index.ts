@@ -1,7 +1,11 @@
 import type { PrismaClient } from '../generated/prisma/client';
 import type { Logger } from '../log';
+import os from 'node:os';
+import path from 'node:path';
 import { createChangeRequestActivities } from './change-request';
+import { createCutoverActivities } from './cutover';
 import { createLogNotifier, type Notifier } from './notifier';
+import { createReconcileActivities } from './reconcile';
 import { createRolloutActivities } from './rollout';
 
 /** What activities are given: real clients in production and in tests, stubs only for the outside world. */
@@ -11,6 +15,10 @@ export interface ActivityDeps {
   /** Tells people about the processes; a log-only notifier unless given. */
   notifier?: Notifier;
   clock?: () => Date;
+  /** Scratch space for reconciliation spills; the system temporary directory unless given. */
+  reconcileWorkDir?: string;
+  /** For cutover plans that read windows from tables of the Clearway database. */
+  databaseUrl?: string;
 }
 
 /** Every activity the worker registers, built over injected dependencies. */
@@ -22,6 +30,13 @@ export function createActivities(deps: ActivityDeps) {
       notifier: deps.notifier ?? createLogNotifier(deps.log),
     }),
     ...createRolloutActivities({ prisma: deps.prisma, log: deps.log, clock: deps.clock ?? (() => new Date()) }),
+    ...createCutoverActivities({ prisma: deps.prisma }),
+    ...createReconcileActivities({
+      prisma: deps.prisma,
+      log: deps.log.child({ component: 'reconcile' }),
+      workDir: deps.reconcileWorkDir ?? path.join(os.tmpdir(), 'clearway-reconcile'),
+      databaseUrl: deps.databaseUrl,
+    }),
   };
 }
 

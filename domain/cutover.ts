@@ -27,6 +27,7 @@ export type CutoverRefusalCode =
   | 'WINDOW_ALREADY_RECONCILED'
   | 'WATCH_INCOMPLETE'
   | 'SELF_APPROVAL_FORBIDDEN'
+  | 'WINDOW_NOT_UPLOADED'
   | 'VALIDATION_FAILED';
 export type CutoverRefusal = Refusal<CutoverRefusalCode>;
 

@@ -10,3 +10,4 @@ export async function healthcheck(): Promise<'ok'> {
 
 export { changeRequest } from './change-request';
 export { rollout, stewardshipReview } from './rollout';
+export { cutover } from './cutover';

@@ -1,0 +1,284 @@
+// The parallel run of a legacy and a new system, window by window, up to the switch and the legacy system's
+// retirement. The domain decides every step; this file keeps the state durable, refuses bad updates before they
+// reach history, queues reconciliations and hands writes to activities.
+import * as wf from '@temporalio/workflow';
+import { ApplicationFailure } from '@temporalio/workflow';
+import type { CutoverActivities, CutoverProcessEvent } from '../activities/cutover';
+import type { ReconcileResult } from '../activities/reconcile';
+import type { createReconcileActivities } from '../activities/reconcile';
+import type { RecordFormat, SourceRef } from '../activities/record-sources';
+import type { Actor } from '../domain/actor';
+import * as co from '../domain/cutover';
+import type { CutoverPlan } from '../domain/cutover-plan';
+import type { Side } from '../domain/reconcile';
+import { refuse } from '../domain/result';
+
+/** The workflow id of a cutover: its business key. */
+export function cutoverWorkflowId(id: string): string {
+  return `cutover-${id}`;
+}
+
+/** What starting a cutover carries; the plan travels in the input so the workflow never re-reads it. */
+export type CutoverStart = {
+  id: string;
+  changeRequestId: string;
+  plan: CutoverPlan;
+  planVersion: string;
+  openedBy: Actor;
+};
+
+/** A staged upload of one side of one window. */
+export type UploadInfo = { format: RecordFormat; path: string; bytes: number; by: string; at: string };
+export type UploadInput = {
+  actor: Actor;
+  window: string;
+  side: Side;
+  format: RecordFormat;
+  path: string;
+  bytes: number;
+};
+export type ReconcileRequest = { actor: Actor; window: string };
+export type RehearseInput = { actor: Actor; steps: co.RehearsedStep[] };
+export type ReasonInput = { actor: Actor; reason: string };
+export type Acting = { actor: Actor };
+
+/** The domain view plus what the process tracks around it. */
+export type CutoverProcessView = co.CutoverView & {
+  uploads: Record<string, Partial<Record<Side, UploadInfo>>>;
+  /** Windows queued or being reconciled, oldest first. */
+  pending: string[];
+  /** Windows whose input was refused as malformed; they count for nothing until reconciled again. */
+  invalid: Record<string, { runId: string; problemCount: number }>;
+  escalations: { window: string; key: string; severity: string; started: boolean }[];
+  revision: number;
+};
+
+export const cutoverView = wf.defineQuery<CutoverProcessView>('view');
+export const recordUpload = wf.defineUpdate<CutoverProcessView, [UploadInput]>('recordUpload');
+export const requestReconcile = wf.defineUpdate<CutoverProcessView, [ReconcileRequest]>('reconcile');
+export const rehearseFallback = wf.defineUpdate<CutoverProcessView, [RehearseInput]>('rehearseFallback');
+export const freezeCutover = wf.defineUpdate<CutoverProcessView, [Acting]>('freeze');
+export const switchCutover = wf.defineUpdate<CutoverProcessView, [Acting]>('switch');
+export const rollbackCutover = wf.defineUpdate<CutoverProcessView, [ReasonInput]>('rollback');
+export const abortCutover = wf.defineUpdate<CutoverProcessView, [ReasonInput]>('abort');
+export const decommissionCutover = wf.defineUpdate<CutoverProcessView, [Acting]>('decommission');
+/** Answers once every step accepted so far is in the database, so a caller can read its own writes. */
+export const cutoverRecorded = wf.defineUpdate<CutoverProcessView>('recorded');
+
+// Projection writes must land: they retry until the database answers.
+const store = wf.proxyActivities<CutoverActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+
+/** How a window's reconciliation runs: long, heartbeating, resumed from its checkpoint when retried. */
+export const RECONCILE_ACTIVITY = {
+  startToCloseTimeout: '4 hours',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 10 },
+} as const;
+const reconciler = wf.proxyActivities<ReturnType<typeof createReconcileActivities>>(RECONCILE_ACTIVITY);
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function failure(r: co.CutoverRefusal): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: r.code,
+    message: r.message,
+    nonRetryable: true,
+    details: r.details === undefined ? [] : [r.details],
+  });
+}
+
+function rejectUnless(r: co.CutoverRefusal | null): void {
+  if (r) throw failure(r);
+}
+
+function reject(t: co.CutoverTransition): void {
+  if (!t.ok) throw failure(t);
+}
+
+/** Runs one cutover from its parallel run to decommissioning, abort or rollback. */
+export async function cutover(input: CutoverStart): Promise<co.CutoverView> {
+  const opened = co.openCutover({
+    id: input.id,
+    changeRequestId: input.changeRequestId,
+    plan: input.plan,
+    planVersion: input.planVersion,
+    by: input.openedBy.id,
+    at: now(),
+  });
+  let state = opened.state;
+  const uploads: CutoverProcessView['uploads'] = {};
+  const pending: string[] = [];
+  const invalid: CutoverProcessView['invalid'] = {};
+  const escalations: CutoverProcessView['escalations'] = [];
+  let revision = 0;
+  let writes: Promise<unknown> = Promise.resolve();
+  let attempt = 0;
+
+  const view = (): CutoverProcessView => ({
+    ...co.toView(state),
+    uploads,
+    pending: [...pending],
+    invalid,
+    escalations,
+    revision,
+  });
+
+  // Writes are chained so revisions land in order even when updates arrive while one is in flight.
+  const record = (events: CutoverProcessEvent[]) => {
+    const write = { revision: ++revision, view: view(), plan: input.plan, events };
+    writes = writes.then(() => store.recordCutover(write));
+    return writes;
+  };
+
+  const sourceOf = (window: string, side: Side): SourceRef | null => {
+    const upload = uploads[window]?.[side];
+    if (upload) return { kind: 'file', path: upload.path, format: upload.format };
+    const table = input.plan.source?.[side];
+    return table ? { kind: 'table', table: table.table, windowColumn: table.windowColumn, window } : null;
+  };
+
+  const canQueue = (r: ReconcileRequest): co.CutoverRefusal | null => {
+    const refused = co.canReconcile(state, r.window, r.actor);
+    if (refused) return refused;
+    if (pending.includes(r.window)) return refuse('WINDOW_ALREADY_RECONCILED', `window ${r.window} is already queued`);
+    const missing = (['legacy', 'new'] as const).filter((side) => sourceOf(r.window, side) === null);
+    if (missing.length > 0) {
+      return refuse('WINDOW_NOT_UPLOADED', `window ${r.window} has no ${missing.join(' or ')} records`, {
+        missing,
+      });
+    }
+    return null;
+  };
+
+  const apply = async (t: co.CutoverTransition, extra: CutoverProcessEvent[] = []) => {
+    if (!t.ok) throw failure(t);
+    state = t.state;
+    await record([...t.events, ...extra]);
+    return view();
+  };
+
+  wf.setHandler(cutoverView, view);
+  wf.setHandler(cutoverRecorded, async () => {
+    await writes;
+    return view();
+  });
+
+  wf.setHandler(
+    recordUpload,
+    async (u) => {
+      const at = now();
+      uploads[u.window] = {
+        ...uploads[u.window],
+        [u.side]: { format: u.format, path: u.path, bytes: u.bytes, by: u.actor.id, at },
+      };
+      delete invalid[u.window];
+      await record([
+        {
+          type: 'UPLOAD_RECORDED',
+          at,
+          by: u.actor.id,
+          window: u.window,
+          side: u.side,
+          format: u.format,
+          bytes: u.bytes,
+        },
+      ]);
+      return view();
+    },
+    { validator: (u) => rejectUnless(co.canReconcile(state, u.window, u.actor)) },
+  );
+
+  wf.setHandler(
+    requestReconcile,
+    async (r) => {
+      pending.push(r.window);
+      await record([{ type: 'RECONCILIATION_REQUESTED', at: now(), by: r.actor.id, window: r.window }]);
+      return view();
+    },
+    { validator: (r) => rejectUnless(canQueue(r)) },
+  );
+
+  wf.setHandler(rehearseFallback, (r) => apply(co.rehearseFallback(state, r, now())), {
+    validator: (r) => reject(co.rehearseFallback(state, r, now())),
+  });
+  wf.setHandler(freezeCutover, (a) => apply(co.freeze(state, a.actor, now())), {
+    validator: (a) => reject(co.freeze(state, a.actor, now())),
+  });
+  wf.setHandler(switchCutover, (a) => apply(co.requestSwitch(state, a.actor, now())), {
+    validator: (a) => rejectUnless(co.canSwitch(state, a.actor)),
+  });
+  wf.setHandler(rollbackCutover, (r) => apply(co.rollback(state, r.actor, r.reason, now())), {
+    validator: (r) => reject(co.rollback(state, r.actor, r.reason, now())),
+  });
+  wf.setHandler(abortCutover, (r) => apply(co.abort(state, r.actor, r.reason, now())), {
+    validator: (r) => reject(co.abort(state, r.actor, r.reason, now())),
+  });
+  wf.setHandler(decommissionCutover, (a) => apply(co.decommission(state, a.actor, now())), {
+    validator: (a) => reject(co.decommission(state, a.actor, now())),
+  });
+
+  await record(opened.events);
+
+  while (!co.FINAL.includes(state.status)) {
+    await wf.condition(() => pending.length > 0 || co.FINAL.includes(state.status));
+    if (pending.length === 0) break;
+    const window = pending[0];
+    const result: ReconcileResult = await reconciler.reconcileWindow({
+      runId: `${input.id}/${window}/${state.status === 'switched' ? 'watch' : 'parallel'}/${++attempt}`,
+      cutoverId: input.id,
+      window,
+      planVersion: input.planVersion,
+      plan: { records: input.plan.records, fields: input.plan.fields, thresholds: input.plan.thresholds },
+      legacy: sourceOf(window, 'legacy')!,
+      new: sourceOf(window, 'new')!,
+    });
+    pending.shift();
+    const at = now();
+    if (result.status === 'invalid') {
+      invalid[window] = { runId: result.runId, problemCount: result.problemCount };
+      await record([
+        { type: 'WINDOW_INPUT_INVALID', at, window, runId: result.runId, problemCount: result.problemCount },
+      ]);
+      continue;
+    }
+    // The cutover may have been aborted or rolled back while the window ran; then the result is only stored.
+    const t = co.recordWindow(
+      state,
+      {
+        window,
+        runId: result.runId,
+        rate: result.rate,
+        clean: result.clean,
+        reasons: result.reasons,
+        counts: result.counts,
+        at,
+      },
+      at,
+    );
+    if (!t.ok) continue;
+    state = t.state;
+    const extra: CutoverProcessEvent[] = [];
+    for (const e of t.events) {
+      if (e.type !== 'SPIKE') continue;
+      // The escalation workflow is not part of this build yet: the request is recorded for people to act on.
+      const escalation = {
+        window: e.window,
+        key: `cutover-${input.id}-${e.window}-${e.phase}`,
+        severity: input.plan.escalationSeverity,
+        started: false,
+      };
+      escalations.push(escalation);
+      extra.push({ type: 'ESCALATION_REQUESTED', at, ...escalation });
+    }
+    await record([...t.events, ...extra]);
+  }
+
+  await wf.condition(wf.allHandlersFinished);
+  await writes;
+  return co.toView(state);
+}
