@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { version } from '../package.json';
 import { configureApiCommand } from './commands/api';
+import { configureDemoCommand } from './commands/demo';
 import { configureDevserverCommand, type DevServerCli } from './commands/devserver';
 import { configureMigrateCommand } from './commands/migrate';
 import { configureStartCommand } from './commands/start';
@@ -41,6 +42,7 @@ export async function runCli(argv: string[], ctx: CliContext, overrides: CliOver
   configureMigrateCommand(program, ctx, done);
   configureDevserverCommand(program, overrides.runDevServerCli ?? loadDevServerCli, done);
   configureUsersCommand(program, ctx, done);
+  configureDemoCommand(program, ctx, done);
 
   try {
     await program.parseAsync(argv, { from: 'user' });
