@@ -33,7 +33,7 @@ describe('readme', () => {
     const code = await runCli(['--help'], { env: {}, cwd: ROOT, stdout: (s) => (help += s), stderr: () => {} });
     expect(code).toBe(0);
     const commands = [...help.matchAll(/^ {2}([a-z]+)\b/gm)].map((m) => m[1]).filter((c) => c !== 'help');
-    expect(commands).toEqual(['start', 'api', 'worker', 'migrate', 'devserver', 'users']);
+    expect(commands).toEqual(['start', 'api', 'worker', 'migrate', 'devserver', 'users', 'demo']);
     const section = readme.slice(readme.indexOf('## Command line'), readme.indexOf('## Layout'));
     for (const command of commands) expect(section).toContain(`| \`${command}`);
   });
