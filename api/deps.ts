@@ -14,4 +14,6 @@ export interface ApiDeps {
   version: string;
   /** What new change requests start under: the loaded change-control policy and the workflows' task queue. */
   changeRequests?: { policy: ChangeControlPolicy; policyVersion: string; taskQueue: string };
+  /** Where cutover uploads are staged (a directory the worker can read) and the workflows' task queue. */
+  cutovers?: { taskQueue: string; uploadDir: string; maxUploadBytes?: number };
 }

@@ -77,6 +77,8 @@ export async function runServices(ctx: CliContext, selection: ServiceSelection):
         },
         version,
         changeRequests: { ...changeControl.policy, taskQueue: config.TASK_QUEUE },
+        // Uploads are staged on this machine's disk, where the embedded worker reads them.
+        cutovers: { taskQueue: config.TASK_QUEUE, uploadDir: path.join(config.DATA_DIR, 'cutovers') },
       });
       const server = await listen(app, config.HOST, config.PORT);
       life.add(server);

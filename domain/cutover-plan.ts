@@ -7,8 +7,9 @@ const FieldName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, {
   error: 'a field name is a letter or _ followed by up to 63 letters, digits, _ . or -',
 });
 
-// Identifiers are spliced into SQL, so only plain lower-case names are accepted; no quoting games.
-const SqlIdentifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, {
+// Identifiers are spliced into SQL, so only plain lower-case names are accepted: no quoting, and none of Clearway's
+// own tables (they are PascalCase, or start with an underscore) can be named.
+const SqlIdentifier = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, {
   error: 'a table or column is a lower-case SQL identifier (letters, digits, _)',
 });
 
