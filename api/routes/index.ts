@@ -3,10 +3,6 @@ import { listAuditEventsRoute } from './audit-events/list';
 import { changeRequestRoutes } from './change-requests';
 import { cutoverRoutes } from './cutovers';
 import { getMeRoute } from './me/get';
-import { rolloutRoutes } from './rollouts';
 
 /** Every route the API serves under /api/v1. */
-export const routes: Route[] = [
-  getMeRoute, listAuditEventsRoute, ...changeRequestRoutes, ...cutoverRoutes,
-  ...rolloutRoutes,
-];
+export const routes: Route[] = [getMeRoute, listAuditEventsRoute, ...changeRequestRoutes, ...cutoverRoutes];
