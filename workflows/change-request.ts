@@ -209,6 +209,9 @@ export async function changeRequest(input: ChangeRequestStart): Promise<ChangeRe
     wf.setHandler(update, handler, { validator });
   };
 
+  // Updates sent with the start are dispatched as soon as their handler is set, so the opening write must be queued
+  // first: it takes revision 1 and every update's write follows it.
+  const openedWritten = commit(opened);
   handle(edit, (s, { actor, patch }) => cr.editChangeRequest(s, patch, { by: actor.id, at: now() }));
   handle(
     addEvidence,
@@ -225,7 +228,7 @@ export async function changeRequest(input: ChangeRequestStart): Promise<ChangeRe
   });
   wf.setHandler(view, () => cr.toView(state));
 
-  await commit(opened);
+  await openedWritten;
 
   const closed = () => CLOSED.includes(state.status);
   // True when the clock reached `dueAt` with `moved` still false; false as soon as `moved` holds.

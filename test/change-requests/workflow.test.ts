@@ -324,6 +324,27 @@ describe('change-request workflow', () => {
     expect(await handle.query(view)).toMatchObject({ id, status: 'draft', evidence: [] });
   });
 
+  it('start: when an update is waiting before the first workflow task, its write follows the opening write', async () => {
+    const idle = await t.worker(db.prisma, notifier);
+    const id = randomUUID();
+    const { policy, version } = shippedPolicy();
+    const handle = await t.client.workflow.start(changeRequest, {
+      taskQueue: idle.taskQueue,
+      workflowId: changeRequestWorkflowId(id),
+      args: [{ id, requester: people.requester, fields: fields(), evidence: FULL, policy, policyVersion: version }],
+    });
+    const submitting = handle.executeUpdate(submit, { args: [{ actor: people.requester }] });
+    // Let the update reach the server while no worker polls, so it arrives with the first workflow task.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const submittedView = await idle.worker.runUntil(submitting);
+    expect(submittedView.status).toBe('under_review');
+    const row = await db.prisma.changeRequest.findUniqueOrThrow({ where: { id } });
+    expect(row).toMatchObject({ status: 'under_review', revision: 2 });
+    const actions = await db.prisma.auditEvent.findMany({ where: { subjectId: id }, orderBy: { id: 'asc' } });
+    expect(actions.map((a) => a.action)[0]).toBe('CHANGE_REQUEST_OPENED');
+    expect(actions.map((a) => a.action).at(-1)).toBe('CHANGE_REQUEST_SUBMITTED');
+  });
+
   it('replay: when every history this suite produced is replayed, each replays without nondeterminism', async () => {
     expect(await replayEveryHistory(t.client)).toBeGreaterThanOrEqual(15);
   });
