@@ -3,7 +3,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV3 } from '@asteasolutions/zod-to-open
 import express, { type Express, type RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
-import type { Route } from './define-route';
+import { expressPath, type Route } from './define-route';
 import type { ApiDeps } from './deps';
 import { errorHandler, notFound, sendError } from './http-errors';
 import { routes as defaultRoutes } from './routes';
@@ -46,6 +46,11 @@ export function buildApp(deps: ApiDeps, opts: AppOptions = {}): Express {
     }),
   );
   app.use(requireJsonBody);
+  const served = opts.routes ?? defaultRoutes;
+  // A route that takes larger bodies parses its own first; the app's parser then finds the body read and skips it.
+  for (const { def } of served) {
+    if (def.bodyLimit) app[def.method](expressPath(def.path), express.json({ limit: def.bodyLimit, strict: true }));
+  }
   app.use(express.json({ limit: opts.bodyLimit ?? '1mb', strict: true }));
 
   const registry = new OpenAPIRegistry();
@@ -99,7 +104,7 @@ export function buildApp(deps: ApiDeps, opts: AppOptions = {}): Express {
   });
 
   const api = express.Router();
-  for (const route of opts.routes ?? defaultRoutes) route.register(api, registry, deps);
+  for (const route of served) route.register(api, registry, deps);
 
   const document = new OpenApiGeneratorV3(registry.definitions).generateDocument({
     openapi: '3.0.3',

@@ -37,6 +37,8 @@ export interface RouteDef<P extends ZodObject, Q extends ZodObject, B extends Zo
   /** Success status; 200 unless given. */
   status?: number;
   roles?: readonly Role[];
+  /** Largest JSON body this route accepts, when it needs more than the app's default (e.g. `8mb`). */
+  bodyLimit?: string;
   handler(ctx: RouteContext<z.output<P>, z.output<Q>, z.output<B>>): Promise<z.input<R>> | z.input<R>;
 }
 
@@ -84,7 +86,8 @@ function parse(schema: ZodType | undefined, value: unknown, where: string): unkn
   throw new ClearwayError('VALIDATION_FAILED', `${where} is invalid`, zodDetails(result.error, where));
 }
 
-function expressPath(path: string): string {
+/** The Express form of an OpenAPI-style path (`{id}` becomes `:id`). */
+export function expressPath(path: string): string {
   return path.replace(/\{(\w+)\}/g, ':$1');
 }
 

@@ -48,6 +48,8 @@ export const advanceRollout = wf.defineUpdate<RolloutView, [AdvanceRequest]>('ad
 export const holdRollout = wf.defineUpdate<RolloutView, [HoldRequest]>('hold');
 export const resumeRollout = wf.defineUpdate<RolloutView, [ResumeRequest]>('resume');
 export const rollbackRollout = wf.defineUpdate<RolloutView, [RollbackRequest]>('rollback');
+/** Answers once the rollout's approval is confirmed and its projection written, so the next read finds it. */
+export const rolloutRecorded = wf.defineUpdate<RolloutView, []>('recorded');
 /** Judges the current phase's gate now, on request. */
 export const evaluateRollout = wf.defineUpdate<GateResult, []>('evaluate');
 /** The API stored a batch of measurements; the workflow judges the gate and opens reviews. */
@@ -229,6 +231,11 @@ export async function rollout(input: RolloutStart): Promise<RolloutView> {
   wf.setHandler(reviewWentOverdue, async ({ id, escalationId }) => {
     await ready();
     await apply(reviewOverdue(state, { id, escalationId, at: nowIso() })).catch(() => undefined);
+  });
+  wf.setHandler(rolloutRecorded, async () => {
+    await ready();
+    await writes;
+    return toView(state, nowIso());
   });
   wf.setHandler(evaluateRollout, async () => {
     await ready();

@@ -3,6 +3,13 @@ import { listAuditEventsRoute } from './audit-events/list';
 import { changeRequestRoutes } from './change-requests';
 import { cutoverRoutes } from './cutovers';
 import { getMeRoute } from './me/get';
+import { rolloutRoutes } from './rollouts';
 
 /** Every route the API serves under /api/v1. */
-export const routes: Route[] = [getMeRoute, listAuditEventsRoute, ...changeRequestRoutes, ...cutoverRoutes];
+export const routes: Route[] = [
+  getMeRoute,
+  listAuditEventsRoute,
+  ...changeRequestRoutes,
+  ...cutoverRoutes,
+  ...rolloutRoutes,
+];
