@@ -162,6 +162,9 @@ export async function cutover(input: CutoverStart): Promise<co.CutoverView> {
     return view();
   };
 
+  // The opening write takes revision 1 before any handler can run, so the row is always created by OPENED.
+  const openedWrite = record(opened.events);
+
   wf.setHandler(cutoverView, view);
   wf.setHandler(cutoverRecorded, async () => {
     await writes;
@@ -222,7 +225,7 @@ export async function cutover(input: CutoverStart): Promise<co.CutoverView> {
     validator: (a) => reject(co.decommission(state, a.actor, now())),
   });
 
-  await record(opened.events);
+  await openedWrite;
 
   while (!co.FINAL.includes(state.status)) {
     await wf.condition(() => pending.length > 0 || co.FINAL.includes(state.status));
