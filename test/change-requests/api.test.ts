@@ -1,5 +1,5 @@
 import { ROLES, type Role } from '../../domain/roles';
-import { evidence, fields } from '../helpers/change-requests';
+import { evidence, fields, replayEveryHistory } from '../helpers/change-requests';
 import { startApi, type ApiFixture, type ApiUser } from '../helpers/change-request-api';
 import { backends } from '../helpers/db';
 
@@ -303,5 +303,13 @@ describe('change-request API authorization matrix', () => {
     await check('other POST withdraw', 403, api.call('POST', `${CR}/${id}/withdraw`, other.token, {}));
     await check('owner POST withdraw', 200, api.call('POST', `${CR}/${id}/withdraw`, owner.token, {}));
     expect(actual).toEqual(expected);
+  });
+});
+
+describe('change-request API histories', () => {
+  it('replay: when every history the API suites produced is replayed, each replays without nondeterminism', async () => {
+    const raised = await api.db.prisma.changeRequest.count();
+    expect(raised).toBeGreaterThan(30);
+    expect(await replayEveryHistory(api.temporal.client)).toBe(raised);
   });
 });
