@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createChangeRequestActivities } from './change-request';
 import { createCutoverActivities } from './cutover';
+import { createEscalationActivities } from './escalation';
 import { createLogNotifier, type Notifier } from './notifier';
 import { createReconcileActivities } from './reconcile';
 import { createRolloutActivities } from './rollout';
@@ -25,6 +26,11 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createChangeRequestActivities({
+      prisma: deps.prisma,
+      clock: deps.clock ?? (() => new Date()),
+      notifier: deps.notifier ?? createLogNotifier(deps.log),
+    }),
+    ...createEscalationActivities({
       prisma: deps.prisma,
       clock: deps.clock ?? (() => new Date()),
       notifier: deps.notifier ?? createLogNotifier(deps.log),

@@ -9,5 +9,6 @@ export async function healthcheck(): Promise<'ok'> {
 }
 
 export { changeRequest } from './change-request';
+export { escalation } from './escalation';
 export { rollout, stewardshipReview } from './rollout';
 export { cutover } from './cutover';

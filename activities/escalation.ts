@@ -1,0 +1,189 @@
+import type { Party, EscalationEvent, EscalationView, StepTiming } from '../domain/escalation';
+import type { EscalationPolicy } from '../domain/escalation-policy';
+import { Prisma, type PrismaClient } from '../generated/prisma/client';
+import { loadEscalationPolicy } from '../policies/load';
+import type { Notification, Notifier, NotifyOutcome } from './notifier';
+
+/** What the escalation activities need; tests pass a real database and a recording notifier. */
+export interface EscalationActivityDeps {
+  prisma: PrismaClient;
+  clock: () => Date;
+  notifier: Notifier;
+  /** The policy new escalations start under; the shipped policies/escalation.yaml unless given. */
+  policy?: { policy: EscalationPolicy; version: string };
+}
+
+/** Events the workflow records besides the domain's: reminders sent and reports of an issue already resolved. */
+export type EscalationWorkflowEvent =
+  | { type: 'REMINDED'; at: string; level: number; to: Party; dueAt: string }
+  | { type: 'REPORTED_WHILE_RESOLVED'; at: string; by: string };
+
+/** Every event an escalation's audit trail can hold. */
+export type EscalationRecordEvent = EscalationEvent | EscalationWorkflowEvent;
+
+/**
+ * One step of an escalation as the workflow hands it over. `seq` counts up by one per step of one escalation
+ * (across continue-as-new), so a write whose seq the database already holds is a retry and is skipped whole.
+ */
+export type EscalationWrite = {
+  seq: number;
+  view: EscalationView;
+  timings: StepTiming[];
+  events: EscalationRecordEvent[];
+};
+
+/** Whether the write was applied now or had been applied before (a retry). */
+export type WriteOutcome = 'written' | 'already-written';
+
+/** Whom the audit trail names for events no person caused (timers). */
+export const SYSTEM_ACTOR = 'system:clearway';
+
+/** A party as one string (`role:finance`, `user:<id>`), the form projections filter on. */
+export function partyKey(party: Party): string {
+  return 'role' in party ? `role:${party.role}` : `user:${party.user}`;
+}
+
+/** Audit actions of escalation events, e.g. ESCALATION_CLIMBED. */
+export function escalationAuditAction(type: EscalationRecordEvent['type']): string {
+  return `ESCALATION_${type}`;
+}
+
+const date = (iso: string | null): Date | null => (iso === null ? null : new Date(iso));
+
+function projection(view: EscalationView, seq: number) {
+  return {
+    id: view.id,
+    key: view.key,
+    severity: view.severity,
+    title: view.title,
+    status: view.status,
+    level: view.level,
+    levelName: view.levelName,
+    topLevel: view.topLevel,
+    owner: partyKey(view.owner),
+    responsible: view.responsible === null ? null : partyKey(view.responsible),
+    occurrences: view.occurrences,
+    costRoute: view.costRoute,
+    costCents: BigInt(view.costs.reduce((sum, c) => sum + c.amountCents, 0)),
+    policyVersion: view.policyVersion,
+    sourceKind: view.source.kind,
+    sourceRef: view.source.ref ?? null,
+    openedAt: new Date(view.openedAt),
+    updatedAt: new Date(view.updatedAt),
+    acknowledgeBy: date(view.acknowledgeBy),
+    resolveBy: date(view.resolveBy),
+    slaBreachedAt: date(view.slaBreachedAt),
+    resolvedAt: date(view.resolution?.at ?? null),
+    seq,
+    view: view as unknown as Prisma.InputJsonValue,
+  };
+}
+
+/** Activities of the escalation workflow, over injected dependencies. */
+export const createEscalationActivities = ({ prisma, notifier, policy }: EscalationActivityDeps) => ({
+  /** The escalation policy and its version, read once per new escalation so its history records which applied. */
+  async escalationPolicy(): Promise<{ policy: EscalationPolicy; version: string }> {
+    if (policy) return policy;
+    const loaded = loadEscalationPolicy();
+    if (!loaded.ok) throw new Error(loaded.error);
+    return { policy: loaded.policy, version: loaded.version };
+  },
+
+  /**
+   * Writes the projection, its steps, breaches and costs, and one audit event per event, in one transaction. The
+   * row's seq is the idempotency key: the conditional update claims it (and locks the row, so a concurrent retry
+   * waits and then finds it taken).
+   */
+  async recordEscalation(write: EscalationWrite): Promise<WriteOutcome> {
+    const { view, seq, events, timings } = write;
+    return prisma.$transaction(async (tx) => {
+      const row = projection(view, seq);
+      await tx.escalation.createMany({ data: [{ ...row, seq: 0 }], skipDuplicates: true });
+      const claimed = await tx.escalation.updateMany({ where: { id: view.id, seq: { lt: seq } }, data: row });
+      if (claimed.count === 0) return 'already-written';
+
+      for (const [index, step] of view.steps.entries()) {
+        const timing = timings[index];
+        const data = {
+          level: step.level,
+          who: partyKey(step.who),
+          assignee: step.assignee,
+          enteredAt: new Date(step.enteredAt),
+          acknowledgedAt: date(step.acknowledgedAt),
+          acknowledgedBy: step.acknowledgedBy,
+          resolvedAt: date(step.resolvedAt),
+          resolvedBy: step.resolvedBy,
+          leftAt: date(step.leftAt),
+          leftBecause: step.leftBecause,
+          timeToAcknowledgeMs: timing?.timeToAcknowledgeMs == null ? null : BigInt(timing.timeToAcknowledgeMs),
+          timeToResolveMs: timing?.timeToResolveMs == null ? null : BigInt(timing.timeToResolveMs),
+        };
+        await tx.escalationStep.upsert({
+          where: { escalationId_index: { escalationId: view.id, index } },
+          create: { escalationId: view.id, index, ...data },
+          update: data,
+        });
+      }
+      // Breaches and costs are append-only in the workflow, so their position is a stable key.
+      if (view.breaches.length > 0) {
+        await tx.escalationBreach.createMany({
+          data: view.breaches.map((b, index) => ({
+            escalationId: view.id,
+            index,
+            level: b.level,
+            window: b.window,
+            dueAt: new Date(b.dueAt),
+            failedToRespond: partyKey(b.failedToRespond),
+            outcome: b.outcome,
+          })),
+          skipDuplicates: true,
+        });
+      }
+      if (view.costs.length > 0) {
+        await tx.costEntry.createMany({
+          data: view.costs.map((c, index) => ({
+            escalationId: view.id,
+            index,
+            amountCents: BigInt(c.amountCents),
+            currency: c.currency,
+            note: c.note,
+            by: c.by,
+            at: new Date(c.at),
+            cycle: c.cycle,
+          })),
+          skipDuplicates: true,
+        });
+      }
+      if (events.length > 0) {
+        await tx.auditEvent.createMany({
+          data: events.map((e, i) => ({
+            at: new Date(e.at),
+            actor: 'by' in e ? e.by : SYSTEM_ACTOR,
+            action: escalationAuditAction(e.type),
+            subjectType: 'escalation',
+            subjectId: view.id,
+            payload: { ...e, seq, eventKey: `${view.id}#${seq}.${i}` } as Prisma.InputJsonValue,
+          })),
+        });
+      }
+      return 'written';
+    });
+  },
+
+  /** Cents booked in `currency` during `cycle` by every escalation except `escalationId`. */
+  async otherCycleCostsCents(input: { escalationId: string; currency: string; cycle: string }): Promise<number> {
+    const sum = await prisma.costEntry.aggregate({
+      _sum: { amountCents: true },
+      where: { currency: input.currency, cycle: input.cycle, escalationId: { not: input.escalationId } },
+    });
+    return Number(sum._sum.amountCents ?? 0n);
+  },
+
+  /** Sends one notification; never fails, so a broken channel cannot hold up the ladder. */
+  async notifyEscalation(n: Notification): Promise<NotifyOutcome> {
+    return notifier.notify(n);
+  },
+});
+
+/** The escalation activities' types, as the workflow proxies them. */
+export type EscalationActivities = ReturnType<typeof createEscalationActivities>;
