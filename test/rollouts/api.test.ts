@@ -1,5 +1,5 @@
 import type { RolloutPlanInput } from '../../domain/rollout-plan';
-import { evidence, fields } from '../helpers/change-requests';
+import { evidence, fields, replayEveryHistory } from '../helpers/change-requests';
 import { startApi, type ApiFixture, type ApiUser } from '../helpers/change-request-api';
 import { backends } from '../helpers/db';
 
@@ -173,5 +173,11 @@ describe('rollout API over HTTP', () => {
     expect(actual.body.phases[0]).toMatchObject({ finalStatus: 'fail', firstPassAt: null });
     expect(await api.db.prisma.rollout.findUniqueOrThrow({ where: { id } })).toEqual(before);
     expect(await api.db.prisma.measurement.count({ where: { rolloutId: id } })).toBe(2);
+  });
+
+  it('replay: when every history this suite produced is replayed, each replays without nondeterminism', async () => {
+    const rollouts = await api.db.prisma.rollout.count();
+    const changes = await api.db.prisma.changeRequest.count();
+    expect(await replayEveryHistory(api.temporal.client)).toBe(rollouts + changes);
   });
 });
