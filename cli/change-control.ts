@@ -16,8 +16,12 @@ export interface ChangeControlSetup {
  * Loads and cross-checks the shipped policies. A policy naming a webhook needs its secret in the environment
  * variable it names: notifications are only ever sent signed. Failures are CONFIG_INVALID with one line.
  */
-export function changeControlSetup(env: Record<string, string | undefined>, log: Logger): ChangeControlSetup {
-  const loaded = loadPolicies();
+export function changeControlSetup(
+  env: Record<string, string | undefined>,
+  log: Logger,
+  files: { changeControl?: string; escalation?: string } = {},
+): ChangeControlSetup {
+  const loaded = loadPolicies(files);
   if (!loaded.ok) throw new ClearwayError('CONFIG_INVALID', loaded.error);
   const { policy, version, file } = loaded.changeControl;
   let notifier = createLogNotifier(log);
