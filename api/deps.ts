@@ -16,4 +16,6 @@ export interface ApiDeps {
   changeRequests?: { policy: ChangeControlPolicy; policyVersion: string; taskQueue: string };
   /** Where cutover uploads are staged (a directory the worker can read) and the workflows' task queue. */
   cutovers?: { taskQueue: string; uploadDir: string; maxUploadBytes?: number };
+  /** The task queue new escalations start on. */
+  escalations?: { taskQueue: string };
 }

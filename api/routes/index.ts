@@ -2,6 +2,7 @@ import type { Route } from '../define-route';
 import { listAuditEventsRoute } from './audit-events/list';
 import { changeRequestRoutes } from './change-requests';
 import { cutoverRoutes } from './cutovers';
+import { escalationRoutes } from './escalations';
 import { getMeRoute } from './me/get';
 import { rolloutRoutes } from './rollouts';
 
@@ -11,5 +12,6 @@ export const routes: Route[] = [
   listAuditEventsRoute,
   ...changeRequestRoutes,
   ...cutoverRoutes,
+  ...escalationRoutes,
   ...rolloutRoutes,
 ];

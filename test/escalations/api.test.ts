@@ -1,0 +1,228 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { buildApp } from '../../api/app';
+import { routes } from '../../api/routes';
+import { listen } from '../../cli/http-server';
+import { addUser } from '../../cli/users';
+import type { Role } from '../../domain/roles';
+import { startDevServer, type DevServer } from '../../devserver';
+import { backends, createTestDatabase, silentLog, type TestDb } from '../helpers/db';
+import { activitiesFor, quietRuntime, recordingNotifier, replay, workflowBundle } from './support';
+
+const TASK_QUEUE = 'esc-api';
+let db: TestDb;
+let server: DevServer;
+let connection: Connection;
+let native: NativeConnection;
+let worker: Worker;
+let running: Promise<void>;
+let http: { port: number; stop(): Promise<void> };
+const ids = new Set<string>();
+let seq = 0;
+
+beforeAll(async () => {
+  quietRuntime();
+  [db, server] = await Promise.all([
+    createTestDatabase(backends()[0]),
+    startDevServer({ port: 0, logLevel: 'silent' }),
+  ]);
+  [connection, native] = await Promise.all([
+    Connection.connect({ address: server.address }),
+    NativeConnection.connect({ address: server.address }),
+  ]);
+  const client = new Client({ connection });
+  worker = await Worker.create({
+    connection: native,
+    taskQueue: TASK_QUEUE,
+    workflowBundle: await workflowBundle(),
+    activities: activitiesFor(db.prisma, recordingNotifier()),
+  });
+  running = worker.run();
+  const app = buildApp(
+    {
+      prisma: db.prisma,
+      log: silentLog,
+      temporal: () => client,
+      checks: {},
+      version: 'test',
+      escalations: { taskQueue: TASK_QUEUE },
+    },
+    { routes },
+  );
+  http = await listen(app, '127.0.0.1', 0);
+});
+afterAll(async () => {
+  await http?.stop();
+  worker?.shutdown();
+  await running;
+  await connection?.close();
+  await native?.close();
+  await server?.stop();
+  await db?.close();
+});
+
+async function user(...roles: Role[]): Promise<{ id: string; token: string }> {
+  return addUser(db.prisma, { name: `esc-api-${process.pid}-${seq++}`, roles, actor: 'test' });
+}
+
+async function call(token: string | null, method: string, path: string, body?: unknown) {
+  const res = await fetch(`http://127.0.0.1:${http.port}/api/v1${path}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = (await res.json()) as any;
+  if (typeof json?.id === 'string' && json.id.startsWith('esc-')) ids.add(json.id);
+  return { status: res.status, body: json };
+}
+
+const key = () => `api-${process.pid}-${seq++}`;
+
+describe('escalations API over HTTP', () => {
+  test('POST /escalations: when the same key is reported twice, one escalation answers with two occurrences', async () => {
+    const reporter = await user('operator');
+    const owner = await user('integration-specialist');
+    const body = { key: key(), severity: 'normal', title: 'ERP link drops duties', owner: { user: owner.id } };
+    const first = await call(reporter.token, 'POST', '/escalations', body);
+    expect(first.status).toBe(201);
+    expect(first.body).toMatchObject({
+      id: `esc-${body.key}`,
+      level: 1,
+      occurrences: 1,
+      responsible: { user: owner.id },
+    });
+    const second = await call(reporter.token, 'POST', '/escalations', body);
+    expect(second.body).toMatchObject({ id: first.body.id, occurrences: 2 });
+  });
+
+  test('POST /escalations: when unauthenticated, the severity is unknown or the owner does not exist, nothing starts', async () => {
+    const reporter = await user('operator');
+    const body = { key: key(), severity: 'normal', title: 't', owner: { role: 'finance' } };
+    expect((await call(null, 'POST', '/escalations', body)).status).toBe(401);
+    const bad = await call(reporter.token, 'POST', '/escalations', { ...body, severity: 'apocalyptic' });
+    expect(bad).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED' } } });
+    const nobody = await call(reporter.token, 'POST', '/escalations', {
+      ...body,
+      owner: { user: '00000000-0000-4000-8000-000000000000' },
+    });
+    expect(nobody.status).toBe(400);
+    expect(await db.prisma.escalation.count({ where: { key: body.key } })).toBe(0);
+  });
+
+  test('acknowledge: when a stranger acknowledges it is 403 ROLE_REQUIRED; the owner gets it and sees it in their list', async () => {
+    const reporter = await user('operator');
+    const owner = await user('data-steward');
+    const stranger = await user('ccb-member');
+    const created = await call(reporter.token, 'POST', '/escalations', {
+      key: key(),
+      severity: 'normal',
+      title: 'Tariff table stale',
+      owner: { user: owner.id },
+    });
+    const id = created.body.id as string;
+    const mine = await call(owner.token, 'GET', '/escalations?mine=true');
+    expect(mine.body.items.map((i: { id: string }) => i.id)).toContain(id);
+    const denied = await call(stranger.token, 'POST', `/escalations/${id}/acknowledge`, {});
+    expect(denied).toMatchObject({ status: 403, body: { error: { code: 'ROLE_REQUIRED' } } });
+    const ok = await call(owner.token, 'POST', `/escalations/${id}/acknowledge`, {});
+    expect(ok).toMatchObject({ status: 200, body: { status: 'acknowledged' } });
+    const again = await call(owner.token, 'POST', `/escalations/${id}/acknowledge`, {});
+    expect(again).toMatchObject({ status: 409, body: { error: { code: 'INVALID_STATE' } } });
+    const listed = await call(stranger.token, 'GET', `/escalations?status=acknowledged&owner=user:${owner.id}`);
+    expect(listed.body.items.map((i: { id: string }) => i.id)).toEqual([id]);
+    expect((await call(stranger.token, 'GET', `/escalations/${id}`)).body).toMatchObject({ status: 'acknowledged' });
+  });
+
+  test('reassign: when the target lacks the level role it is 403; an unknown user is 400; a holder takes it over', async () => {
+    const reporter = await user('operator');
+    const owner = await user('operations');
+    const spec = await user('integration-specialist');
+    const spec2 = await user('integration-specialist');
+    const steward = await user('data-steward');
+    const created = await call(reporter.token, 'POST', '/escalations', {
+      key: key(),
+      severity: 'normal',
+      title: 'Mapping gap',
+      owner: { user: owner.id },
+    });
+    const id = created.body.id as string;
+    expect((await call(owner.token, 'POST', `/escalations/${id}/escalate`, {})).status).toBe(400);
+    const up = await call(owner.token, 'POST', `/escalations/${id}/escalate`, { reason: 'needs a specialist' });
+    expect(up.body).toMatchObject({ level: 2, responsible: { role: 'integration-specialist' } });
+    const wrong = await call(spec.token, 'POST', `/escalations/${id}/reassign`, { to: steward.id });
+    expect(wrong).toMatchObject({ status: 403, body: { error: { code: 'ROLE_REQUIRED' } } });
+    const unknown = await call(spec.token, 'POST', `/escalations/${id}/reassign`, {
+      to: '00000000-0000-4000-8000-000000000000',
+    });
+    expect(unknown.status).toBe(400);
+    const ok = await call(spec.token, 'POST', `/escalations/${id}/reassign`, { to: spec2.id, reason: 'on call' });
+    expect(ok.body).toMatchObject({ responsible: { user: spec2.id } });
+  });
+
+  test('costs, resolve, reopen, history: when a $9,999.99 cost is booked it routes to finance and every step is in the history', async () => {
+    const reporter = await user('operator');
+    const owner = await user('integration-specialist');
+    const finance = await user('finance');
+    const created = await call(reporter.token, 'POST', '/escalations', {
+      key: key(),
+      severity: 'critical',
+      title: 'Single window down',
+      owner: { user: owner.id },
+    });
+    const id = created.body.id as string;
+    const eur = await call(finance.token, 'POST', `/escalations/${id}/costs`, {
+      amount: 10,
+      currency: 'EUR',
+      note: 'x',
+    });
+    expect(eur).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED' } } });
+    const cost = await call(finance.token, 'POST', `/escalations/${id}/costs`, {
+      amount: 9_999.99,
+      currency: 'USD',
+      note: 'demurrage',
+    });
+    expect(cost.body).toMatchObject({ costRoute: 'finance', costs: [{ amountCents: 999_999 }] });
+    expect((await call(owner.token, 'POST', `/escalations/${id}/resolve`, { note: ' ' })).status).toBe(400);
+    const resolved = await call(owner.token, 'POST', `/escalations/${id}/resolve`, {
+      note: 'failover to backup gateway',
+    });
+    expect(resolved.body).toMatchObject({ status: 'resolved', resolution: { note: 'failover to backup gateway' } });
+    const reopened = await call(owner.token, 'POST', `/escalations/${id}/reopen`, { reason: 'gateway failing again' });
+    expect(reopened.body).toMatchObject({ status: 'open', reopenCount: 1 });
+    const history = await call(reporter.token, 'GET', `/escalations/${id}/history`);
+    expect(history.body.entries.map((e: { action: string }) => e.action)).toEqual([
+      'ESCALATION_OPENED',
+      'ESCALATION_COST_ADDED',
+      'ESCALATION_COST_ROUTED',
+      'ESCALATION_RESOLVED',
+      'ESCALATION_REOPENED',
+    ]);
+    expect((await call(reporter.token, 'GET', '/escalations/esc-no-such-thing')).status).toBe(404);
+  });
+
+  test('GET /reports/escalations: when an operator asks, response times come per level; a CCB member is refused', async () => {
+    const operator = await user('operator');
+    const member = await user('ccb-member');
+    const report = await call(operator.token, 'GET', '/reports/escalations');
+    expect(report.status).toBe(200);
+    const level1 = report.body.levels.find((l: { level: number }) => l.level === 1);
+    expect(level1.acknowledge.count).toBeGreaterThanOrEqual(2);
+    expect(level1.acknowledge.medianMs).not.toBeNull();
+    expect((await call(member.token, 'GET', '/reports/escalations')).status).toBe(403);
+  });
+
+  test('replay: when the histories this suite produced are replayed with the current code, none diverges', async () => {
+    const client = new Client({ connection });
+    const histories = await Promise.all(
+      [...ids].map(async (workflowId) => ({
+        workflowId,
+        history: await client.workflow.getHandle(workflowId).fetchHistory(),
+      })),
+    );
+    expect(histories.length).toBeGreaterThanOrEqual(4);
+    expect(await replay(histories)).toBe(histories.length);
+  });
+});
