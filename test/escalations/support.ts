@@ -114,7 +114,7 @@ export function startInput(over: Partial<EscalationStart> = {}): EscalationStart
 export async function viewWhen(
   handle: WorkflowHandle,
   ok: (v: EscalationView) => boolean,
-  timeoutMs = 10_000,
+  timeoutMs = 30_000,
 ): Promise<EscalationView> {
   const until = Date.now() + timeoutMs;
   for (;;) {
