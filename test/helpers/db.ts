@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -151,7 +151,8 @@ async function migratedTemplate(): Promise<string> {
 
 /** An empty Postgres database (no migrations), for tests of the migration path itself. */
 export async function createEmptyPostgres(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `clearway_t_${process.pid}_${counter++}`;
+  // The random part keeps a reused pid from meeting a database an interrupted run left behind.
+  const name = `clearway_t_${process.pid}_${counter++}_${randomBytes(4).toString('hex')}`;
   await admin(`CREATE DATABASE "${name}"`);
   return {
     url: `postgresql://postgres@127.0.0.1:5432/${name}`,
