@@ -116,7 +116,8 @@ describe('workflow task protocol', () => {
     expect(t2.attempt).toBe(2);
     expect(await types(workflowId)).toContain(EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT);
     await rejectsWith(svc.respondWorkflowTaskCompleted({ namespace: 'default', taskToken: t1.taskToken, commands: [] }), 5, /Workflow task not found/);
-    await svc.respondWorkflowTaskCompleted({ namespace: 'default', taskToken: t2.taskToken, commands: [] });
+    // t2 is not answered: with a 1 s timeout a busy machine could let it time out too.
+    await svc.terminateWorkflowExecution({ namespace: 'default', workflowExecution: { workflowId } });
   });
 
   test('failure: when a task is failed by the worker, the next task has attempt 2', async () => {
