@@ -38,7 +38,7 @@ describe('CutoverPlan', () => {
       critical: false,
     });
     expect(plan.watchWindows).toBe(3);
-    expect(plan.escalationSeverity).toBe('high');
+    expect(plan.escalationSeverity).toBe('critical');
   });
 
   it.each([

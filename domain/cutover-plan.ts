@@ -117,7 +117,7 @@ export const CutoverPlan = z
     watchWindows: z.int().min(0).default(3),
     source: PostgresSource.optional(),
     /** Severity of the escalation a discrepancy spike opens (a ladder of the escalation policy). */
-    escalationSeverity: z.string().default('high'),
+    escalationSeverity: z.string().default('critical'),
     steps: z.strictObject({ freeze: Steps, switch: Steps, decommission: Steps }),
     fallback: z.strictObject({ steps: Steps, description: z.string().optional() }),
   })

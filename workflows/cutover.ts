@@ -1,6 +1,7 @@
 // The parallel run of a legacy and a new system, window by window, up to the switch and the legacy system's
 // retirement. The domain decides every step; this file keeps the state durable, refuses bad updates before they
 // reach history, queues reconciliations and hands writes to activities.
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import * as wf from '@temporalio/workflow';
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { CutoverActivities, CutoverProcessEvent } from '../activities/cutover';
@@ -12,6 +13,7 @@ import * as co from '../domain/cutover';
 import type { CutoverPlan } from '../domain/cutover-plan';
 import type { Side } from '../domain/reconcile';
 import { refuse } from '../domain/result';
+import { escalation, escalationWorkflowId } from './escalation';
 
 /** The workflow id of a cutover: its business key. */
 export function cutoverWorkflowId(id: string): string {
@@ -155,6 +157,29 @@ export async function cutover(input: CutoverStart): Promise<co.CutoverView> {
     return null;
   };
 
+  // A spike opens an escalation owned by the rollout lead; it outlives the cutover, which only records its key.
+  const escalate = async (key: string, title: string): Promise<boolean> => {
+    try {
+      await wf.startChild(escalation, {
+        workflowId: escalationWorkflowId(key),
+        args: [
+          {
+            key,
+            severity: input.plan.escalationSeverity,
+            title,
+            owner: { role: 'rollout-lead' },
+            by: `workflow:${cutoverWorkflowId(input.id)}`,
+          },
+        ],
+        parentClosePolicy: 'ABANDON',
+      });
+      return true;
+    } catch (e) {
+      if (e instanceof WorkflowExecutionAlreadyStartedError) return true;
+      throw e;
+    }
+  };
+
   const apply = async (t: co.CutoverTransition, extra: CutoverProcessEvent[] = []) => {
     if (!t.ok) throw failure(t);
     state = t.state;
@@ -268,15 +293,14 @@ export async function cutover(input: CutoverStart): Promise<co.CutoverView> {
     const extra: CutoverProcessEvent[] = [];
     for (const e of t.events) {
       if (e.type !== 'SPIKE') continue;
-      // The escalation workflow is not part of this build yet: the request is recorded for people to act on.
-      const escalation = {
-        window: e.window,
-        key: `cutover-${input.id}-${e.window}-${e.phase}`,
-        severity: input.plan.escalationSeverity,
-        started: false,
-      };
-      escalations.push(escalation);
-      extra.push({ type: 'ESCALATION_REQUESTED', at, ...escalation });
+      const key = `cutover-${input.id}-${e.window}-${e.phase}`;
+      const started = await escalate(
+        key,
+        `Discrepancy spike in cutover ${input.id}, window ${e.window}: ${e.reasons.join('; ')}`,
+      );
+      const entry = { window: e.window, key, severity: input.plan.escalationSeverity, started };
+      escalations.push(entry);
+      extra.push({ type: 'ESCALATION_REQUESTED', at, ...entry });
     }
     await record([...t.events, ...extra]);
   }

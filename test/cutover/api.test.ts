@@ -7,6 +7,8 @@ import request from 'supertest';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { createCutoverActivities } from '../../activities/cutover';
+import { createEscalationActivities } from '../../activities/escalation';
+import { createLogNotifier } from '../../activities/notifier';
 import { createReconcileActivities } from '../../activities/reconcile';
 import { buildApp } from '../../api/app';
 import { addUser } from '../../cli/users';
@@ -68,7 +70,7 @@ beforeAll(async () => {
     }),
     createTestDatabase(backends()[0]),
     bundleWorkflowCode({
-      workflowsPath: require.resolve('../../workflows/cutover'),
+      workflowsPath: require.resolve('../../workflows/index'),
       logger: new DefaultLogger('ERROR'),
     }),
   ]);
@@ -79,6 +81,11 @@ beforeAll(async () => {
     workflowBundle: bundle,
     activities: {
       ...createCutoverActivities({ prisma: db.prisma }),
+      ...createEscalationActivities({
+        prisma: db.prisma,
+        clock: () => new Date(),
+        notifier: createLogNotifier(silentLog),
+      }),
       ...createReconcileActivities({
         prisma: db.prisma,
         log: silentLog,

@@ -5,6 +5,8 @@ import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/clie
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { createCutoverActivities } from '../../activities/cutover';
+import { createEscalationActivities } from '../../activities/escalation';
+import { createLogNotifier } from '../../activities/notifier';
 import { createReconcileActivities } from '../../activities/reconcile';
 import type { Actor } from '../../domain/actor';
 import {
@@ -22,6 +24,7 @@ import {
   switchCutover,
   type CutoverProcessView,
 } from '../../workflows/cutover';
+import { escalationView, escalationWorkflowId } from '../../workflows/escalation';
 import { backends, createTestDatabase, silentLog, type TestDb } from '../helpers/db';
 import { plan, windowRecords, writeNdjson, type Seeds } from './fixtures';
 
@@ -46,7 +49,7 @@ beforeAll(async () => {
     }),
     createTestDatabase(backends()[0]),
     bundleWorkflowCode({
-      workflowsPath: require.resolve('../../workflows/cutover'),
+      workflowsPath: require.resolve('../../workflows/index'),
       logger: new DefaultLogger('ERROR'),
     }),
   ]);
@@ -57,6 +60,11 @@ beforeAll(async () => {
     workflowBundle: bundle,
     activities: {
       ...createCutoverActivities({ prisma: db.prisma }),
+      ...createEscalationActivities({
+        prisma: db.prisma,
+        clock: () => new Date(),
+        notifier: createLogNotifier(silentLog),
+      }),
       ...createReconcileActivities({
         prisma: db.prisma,
         log: silentLog,
@@ -85,7 +93,8 @@ afterAll(async () => {
       if (r.error) throw new Error(`history of ${r.workflowId} does not replay: ${r.error.message}`);
       replayed++;
     }
-    expect(replayed).toBe(n);
+    // Each cutover's history, and those of the escalations its spikes started.
+    expect(replayed).toBeGreaterThan(n);
   }
   await env?.teardown();
   await db?.close();
@@ -184,8 +193,11 @@ describe('cutover workflow', () => {
     expect(spiked).toMatchObject({ status: 'parallel_run', cleanStreak: 0 });
     expect(spiked.windows.at(-1)).toMatchObject({ window: 'd2', clean: false, rate: 0.01 });
     expect(spiked.escalations).toEqual([
-      { window: 'd2', key: `${h.workflowId}-d2-parallel`, severity: 'high', started: false },
+      { window: 'd2', key: `${h.workflowId}-d2-parallel`, severity: 'critical', started: true },
     ]);
+    // The escalation outlives the cutover and is owned by the rollout lead.
+    const esc = env.client.workflow.getHandle(escalationWorkflowId(`${h.workflowId}-d2-parallel`));
+    expect(await esc.query(escalationView)).toMatchObject({ severity: 'critical', owner: { role: 'rollout-lead' } });
     await h.executeUpdate(abortCutover, { args: [{ actor: chair, reason: 'vendor not ready' }] });
     expect(await h.result()).toMatchObject({ status: 'aborted', reason: 'vendor not ready' });
   });
