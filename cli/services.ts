@@ -61,6 +61,8 @@ export async function runServices(ctx: CliContext, selection: ServiceSelection):
       worker: selection.worker,
       prisma: db.prisma,
       notifier: changeControl.notifier,
+      reconcileWorkDir: path.join(config.DATA_DIR, 'reconcile'),
+      databaseUrl: db.url,
     });
     life.add({ name: 'temporal', stop: () => temporal.stop() });
 

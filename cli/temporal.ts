@@ -26,6 +26,9 @@ export interface TemporalOptions {
   prisma: PrismaClient;
   /** How activities tell people about the processes; log-only unless given. */
   notifier?: Notifier;
+  /** Where reconciliation stages its partitions, and the database its table sources read. */
+  reconcileWorkDir?: string;
+  databaseUrl?: string;
 }
 
 const RETRY_MIN_MS = 500;
@@ -92,6 +95,8 @@ export function connectTemporal(config: Config, log: Logger, opts: TemporalOptio
             prisma: opts.prisma,
             log: log.child({ component: 'activities' }),
             notifier: opts.notifier,
+            reconcileWorkDir: opts.reconcileWorkDir,
+            databaseUrl: opts.databaseUrl,
           }),
         });
         if (stopped) break;
