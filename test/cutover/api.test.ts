@@ -1,22 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Express } from 'express';
 import request from 'supertest';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
-import { createCutoverActivities } from '../../activities/cutover';
-import { createEscalationActivities } from '../../activities/escalation';
-import { createLogNotifier } from '../../activities/notifier';
-import { createReconcileActivities } from '../../activities/reconcile';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { buildApp } from '../../api/app';
 import { addUser } from '../../cli/users';
 import type { Role } from '../../domain/roles';
-import { backends, createTestDatabase, silentLog, type TestDb } from '../helpers/db';
+import { silentLog, type TestDb } from '../helpers/db';
+import { startCutoverEnvironment } from './environment';
 import { planInput, windowRecords, type Seeds } from './fixtures';
 
-const ROOT = path.resolve(__dirname, '../..');
 const TASK_QUEUE = 'cutover-api';
 let env: TestWorkflowEnvironment;
 let db: TestDb;
@@ -63,38 +58,7 @@ async function changeRequest(status: string): Promise<string> {
 const as = (name: string) => ({ Authorization: `Bearer ${tokens[name]}` });
 
 beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  [env, db, bundle] = await Promise.all([
-    TestWorkflowEnvironment.createLocal({
-      server: { executable: { type: 'existing-path', path: path.join(ROOT, 'bin/clearway-devserver') } },
-    }),
-    createTestDatabase(backends()[0]),
-    bundleWorkflowCode({
-      workflowsPath: require.resolve('../../workflows/index'),
-      logger: new DefaultLogger('ERROR'),
-    }),
-  ]);
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clearway-cutover-api-'));
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue: TASK_QUEUE,
-    workflowBundle: bundle,
-    activities: {
-      ...createCutoverActivities({ prisma: db.prisma }),
-      ...createEscalationActivities({
-        prisma: db.prisma,
-        clock: () => new Date(),
-        notifier: createLogNotifier(silentLog),
-      }),
-      ...createReconcileActivities({
-        prisma: db.prisma,
-        log: silentLog,
-        workDir: path.join(dir, 'work'),
-        partitions: 4,
-      }),
-    },
-  });
-  running = worker.run();
+  ({ env, db, bundle, dir, worker, running } = await startCutoverEnvironment(TASK_QUEUE, 'clearway-cutover-api-'));
   app = buildApp({
     prisma: db.prisma,
     log: silentLog,

@@ -1,13 +1,8 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
-import { createCutoverActivities } from '../../activities/cutover';
-import { createEscalationActivities } from '../../activities/escalation';
-import { createLogNotifier } from '../../activities/notifier';
-import { createReconcileActivities } from '../../activities/reconcile';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { Actor } from '../../domain/actor';
 import {
   abortCutover,
@@ -25,10 +20,10 @@ import {
   type CutoverProcessView,
 } from '../../workflows/cutover';
 import { escalationView, escalationWorkflowId } from '../../workflows/escalation';
-import { backends, createTestDatabase, silentLog, type TestDb } from '../helpers/db';
+import type { TestDb } from '../helpers/db';
+import { startCutoverEnvironment } from './environment';
 import { plan, windowRecords, writeNdjson, type Seeds } from './fixtures';
 
-const ROOT = path.resolve(__dirname, '../..');
 const lead: Actor = { id: 'lena', roles: ['rollout-lead'] };
 const chair: Actor = { id: 'carl', roles: ['ccb-chair'] };
 const steward: Actor = { id: 'stella', roles: ['data-steward'] };
@@ -42,38 +37,7 @@ let n = 0;
 const TASK_QUEUE = 'cutover-wf';
 
 beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  [env, db, bundle] = await Promise.all([
-    TestWorkflowEnvironment.createLocal({
-      server: { executable: { type: 'existing-path', path: path.join(ROOT, 'bin/clearway-devserver') } },
-    }),
-    createTestDatabase(backends()[0]),
-    bundleWorkflowCode({
-      workflowsPath: require.resolve('../../workflows/index'),
-      logger: new DefaultLogger('ERROR'),
-    }),
-  ]);
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clearway-cutover-wf-'));
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue: TASK_QUEUE,
-    workflowBundle: bundle,
-    activities: {
-      ...createCutoverActivities({ prisma: db.prisma }),
-      ...createEscalationActivities({
-        prisma: db.prisma,
-        clock: () => new Date(),
-        notifier: createLogNotifier(silentLog),
-      }),
-      ...createReconcileActivities({
-        prisma: db.prisma,
-        log: silentLog,
-        workDir: path.join(dir, 'work'),
-        partitions: 4,
-      }),
-    },
-  });
-  running = worker.run();
+  ({ env, db, bundle, dir, worker, running } = await startCutoverEnvironment(TASK_QUEUE, 'clearway-cutover-wf-'));
 });
 
 afterAll(async () => {
