@@ -73,6 +73,13 @@ export function eventTypeName(eventType: number): string {
   return (eventTypeNames[eventType] ?? String(eventType)).replace(/^EVENT_TYPE_/, '');
 }
 
+const commandTypeNames = temporal.api.enums.v1.CommandType as unknown as Record<number, string>;
+
+/** Name of a command type as the real server tags it, e.g. COMMAND_TYPE_START_TIMER. */
+export function commandTypeName(commandType: number): string {
+  return commandTypeNames[commandType] ?? String(commandType);
+}
+
 /** Encodes a message of a named type into an Any. */
 interface CodecType {
   encode(m: object): { finish(): Uint8Array };

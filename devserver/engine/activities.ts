@@ -8,6 +8,7 @@ import {
   duration,
   durationMs,
   isNegative,
+  payloadsSize,
   temporal,
   timestamp,
   type IFailure,
@@ -16,7 +17,7 @@ import {
 import type { ActivityTaskItem, Engine, Tx } from './engine';
 import { queueKey } from './engine';
 import { invalidArgument, taskNotFound } from './errors';
-import { LIMITS } from './limits';
+import { LIMITS, failureSize, type BlobSite } from './limits';
 import { activityMachine } from './machine';
 import type { PendingActivity, Run } from './run';
 import { decodeToken, encodeToken } from './token';
@@ -34,8 +35,6 @@ export function validateScheduleActivity(a: ScheduleAttrs, ids: Set<string>): { 
     if (isNegative(d)) return bad('Activity timeouts must not be negative.');
   if (!durationMs(a.startToCloseTimeout) && !durationMs(a.scheduleToCloseTimeout))
     return bad('A valid StartToClose or ScheduleToCloseTimeout is not set on ScheduleActivityTaskCommand.');
-  const size = (a.input?.payloads ?? []).reduce((n, p) => n + (p.data?.length ?? 0), 0);
-  if (size > LIMITS.payloadErrorBytes) return bad('ScheduleActivityTaskCommandAttributes.Input exceeds size limit.');
   ids.add(a.activityId);
   return null;
 }
@@ -205,16 +204,39 @@ function close(e: Engine, tx: Tx, run: Run, act: PendingActivity, eventType: num
   ]);
 }
 
-/** RespondActivityTaskCompleted (by token or by id). */
+// The real server's reasons when a worker's blob passes the size limit: the attempt fails instead.
+const COMPLETE_RESULT_EXCEEDS = 'Complete result exceeds size limit.';
+const FAILURE_EXCEEDS = 'Failure exceeds size limit.';
+const CANCEL_DETAILS_EXCEED = 'Cancel details exceed size limit.';
+const HEARTBEAT_EXCEEDS = 'Heartbeat details exceed size limit.';
+
+/** A non-retryable server failure, as the real server writes for an oversized blob. */
+function serverFailure(message: string, cause?: IFailure): IFailure {
+  return { message, source: 'Server', serverFailureInfo: { nonRetryable: true }, cause };
+}
+
+function blobSite(run: Run, operation: string): BlobSite {
+  return { namespace: run.namespace, workflowId: run.workflowId, runId: run.runId, operation };
+}
+
+/** RespondActivityTaskCompleted (by token or by id); a result past the size limit fails the activity. */
 export function completeActivity(e: Engine, tx: Tx, target: { run: Run; act: PendingActivity }, result: IPayloads | null | undefined, identity: string): void {
   const { run, act } = target;
+  if (!e.blobWithinLimit(payloadsSize(result), blobSite(run, 'RespondActivityTaskCompleted'))) {
+    failActivity(e, tx, target, serverFailure(COMPLETE_RESULT_EXCEEDS), null, identity);
+    return;
+  }
   activityMachine.next(act.state, 'complete');
   close(e, tx, run, act, EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, { result: result ?? undefined, identity }, true);
 }
 
-/** RespondActivityTaskCanceled (by token or by id). */
+/** RespondActivityTaskCanceled (by token or by id); details past the size limit fail the activity. */
 export function canceledActivity(e: Engine, tx: Tx, target: { run: Run; act: PendingActivity }, details: IPayloads | null | undefined, identity: string): void {
   const { run, act } = target;
+  if (!e.blobWithinLimit(payloadsSize(details), blobSite(run, 'RespondActivityTaskCanceled'))) {
+    failActivity(e, tx, target, serverFailure(CANCEL_DETAILS_EXCEED), null, identity);
+    return;
+  }
   close(
     e,
     tx,
@@ -226,7 +248,10 @@ export function canceledActivity(e: Engine, tx: Tx, target: { run: Run; act: Pen
   );
 }
 
-/** RespondActivityTaskFailed (by token or by id): retry under the policy or close as failed. */
+/**
+ * RespondActivityTaskFailed (by token or by id): retry under the policy or close as failed. Returns
+ * the failures the server substituted for oversized blobs, which the response reports.
+ */
 export function failActivity(
   e: Engine,
   tx: Tx,
@@ -234,20 +259,35 @@ export function failActivity(
   failure: IFailure | null | undefined,
   lastHeartbeatDetails: IPayloads | null | undefined,
   identity: string,
-): void {
+): IFailure[] {
   const { run, act } = target;
+  const substituted: IFailure[] = [];
+  const site = blobSite(run, 'RespondActivityTaskFailed');
+  if (lastHeartbeatDetails && !e.blobWithinLimit(payloadsSize(lastHeartbeatDetails), site)) {
+    substituted.push(serverFailure(HEARTBEAT_EXCEEDS));
+    lastHeartbeatDetails = null;
+  }
+  let f = failure ?? { message: 'activity failed' };
+  if (!e.blobWithinLimit(failureSize(f), site)) {
+    // Keep what identifies the original failure, without the part that made it too big.
+    f = serverFailure(FAILURE_EXCEEDS, { message: (f.message ?? '').slice(0, 1024), source: f.source ?? '' });
+    substituted.push(f);
+  }
   if (lastHeartbeatDetails) act.heartbeatDetails = lastHeartbeatDetails;
-  const f = failure ?? { message: 'activity failed' };
   const decision = retryDecision(e, act, f);
-  if (decision.retry) return retryAttempt(e, tx, run, act, f, decision.delayMs);
+  if (decision.retry) {
+    retryAttempt(e, tx, run, act, f, decision.delayMs);
+    return substituted;
+  }
   activityMachine.next(act.state, 'fail');
   close(e, tx, run, act, EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED, { failure: f, identity, retryState: decision.retryState }, true);
+  return substituted;
 }
 
 function retryDecision(e: Engine, act: PendingActivity, f: IFailure): { retry: true; delayMs: number } | { retry: false; retryState: number } {
   if (act.state === 'cancelRequested') return { retry: false, retryState: RetryState.RETRY_STATE_CANCEL_REQUESTED };
   const info = f.applicationFailureInfo;
-  if (info?.nonRetryable || (info?.type && act.retry.nonRetryable.includes(info.type)))
+  if (info?.nonRetryable || f.serverFailureInfo?.nonRetryable || (info?.type && act.retry.nonRetryable.includes(info.type)))
     return { retry: false, retryState: RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE };
   if (act.retry.maximumAttempts > 0 && act.attempt >= act.retry.maximumAttempts)
     return { retry: false, retryState: RetryState.RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED };
@@ -294,6 +334,11 @@ function timeOut(e: Engine, tx: Tx, run: Run, act: PendingActivity, timeoutType:
 /** RecordActivityTaskHeartbeat (by token or by id): keep the details, re-arm the deadline, report a cancel request. */
 export function heartbeatActivity(e: Engine, tx: Tx, target: { run: Run; act: PendingActivity }, details: IPayloads | null | undefined): { cancelRequested: boolean } {
   const { run, act } = target;
+  if (!e.blobWithinLimit(payloadsSize(details), blobSite(run, 'RecordActivityTaskHeartbeat'))) {
+    // The real server fails the attempt and tells the worker to stop it.
+    failActivity(e, tx, target, serverFailure(HEARTBEAT_EXCEEDS), null, '');
+    return { cancelRequested: true };
+  }
   if (details) act.heartbeatDetails = details;
   act.lastHeartbeatMs = e.clock.now();
   tx.dirty.add(run);

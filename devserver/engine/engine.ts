@@ -14,7 +14,7 @@ import type { CommitBatch, NamespaceRecord, Store } from '../store/store';
 import type { Clock } from '../timers/clock';
 import { TimerWheel } from '../timers/timer-wheel';
 import { invalidArgument, namespaceNotFound, notFound } from './errors';
-import { LIMITS, type Limits } from './limits';
+import { LIMITS, blobWithinLimit, requireBlobWithinLimit, type BlobSite, type Limits } from './limits';
 import { encodeExtras } from './extras';
 import { applyEvent, newRun, runKey, type BufferedEvent, type Run } from './run';
 
@@ -149,6 +149,18 @@ export class Engine {
     };
     if (tx.searchAttributesChanged) batch.searchAttributes = Object.fromEntries(this.searchAttributes);
     this.store.commit(batch);
+  }
+
+  // ---- limits -----------------------------------------------------------------------------
+
+  /** The real server's blob check: warns past the warning limit, false past the error limit. */
+  blobWithinLimit(size: number, site: BlobSite): boolean {
+    return blobWithinLimit(this.limits, this.log, size, site);
+  }
+
+  /** Refuses request payloads past the error limit with INVALID_ARGUMENT (after the warning). */
+  requireBlob(p: temporal.api.common.v1.IPayloads | null | undefined, site: BlobSite): void {
+    requireBlobWithinLimit(this.limits, this.log, p, site);
   }
 
   // ---- namespaces -------------------------------------------------------------------------

@@ -1,5 +1,6 @@
+import type { Logger } from 'pino';
 import { invalidArgument } from './errors';
-import { payloadsSize, type IPayloads } from '../proto';
+import { payloadsSize, temporal, type IFailure, type IPayloads } from '../proto';
 
 /** The real server's limits. */
 export interface Limits {
@@ -31,9 +32,33 @@ export const LIMITS: Limits = {
   pendingCancels: 2000,
 };
 
-/** Refuses payloads above the blob size limit, as the real server does. */
-export function checkBlob(p: IPayloads | null | undefined): void {
-  if (payloadsSize(p) > LIMITS.payloadErrorBytes) throw invalidArgument('Blob data size exceeds limit.');
+/** Where a blob arrived, named in the size warning as the real server names it. */
+export interface BlobSite {
+  namespace: string;
+  workflowId?: string | null;
+  runId?: string | null;
+  operation: string;
+}
+
+/**
+ * The real server's blob check: past the warning limit it logs "Blob data size exceeds the warning
+ * limit." with the workflow and operation; past the error limit the caller refuses or fails the
+ * blob. Returns false past the error limit.
+ */
+export function blobWithinLimit(limits: Limits, log: Logger, size: number, site: BlobSite): boolean {
+  if (size <= limits.payloadWarnBytes) return true;
+  log.warn({ ...site, size, warnLimit: limits.payloadWarnBytes }, 'Blob data size exceeds the warning limit.');
+  return size <= limits.payloadErrorBytes;
+}
+
+/** Refuses a request whose payloads pass the error limit with the real server's INVALID_ARGUMENT. */
+export function requireBlobWithinLimit(limits: Limits, log: Logger, p: IPayloads | null | undefined, site: BlobSite): void {
+  if (!blobWithinLimit(limits, log, payloadsSize(p), site)) throw invalidArgument('Blob data size exceeds limit.');
+}
+
+/** Encoded size of a failure (failures carry stack traces and details, so they are measured whole). */
+export function failureSize(f: IFailure | null | undefined): number {
+  return f ? temporal.api.failure.v1.Failure.encode(f).finish().length : 0;
 }
 
 /** Refuses a missing or over-long id. */

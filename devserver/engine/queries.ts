@@ -35,6 +35,7 @@ export async function queryWorkflow(
   const ns = e.namespace(req.namespace).name;
   const run = e.findRun(ns, req.execution);
   if (!req.query?.queryType) throw invalidArgument('QueryType is not set on request.');
+  e.requireBlob(req.query.queryArgs, { namespace: ns, workflowId: run.workflowId, runId: run.runId, operation: 'QueryWorkflow' });
   const reject = req.queryRejectCondition ?? 0;
   if (
     (reject === RejectCondition.QUERY_REJECT_CONDITION_NOT_OPEN && run.state !== 'running') ||

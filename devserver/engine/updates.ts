@@ -1,7 +1,6 @@
 import { EventType, UpdateStage, packAny, temporal, unpackAny, type IMessage, long } from '../proto';
 import type { Engine, Tx } from './engine';
 import { alreadyCompleted, invalidArgument, notFound } from './errors';
-import { checkBlob } from './limits';
 import { updateMachine } from './machine';
 import type { Run, UpdateRecord } from './run';
 import { requireOpen } from './workflows';
@@ -62,7 +61,7 @@ export function admitUpdate(e: Engine, tx: Tx, req: temporal.api.workflowservice
   const updateId = request?.meta?.updateId;
   if (!updateId) throw invalidArgument('Update id is not set on request.');
   if (!request?.input?.name) throw invalidArgument('Update name is not set on request.');
-  checkBlob(request.input.args);
+  e.requireBlob(request.input.args, { namespace: ns, ...req.workflowExecution, operation: 'UpdateWorkflowExecution' });
   const run = e.findRun(ns, req.workflowExecution);
   if (run.updates.has(updateId)) return { run, updateId };
   requireOpen(run);

@@ -4,6 +4,8 @@ import {
   EventType,
   TaskQueueKind,
   WftFailedCause,
+  commandTypeName,
+  payloadsSize,
   temporal,
   timestamp,
   type ICommand,
@@ -13,6 +15,7 @@ import { scheduleActivity, requestCancelActivity, validateScheduleActivity } fro
 import { startChild, signalExternal, cancelExternal, validateChild } from './children';
 import type { Engine, Tx, WorkflowTaskItem } from './engine';
 import { invalidArgument, taskNotFound } from './errors';
+import { failureSize } from './limits';
 import { answerAttachedQueries, attachedQueriesFor, legacyQueryTask, rerouteQueries } from './queries';
 import type { Run } from './run';
 import { decodeToken, encodeToken } from './token';
@@ -83,8 +86,7 @@ function runOfToken(e: Engine, raw: Uint8Array | null | undefined): Run {
   return run;
 }
 
-/** Writes WorkflowTaskFailed, then lets the workflow see what it missed in a new task. */
-export function failWorkflowTask(e: Engine, tx: Tx, run: Run, cause: number, failure: IFailure | null | undefined, identity: string): void {
+function writeWorkflowTaskFailed(e: Engine, tx: Tx, run: Run, cause: number, failure: IFailure | null | undefined, identity: string): void {
   e.append(tx, run, EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED, {
     scheduledEventId: run.wft.scheduledEventId,
     startedEventId: run.wft.startedEventId,
@@ -92,7 +94,28 @@ export function failWorkflowTask(e: Engine, tx: Tx, run: Run, cause: number, fai
     failure: failure ?? undefined,
     identity,
   });
+}
+
+/** Writes WorkflowTaskFailed, then lets the workflow see what it missed in a new task. */
+export function failWorkflowTask(e: Engine, tx: Tx, run: Run, cause: number, failure: IFailure | null | undefined, identity: string): void {
+  writeWorkflowTaskFailed(e, tx, run, cause, failure, identity);
   afterWorkflowTask(e, tx, run, true);
+}
+
+/**
+ * A command the real server cannot accept at all (a blob past the size limit): the task fails and
+ * the run is terminated, since a retried task would send the same command again.
+ */
+function failTaskAndTerminate(e: Engine, tx: Tx, run: Run, problem: CommandProblem, identity: string): void {
+  writeWorkflowTaskFailed(e, tx, run, problem.cause, serverFailure(problem.message), identity);
+  e.cancelDeadline(run, 'wft');
+  e.flushBuffer(tx, run);
+  terminateRun(e, tx, run, problem.message, null, 'history-service');
+  rerouteQueries(e, run);
+}
+
+function serverFailure(message: string): IFailure {
+  return { message, source: 'Server', serverFailureInfo: { nonRetryable: false } };
 }
 
 /** RespondWorkflowTaskFailed. */
@@ -151,6 +174,54 @@ const TERMINAL = new Set<number>([
 interface CommandProblem {
   cause: number;
   message: string;
+  /** The run cannot go on (the real server terminates it) rather than retry the task. */
+  terminate?: boolean;
+}
+
+const mapSize = (m: Record<string, temporal.api.common.v1.IPayload> | null | undefined) => payloadsSize({ payloads: Object.values(m ?? {}) });
+
+/** The blob a command carries, measured as the real server measures it, with its message and cause. */
+function commandBlob(c: ICommand): { size: number; message: string; cause: number } | null {
+  const T = CommandType;
+  const C = WftFailedCause;
+  switch (c.commandType) {
+    case T.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK:
+      return { size: payloadsSize(c.scheduleActivityTaskCommandAttributes?.input), message: 'ScheduleActivityTaskCommandAttributes.Input exceeds size limit.', cause: C.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES };
+    case T.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION:
+      return { size: payloadsSize(c.completeWorkflowExecutionCommandAttributes?.result), message: 'CompleteWorkflowExecutionCommandAttributes.Result exceeds size limit.', cause: C.WORKFLOW_TASK_FAILED_CAUSE_BAD_COMPLETE_WORKFLOW_EXECUTION_ATTRIBUTES };
+    case T.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION:
+      return { size: failureSize(c.failWorkflowExecutionCommandAttributes?.failure), message: 'FailWorkflowExecutionCommandAttributes.Failure exceeds size limit.', cause: C.WORKFLOW_TASK_FAILED_CAUSE_BAD_FAIL_WORKFLOW_EXECUTION_ATTRIBUTES };
+    case T.COMMAND_TYPE_RECORD_MARKER:
+      return { size: mapSize(c.recordMarkerCommandAttributes?.details as any), message: 'RecordMarkerCommandAttributes.Details exceeds size limit.', cause: C.WORKFLOW_TASK_FAILED_CAUSE_BAD_RECORD_MARKER_ATTRIBUTES };
+    case T.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
+      return { size: payloadsSize(c.continueAsNewWorkflowExecutionCommandAttributes?.input), message: 'ContinueAsNewWorkflowExecutionCommandAttributes. Input exceeds size limit.', cause: C.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES };
+    case T.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
+      return { size: payloadsSize(c.startChildWorkflowExecutionCommandAttributes?.input), message: 'StartChildWorkflowExecutionCommandAttributes. Input exceeds size limit.', cause: C.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES };
+    case T.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION:
+      return { size: payloadsSize(c.signalExternalWorkflowExecutionCommandAttributes?.input), message: 'SignalExternalWorkflowExecutionCommandAttributes.Input exceeds size limit.', cause: C.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES };
+    case T.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+      return { size: mapSize(c.upsertWorkflowSearchAttributesCommandAttributes?.searchAttributes?.indexedFields), message: 'UpsertWorkflowSearchAttributesCommandAttributes exceeds size limit.', cause: C.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES };
+    case T.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES:
+      return { size: mapSize(c.modifyWorkflowPropertiesCommandAttributes?.upsertedMemo?.fields), message: 'ModifyWorkflowPropertiesCommandAttributes exceeds size limit.', cause: C.WORKFLOW_TASK_FAILED_CAUSE_BAD_MODIFY_WORKFLOW_PROPERTIES_ATTRIBUTES };
+    default:
+      return null;
+  }
+}
+
+/** Checks the blobs of a completion (commands and protocol messages) against the real server's limits. */
+function oversizedBlob(e: Engine, run: Run, commands: ICommand[], messages: IMessage[]): CommandProblem | null {
+  const site = { namespace: run.namespace, workflowId: run.workflowId, runId: run.runId };
+  for (const c of commands) {
+    const blob = commandBlob(c);
+    if (blob && !e.blobWithinLimit(blob.size, { ...site, operation: commandTypeName(c.commandType ?? 0) }))
+      return { cause: blob.cause, message: blob.message, terminate: true };
+  }
+  for (const m of messages) {
+    const type = String((m.body as { type_url?: string } | null)?.type_url ?? '').split('.').pop() || 'Message';
+    if (!e.blobWithinLimit(m.body?.value?.length ?? 0, { ...site, operation: type }))
+      return { cause: WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_UPDATE_WORKFLOW_EXECUTION_MESSAGE, message: `Message type ${type} exceeds size limit.`, terminate: true };
+  }
+  return null;
 }
 
 function validateCommands(e: Engine, run: Run, commands: ICommand[]): CommandProblem | null {
@@ -224,9 +295,10 @@ export function respondWorkflowTaskCompleted(e: Engine, tx: Tx, req: CompleteReq
   const identity = req.identity ?? '';
   answerAttachedQueries(e, run, req.queryResults ?? {});
   const commands = req.commands ?? [];
-  const problem = validateCommands(e, run, commands);
+  const problem = validateCommands(e, run, commands) ?? oversizedBlob(e, run, commands, req.messages ?? []);
   if (problem) {
-    failWorkflowTask(e, tx, run, problem.cause, { message: problem.message }, identity);
+    if (problem.terminate) failTaskAndTerminate(e, tx, run, problem, identity);
+    else failWorkflowTask(e, tx, run, problem.cause, { message: problem.message }, identity);
     throw invalidArgument(problem.message);
   }
   const closes = commands.some((c) => TERMINAL.has(c.commandType ?? 0));

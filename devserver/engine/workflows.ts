@@ -15,7 +15,7 @@ import {
 } from '../proto';
 import type { Engine, Tx } from './engine';
 import { ServerError, alreadyCompleted, invalidArgument } from './errors';
-import { checkBlob, checkId } from './limits';
+import { checkId } from './limits';
 import type { Run } from './run';
 import { SYSTEM_ATTRIBUTES } from '../visibility/search';
 
@@ -115,7 +115,7 @@ export function armRetention(e: Engine, run: Run): void {
 }
 
 /** Validates a start request's common fields; returns the timeouts in ms. */
-export function validateStart(req: {
+export function validateStart(e: Engine, namespace: string, req: {
   workflowId?: string | null;
   workflowType?: temporal.api.common.v1.IWorkflowType | null;
   taskQueue?: temporal.api.taskqueue.v1.ITaskQueue | null;
@@ -134,7 +134,7 @@ export function validateStart(req: {
   if (isNegative(req.workflowRunTimeout)) throw invalidArgument('Invalid WorkflowRunTimeout.');
   if (isNegative(req.workflowTaskTimeout)) throw invalidArgument('Invalid WorkflowTaskTimeout.');
   if (req.cronSchedule) throw invalidArgument('Cron schedules are not supported by the embedded Temporal server; use a Schedule on a Temporal cluster.');
-  checkBlob(req.input);
+  e.requireBlob(req.input, { namespace, workflowId: req.workflowId, operation: 'StartWorkflowExecution' });
   return {
     executionTimeoutMs: durationMs(req.workflowExecutionTimeout),
     runTimeoutMs: durationMs(req.workflowRunTimeout),
@@ -145,7 +145,7 @@ export function validateStart(req: {
 /** StartWorkflowExecution with request-id idempotency and the id reuse and conflict policies. */
 export function startWorkflow(e: Engine, tx: Tx, req: StartRequest, firstEvents?: RunParams['firstEvents']): { run: Run; started: boolean } {
   const ns = e.namespace(req.namespace).name;
-  const timeouts = validateStart(req);
+  const timeouts = validateStart(e, ns, req);
   checkSearchAttributes(e, req.searchAttributes);
   const workflowId = req.workflowId!;
   const current = e.currentRun(ns, workflowId);

@@ -1,7 +1,7 @@
 import { duration, temporal, long } from '../proto';
 import type { Engine } from '../engine/engine';
 import { ServerError, invalidArgument } from '../engine/errors';
-import { LIMITS } from '../engine/limits';
+import type { Limits } from '../engine/limits';
 import { status } from '@grpc/grpc-js';
 import type { Handler } from '../grpc/server';
 import type { NamespaceRecord } from '../store/store';
@@ -10,7 +10,7 @@ import { durationMs } from '../proto';
 export const SERVER_VERSION = '1.27.2';
 
 /** The NamespaceInfo + config of a namespace, as Describe/List return them. */
-function describeNamespace(ns: NamespaceRecord): temporal.api.workflowservice.v1.IDescribeNamespaceResponse {
+function describeNamespace(ns: NamespaceRecord, limits: Limits): temporal.api.workflowservice.v1.IDescribeNamespaceResponse {
   return {
     namespaceInfo: {
       name: ns.name,
@@ -20,7 +20,7 @@ function describeNamespace(ns: NamespaceRecord): temporal.api.workflowservice.v1
       data: ns.data,
       id: ns.id,
       capabilities: { eagerWorkflowStart: false, syncUpdate: true, asyncUpdate: true },
-      limits: { blobSizeLimitError: LIMITS.payloadErrorBytes, memoSizeLimitError: LIMITS.payloadErrorBytes },
+      limits: { blobSizeLimitError: limits.payloadErrorBytes, memoSizeLimitError: limits.payloadErrorBytes },
       supportsSchedules: false,
     } as any,
     config: {
@@ -69,9 +69,9 @@ export function clusterHandlers(e: Engine, persistence: string): Record<string, 
       if (req.id) {
         const ns = [...e.namespaces.values()].find((n) => n.id === req.id);
         if (!ns) throw new ServerError(status.NOT_FOUND, `Namespace ${req.id} is not found.`);
-        return describeNamespace(ns);
+        return describeNamespace(ns, e.limits);
       }
-      return describeNamespace(e.namespace(req.namespace));
+      return describeNamespace(e.namespace(req.namespace), e.limits);
     },
     ListNamespaces: (req: temporal.api.workflowservice.v1.IListNamespacesRequest) => {
       const all = [...e.namespaces.values()].sort((a, b) => a.name.localeCompare(b.name));
@@ -79,7 +79,7 @@ export function clusterHandlers(e: Engine, persistence: string): Record<string, 
       const size = req.pageSize && req.pageSize > 0 ? req.pageSize : 100;
       const page = all.slice(start, start + size);
       return {
-        namespaces: page.map(describeNamespace),
+        namespaces: page.map((n) => describeNamespace(n, e.limits)),
         nextPageToken: start + size < all.length ? Buffer.from(String(start + size)) : undefined,
       };
     },
@@ -104,7 +104,7 @@ export function clusterHandlers(e: Engine, persistence: string): Record<string, 
         if (ttl > 0) ns.retentionMs = ttl;
         tx.namespaces.push(ns);
       });
-      return { ...describeNamespace(ns), isGlobalNamespace: false };
+      return { ...describeNamespace(ns, e.limits), isGlobalNamespace: false };
     },
     Check: () => ({ status: 1 }),
   };

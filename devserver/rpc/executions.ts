@@ -1,7 +1,7 @@
 import { EventType, temporal } from '../proto';
 import type { Engine } from '../engine/engine';
 import { invalidArgument } from '../engine/errors';
-import { checkBlob, checkId } from '../engine/limits';
+import { checkId } from '../engine/limits';
 import { describeRun, getHistory, getHistoryReverse } from '../engine/read';
 import { awaitUpdate, admitUpdate } from '../engine/updates';
 import { queryWorkflow } from '../engine/queries';
@@ -30,7 +30,7 @@ export function executionHandlers(e: Engine): Record<string, Handler> {
       e.transact((tx) => {
         const ns = e.namespace(req.namespace).name;
         checkId(req.signalName, 'SignalName');
-        checkBlob(req.signalInput);
+        e.requireBlob(req.signalInput, { namespace: ns, workflowId: req.workflowId, operation: 'SignalWithStartWorkflowExecution' });
         const current = req.workflowId ? e.currentRun(ns, req.workflowId) : undefined;
         const signal = { signalName: req.signalName, input: req.signalInput, identity: req.identity, header: req.header };
         if (current?.state === 'running' && req.workflowIdConflictPolicy !== 3) {
@@ -50,7 +50,7 @@ export function executionHandlers(e: Engine): Record<string, Handler> {
       e.transact((tx) => {
         const ns = e.namespace(req.namespace).name;
         checkId(req.signalName, 'SignalName');
-        checkBlob(req.input);
+        e.requireBlob(req.input, { namespace: ns, ...req.workflowExecution, operation: 'SignalWorkflowExecution' });
         const run = e.findRun(ns, req.workflowExecution);
         signalRun(e, tx, run, req);
         return {};

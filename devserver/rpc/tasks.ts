@@ -10,7 +10,6 @@ import {
 } from '../engine/activities';
 import { queueKey, type Engine } from '../engine/engine';
 import { invalidArgument } from '../engine/errors';
-import { checkBlob } from '../engine/limits';
 import { respondQueryTaskCompleted } from '../engine/queries';
 import { respondWorkflowTaskCompleted, respondWorkflowTaskFailed, startWorkflowTask } from '../engine/workflow-tasks';
 import type { CallContext, Handler } from '../grpc/server';
@@ -80,25 +79,21 @@ export function taskHandlers(e: Engine): Record<string, Handler> {
     },
     RespondActivityTaskCompleted: (req: temporal.api.workflowservice.v1.IRespondActivityTaskCompletedRequest) =>
       e.transact((tx) => {
-        checkBlob(req.result);
         completeActivity(e, tx, activityTarget(e, req.taskToken), req.result, req.identity ?? '');
         return {};
       }),
     RespondActivityTaskCompletedById: (req: temporal.api.workflowservice.v1.IRespondActivityTaskCompletedByIdRequest) =>
       e.transact((tx) => {
-        checkBlob(req.result);
         completeActivity(e, tx, byId(req), req.result, req.identity ?? '');
         return {};
       }),
     RespondActivityTaskFailed: (req: temporal.api.workflowservice.v1.IRespondActivityTaskFailedRequest) =>
       e.transact((tx) => {
-        failActivity(e, tx, activityTarget(e, req.taskToken), req.failure, req.lastHeartbeatDetails, req.identity ?? '');
-        return { failures: [] };
+        return { failures: failActivity(e, tx, activityTarget(e, req.taskToken), req.failure, req.lastHeartbeatDetails, req.identity ?? '') };
       }),
     RespondActivityTaskFailedById: (req: temporal.api.workflowservice.v1.IRespondActivityTaskFailedByIdRequest) =>
       e.transact((tx) => {
-        failActivity(e, tx, byId(req), req.failure, req.lastHeartbeatDetails, req.identity ?? '');
-        return { failures: [] };
+        return { failures: failActivity(e, tx, byId(req), req.failure, req.lastHeartbeatDetails, req.identity ?? '') };
       }),
     RespondActivityTaskCanceled: (req: temporal.api.workflowservice.v1.IRespondActivityTaskCanceledRequest) =>
       e.transact((tx) => {
