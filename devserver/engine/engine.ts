@@ -345,10 +345,16 @@ export class Engine {
     return new Promise((resolve) => {
       let set = this.watchers.get(runKey);
       if (!set) this.watchers.set(runKey, (set = new Set()));
+      const mine = set;
+      let settled = false;
+      // A waiter can be ended more than once (woken, then its call cancelled); only the first counts,
+      // and it must never drop a newer set of waiters registered under the same run.
       const done = (value: boolean) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
-        set!.delete(check);
-        if (!set!.size) this.watchers.delete(runKey);
+        mine.delete(check);
+        if (!mine.size && this.watchers.get(runKey) === mine) this.watchers.delete(runKey);
         resolve(value);
       };
       const check = () => {

@@ -145,6 +145,8 @@ export function createGrpcServer(
           .finally(() => {
             const i = stopping.indexOf(abort);
             if (i >= 0) stopping.splice(i, 1);
+            // A client may cancel a call after its answer; what waited for that call is gone by then.
+            listeners.length = 0;
           });
       };
     }
