@@ -12,7 +12,7 @@ import { createActivities } from '../activities';
 import { buildApp } from '../api/app';
 import { createPrisma, migrateDatabase } from '../cli/database';
 import { addUser } from '../cli/users';
-import { startDevServer } from '../devserver';
+import { startDevServerThread } from '../devserver';
 import type { Role } from '../domain/roles';
 import { createLogger } from '../log';
 import { loadChangeControlPolicy } from '../policies/load';
@@ -62,7 +62,8 @@ async function main(): Promise<void> {
     const prisma = createPrisma(url, { embedded: false });
     cleanups.unshift(() => prisma.$disconnect());
     // The durable store, as `clearway start` runs the embedded server.
-    const server = await startDevServer({ port: 0, logLevel: 'silent', dbFilename: path.join(dataDir, 'temporal.db') });
+    // As in `clearway start`: the embedded server on a thread of its own.
+    const server = await startDevServerThread({ port: 0, logLevel: 'silent', dbFilename: path.join(dataDir, 'temporal.db'), log: silent });
     cleanups.unshift(() => server.stop());
     const connection = await Connection.connect({ address: server.address });
     const nativeConnection = await NativeConnection.connect({ address: server.address });

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { buildApp } from '../api/app';
-import { startDevServer } from '../devserver';
+import { startDevServerThread } from '../devserver';
 import { version } from '../package.json';
 import type { CliContext } from './common';
 import { configFrom, loggerFor } from './common';
@@ -38,11 +38,14 @@ export async function runServices(ctx: CliContext, selection: ServiceSelection):
     let unavailable: string | undefined;
     if (!address && selection.embeddedTemporal) {
       try {
-        const server = await startDevServer({
+        // On a thread of its own: the server's work then uses the second core instead of queueing
+        // behind the API and the worker on this one.
+        const server = await startDevServerThread({
           port: config.TEMPORAL_PORT,
           dbFilename: path.join(config.DATA_DIR, 'temporal.db'),
           namespaces: [config.TEMPORAL_NAMESPACE],
           logLevel: config.LOG_LEVEL,
+          log: log.child({ component: 'devserver' }),
         });
         life.add({ name: 'temporal-server', stop: () => server.stop() });
         address = server.address;
