@@ -11,7 +11,6 @@ export const chromiumPath = CANDIDATES.find((p) => fs.existsSync(p));
 /** `describe`, or `describe.skip` with a message saying how to get the browser. */
 export function describeInBrowser(name: string, fn: () => void): void {
   if (chromiumPath) return describe(name, fn);
-  // eslint-disable-next-line no-console
   console.warn(`${name}: skipped, no Chromium found (install it with: apt-get install -y chromium)`);
   describe.skip(name, fn);
 }
