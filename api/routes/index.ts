@@ -4,6 +4,7 @@ import { changeRequestRoutes } from './change-requests';
 import { cutoverRoutes } from './cutovers';
 import { escalationRoutes } from './escalations';
 import { getMeRoute } from './me/get';
+import { programRoutes } from './programs';
 import { rolloutRoutes } from './rollouts';
 
 /** Every route the API serves under /api/v1. */
@@ -14,4 +15,5 @@ export const routes: Route[] = [
   ...cutoverRoutes,
   ...escalationRoutes,
   ...rolloutRoutes,
+  ...programRoutes,
 ];
