@@ -1,4 +1,13 @@
-import { evaluateGate, stewardshipBreaches, type GateResult, type Measurement } from '../domain/gate';
+import {
+  checkMeasurements,
+  evaluateGate,
+  MAX_MEASUREMENTS,
+  nextGateChange,
+  stewardshipBreaches,
+  type GateResult,
+  type Measurement,
+  type MeasurementProblem,
+} from '../domain/gate';
 import type { Review, RolloutEvent, RolloutView } from '../domain/rollout';
 import type { RollbackStep, RolloutPlan } from '../domain/rollout-plan';
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
@@ -21,10 +30,19 @@ export interface RolloutActivityDeps {
   changeRequestStatus?: (id: string) => Promise<string | null>;
 }
 
-/** Events the workflow records besides the domain's: rollback step outcomes and refused advances. */
+/** Events the workflow records besides the domain's: rollback step outcomes, refused advances and batches. */
 export type RolloutWorkflowEvent =
   | { type: 'ROLLBACK_STEP'; at: string; phase: string; step: string; action: string; outcome: StepOutcome }
-  | { type: 'ADVANCE_REFUSED'; at: string; by: string; code: string; message: string };
+  | { type: 'ADVANCE_REFUSED'; at: string; by: string; code: string; message: string }
+  | {
+      type: 'MEASUREMENTS_REJECTED';
+      at: string;
+      by: string;
+      batchId: string;
+      count: number;
+      reason: string;
+      problems: MeasurementProblem[];
+    };
 
 /** Every event a rollout's audit trail can hold. */
 export type RolloutRecordEvent = RolloutEvent | RolloutWorkflowEvent;
@@ -44,6 +62,15 @@ export type MeasurementBatch = {
   breaches: { phase: string; value: number; sampleSize: number; windowEnd: string }[];
 };
 
+/** A batch refused whole because some of its rows are invalid: nothing of it was stored. */
+export type RejectedBatch = { batchId: string; count: number; reason: string; problems: MeasurementProblem[] };
+
+/** A gate judgement and the first later moment at which it would change without new measurements. */
+export type JudgedGate = GateResult & { nextChangeAt: string | null };
+
+// A refusal names the first few hundred problems: enough to fix a feed, small enough for a workflow history.
+export const MAX_PROBLEMS_SHOWN = 500;
+
 /** Whom the audit trail names for events no person caused (timers, the workflow itself). */
 export const SYSTEM_ACTOR = 'system:clearway';
 
@@ -51,22 +78,28 @@ function actorOf(event: RolloutRecordEvent): string {
   return 'by' in event ? event.by : SYSTEM_ACTOR;
 }
 
-/** Rows for the Measurement table: one batch, numbered, stamped with who recorded it and when. */
-export function measurementRows(rolloutId: string, batchId: string, rows: Measurement[], by: string, at: Date) {
-  return rows.map((m, row) => ({
-    rolloutId,
-    batchId,
-    row,
-    phase: m.phase,
-    metric: m.metric,
-    value: m.value,
-    sampleSize: m.sampleSize,
-    windowStart: new Date(m.windowStart),
-    windowEnd: new Date(m.windowEnd),
-    source: m.source,
-    recordedBy: by,
-    recordedAt: at,
-  }));
+/**
+ * Writes one batch as a single statement, so it is stored whole or not at all. Rows travel as one array per column:
+ * a statement of 10,000 rows stays far below Postgres's 65,535 bind parameters, and runs in one round trip. A batch
+ * written before (an activity retry) writes nothing again.
+ */
+export async function insertMeasurements(
+  prisma: PrismaClient,
+  batch: { rolloutId: string; batchId: string; by: string; at: Date; rows: Measurement[] },
+): Promise<number> {
+  const { rows } = batch;
+  return prisma.$executeRaw`
+    INSERT INTO "Measurement" ("rolloutId", "batchId", "row", "phase", "metric", "value", "sampleSize",
+                               "windowStart", "windowEnd", "source", "recordedBy", "recordedAt")
+    SELECT ${batch.rolloutId}::uuid, ${batch.batchId}, m.row, m.phase, m.metric, m.value, m.sample_size,
+           m.window_start, m.window_end, m.source, ${batch.by}, ${batch.at}::timestamptz
+    FROM unnest(
+      ${rows.map((_, i) => i)}::int[], ${rows.map((m) => m.phase)}::text[], ${rows.map((m) => m.metric)}::text[],
+      ${rows.map((m) => m.value)}::float8[], ${rows.map((m) => m.sampleSize)}::int[],
+      ${rows.map((m) => m.windowStart)}::timestamptz[], ${rows.map((m) => m.windowEnd)}::timestamptz[],
+      ${rows.map((m) => m.source)}::text[]
+    ) AS m(row, phase, metric, value, sample_size, window_start, window_end, source)
+    ON CONFLICT ("batchId", "row") DO NOTHING`;
 }
 
 /** The summary a workflow needs of a batch: its size and the rows that breach the stewardship rule. */
@@ -127,22 +160,47 @@ export const createRolloutActivities = (deps: RolloutActivityDeps) => {
       }
     },
 
-    /** Stores measurements that arrived by signal, as one batch; a retry of the same batch writes nothing. */
+    /**
+     * Stores measurements that arrived by signal, as one batch in one statement; a retry of the same batch writes
+     * nothing. Rows are checked as the API checks them: one invalid row refuses the batch whole, listing each by index.
+     */
     async recordMeasurements(input: {
       rolloutId: string;
       batchId: string;
       by: string;
       plan: RolloutPlan;
-      rows: Measurement[];
-    }): Promise<MeasurementBatch> {
-      await prisma.measurement.createMany({
-        data: measurementRows(input.rolloutId, input.batchId, input.rows, input.by, clock()),
-        skipDuplicates: true,
+      rows: unknown[];
+    }): Promise<MeasurementBatch | RejectedBatch> {
+      const raw = Array.isArray(input.rows) ? input.rows : [];
+      const refuse = (reason: string, problems: MeasurementProblem[] = []): RejectedBatch => ({
+        batchId: input.batchId,
+        count: raw.length,
+        reason,
+        problems: problems.slice(0, MAX_PROBLEMS_SHOWN),
       });
-      return summarizeBatch(input.plan, input.batchId, input.rows);
+      if (raw.length === 0 || raw.length > MAX_MEASUREMENTS) {
+        return refuse(`a batch holds 1 to ${MAX_MEASUREMENTS} measurements, not ${raw.length}`);
+      }
+      const { rows, problems } = checkMeasurements(input.plan, raw);
+      if (problems.length > 0) {
+        const bad = new Set(problems.map((p) => p.index)).size;
+        return refuse(`${bad} of ${raw.length} measurements are invalid; nothing was recorded`, problems);
+      }
+      await insertMeasurements(prisma, {
+        rolloutId: input.rolloutId,
+        batchId: input.batchId,
+        by: input.by,
+        at: clock(),
+        rows,
+      });
+      return summarizeBatch(input.plan, input.batchId, rows);
     },
 
-    /** Judges a phase's gate over the stored measurements at `at`, and records the evaluation once per key. */
+    /**
+     * Judges a phase's gate over the stored measurements at `at`, and records the evaluation once per key. Also
+     * answers when the judgement would next change by itself (a measurement ageing out of its window, or one whose
+     * window ends later coming in), so the workflow can sleep until then.
+     */
     async evaluateGate(input: {
       key: string;
       rolloutId: string;
@@ -151,7 +209,7 @@ export const createRolloutActivities = (deps: RolloutActivityDeps) => {
       at: string;
       rolloutStartedAt: string;
       trigger: string;
-    }): Promise<GateResult> {
+    }): Promise<JudgedGate> {
       const spec = input.plan.phases.find((p) => p.name === input.phase);
       const widest = Math.max(0, ...(spec?.exitCriteria.map((c) => c.window) ?? []));
       const atMs = Date.parse(input.at);
@@ -159,7 +217,7 @@ export const createRolloutActivities = (deps: RolloutActivityDeps) => {
         where: {
           rolloutId: input.rolloutId,
           phase: input.phase,
-          windowEnd: { gt: new Date(atMs - widest), lte: new Date(atMs) },
+          windowEnd: { gt: new Date(atMs - widest) },
         },
         select: { phase: true, metric: true, value: true, sampleSize: true, windowEnd: true },
         orderBy: { id: 'asc' },
@@ -169,10 +227,9 @@ export const createRolloutActivities = (deps: RolloutActivityDeps) => {
         metric: r.metric as Measurement['metric'],
         windowEnd: r.windowEnd.toISOString(),
       }));
-      const gate = evaluateGate(input.plan, input.phase, observations, {
-        at: input.at,
-        rolloutStartedAt: input.rolloutStartedAt,
-      });
+      const gateClock = { at: input.at, rolloutStartedAt: input.rolloutStartedAt };
+      const gate = evaluateGate(input.plan, input.phase, observations, gateClock);
+      const nextChangeAt = nextGateChange(input.plan, input.phase, observations, gateClock);
       await prisma.gateEvaluation.upsert({
         where: { key: input.key },
         create: {
@@ -186,7 +243,7 @@ export const createRolloutActivities = (deps: RolloutActivityDeps) => {
         },
         update: {},
       });
-      return gate;
+      return { ...gate, nextChangeAt };
     },
 
     /** Writes the rollout projection, its phase visits, reviews and audit events in one transaction. */
@@ -208,6 +265,8 @@ export const createRolloutActivities = (deps: RolloutActivityDeps) => {
           phaseEnteredAt: new Date(view.phaseEnteredAt),
           updatedAt: new Date(view.updatedAt),
           revision: write.revision,
+          gateStatus: view.gate?.status ?? null,
+          readyToAdvance: view.readiness.ready,
           view: view as unknown as Prisma.InputJsonValue,
         };
         await tx.rollout.upsert({ where: { id: view.id }, create: { id: view.id, ...row }, update: row });

@@ -58,6 +58,8 @@ export function rolloutSummary(row: RolloutRow): RolloutSummary {
     changeRequestId: row.changeRequestId,
     status: row.status as RolloutSummary['status'],
     phase: row.phase,
+    gateStatus: row.gateStatus as RolloutSummary['gateStatus'],
+    readyToAdvance: row.readyToAdvance,
     policyVersion: row.policyVersion,
     startedBy: row.startedBy,
     startedAt: row.startedAt.toISOString(),

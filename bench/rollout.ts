@@ -5,10 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Client } from 'pg';
-import { createRolloutActivities } from '../activities/rollout';
-import { checkRows, insertMeasurements } from '../api/routes/rollouts/measurements';
+import { createRolloutActivities, insertMeasurements } from '../activities/rollout';
 import { createPrisma, migrateDatabase } from '../cli/database';
-import { whatIf, type Observation } from '../domain/gate';
+import { checkMeasurements, whatIf, type Observation } from '../domain/gate';
 import { validateRolloutPlan, type Metric } from '../domain/rollout-plan';
 import { createLogger } from '../log';
 import { loadPolicyFile } from '../policies/load';
@@ -91,7 +90,7 @@ async function main() {
     for (let first = 0; first < total; first += batchSize) {
       const raw = Array.from({ length: Math.min(batchSize, total - first) }, (_, k) => row(first + k, now));
       const c = performance.now();
-      const { rows, problems } = checkRows(plan, raw);
+      const { rows, problems } = checkMeasurements(plan, raw);
       checkMs += performance.now() - c;
       if (problems.length > 0) throw new Error(`generated rows are invalid: ${JSON.stringify(problems[0])}`);
       await insertMeasurements(prisma, { rolloutId, batchId: `bench-${first}`, by: 'bench', at: new Date(), rows });

@@ -1,8 +1,11 @@
 import {
+  checkMeasurements,
   compare,
   evaluateCriterion,
   evaluateGate,
   Measurement,
+  nextGateChange,
+  nextTimingChange,
   stewardshipBreaches,
   timingBlock,
   whatIf,
@@ -256,6 +259,100 @@ describe('timingBlock', () => {
     ['when the blackout has ended', 24 * 45, null],
   ] as const)('advance timing: when %s, the block is %s', (_case, hours, code) => {
     expect(timingBlock(plan, pilot, START, at(hours))?.code ?? null).toBe(code);
+  });
+});
+
+describe('nextGateChange', () => {
+  // Error rate over 7 days with at least 100 declarations; tickets with the first month's surge allowance.
+  const small = RolloutPlan.parse({
+    phases: [
+      {
+        name: 'pilot',
+        cohort: { sites: ['rotterdam-1'] },
+        minimumSoak: 'P1D',
+        exitCriteria: [
+          { metric: 'declaration-error-rate', comparator: '<=', threshold: 2, window: 'P7D', minimumSample: 100 },
+          { metric: 'support-tickets-per-100', comparator: '<=', threshold: 3, firstMonthThreshold: 6, window: 'P7D' },
+        ],
+      },
+    ],
+  });
+  const clock = (hours: number) => ({ at: at(hours), rolloutStartedAt: START });
+  const errors = (value: number, sample: number, hours: number) => obs('declaration-error-rate', value, sample, hours);
+
+  it.each([
+    ['nothing is recorded', [], 20, null],
+    ['a passing measurement is the only one', [errors(1, 500, 10)], 20, 10 + 168],
+    ['a measurement ending later would push the rate above 2%', [errors(1, 500, 10), errors(5, 1000, 30)], 20, 30],
+    ['a later measurement keeps it passing until the last leaves', [errors(1, 500, 10), errors(1.5, 500, 30)], 20, 198],
+    ['the older of two leaves and the rest fails alone', [errors(1, 5000, 10), errors(3, 1000, 30)], 40, 178],
+    ['a small sample stays inconclusive until it leaves', [errors(1, 50, 10)], 20, null],
+    ['tickets pass only under the first-month allowance', [obs('support-tickets-per-100', 5, 10, 600)], 624, 720],
+    ['tickets pass after the first month too', [obs('support-tickets-per-100', 2, 10, 600)], 624, 768],
+  ] as const)('next change: when %s, the judgement next changes at hour %s', (_case, recorded, hours, next) => {
+    expect(nextGateChange(small, 'pilot', recorded, clock(hours))).toBe(next === null ? null : at(next));
+  });
+
+  it('agreement: when the recorded pilot is judged just before its next change and at it, only the latter differs', () => {
+    const recorded = [1.5, 3.5, 1.8, 1.2, 1.1].flatMap((rate, w) => [
+      errors(rate, 1000, 24 * 7 * (w + 1)),
+      obs('support-tickets-per-100', 4, 1000, 24 * 7 * (w + 1)),
+    ]);
+    const statuses = (ms: number) =>
+      evaluateGate(small, 'pilot', recorded, { at: new Date(ms).toISOString(), rolloutStartedAt: START }).criteria.map(
+        (c) => c.status,
+      );
+    let moment = at(1);
+    for (let steps = 0; steps < 20; steps++) {
+      const next = nextGateChange(small, 'pilot', recorded, { at: moment, rolloutStartedAt: START });
+      if (next === null) break;
+      expect(statuses(Date.parse(next) - 1)).toEqual(statuses(Date.parse(moment)));
+      expect(statuses(Date.parse(next))).not.toEqual(statuses(Date.parse(moment)));
+      moment = next;
+    }
+    expect(nextGateChange(small, 'pilot', recorded, { at: moment, rolloutStartedAt: START })).toBeNull();
+  });
+});
+
+describe('nextTimingChange', () => {
+  const pilot = plan.phases[0];
+  it.each([
+    ['13 days into a 14-day soak', 24 * 13, 24 * 14],
+    ['after the soak, before the tariff-change blackout', 24 * 15, 24 * 40],
+    ['inside the blackout', 24 * 41, 24 * 45],
+    ['after the blackout', 24 * 46, null],
+  ] as const)('timing: when %s, the next change is at hour %s', (_case, hours, next) => {
+    expect(nextTimingChange(plan, pilot, START, at(hours))).toBe(next === null ? null : at(next));
+  });
+});
+
+describe('checkMeasurements', () => {
+  const row = {
+    phase: 'pilot',
+    metric: 'declaration-error-rate',
+    value: 1.2,
+    sampleSize: 1500,
+    windowStart: '2025-03-03T00:00:00Z',
+    windowEnd: '2025-03-04T00:00:00Z',
+    source: 'broker-gateway',
+  };
+
+  it('batch: when two of four rows are bad, each problem names its row index and no row is returned as good', () => {
+    const { rows, problems } = checkMeasurements(plan, [
+      row,
+      { ...row, sampleSize: -1 },
+      row,
+      { ...row, phase: 'wave-9' },
+    ]);
+    expect(rows).toHaveLength(2);
+    expect(problems).toEqual([
+      expect.objectContaining({ index: 1, path: 'measurements.1.sampleSize' }),
+      { index: 3, path: 'measurements.3.phase', message: 'the plan has no phase wave-9' },
+    ]);
+  });
+
+  it('not an object: when a row is a string, its problem names its index', () => {
+    expect(checkMeasurements(plan, ['1.2']).problems).toEqual([expect.objectContaining({ index: 0 })]);
   });
 });
 

@@ -28,6 +28,41 @@ export const Measurement = z
   });
 export type Measurement = z.infer<typeof Measurement>;
 
+/** The most measurements one batch may carry, by API or by signal. */
+export const MAX_MEASUREMENTS = 10_000;
+
+/** A row of a batch that cannot be recorded: its index, where in the row (`measurements.3.sampleSize`) and why. */
+export type MeasurementProblem = { index: number; path: string; message: string };
+
+/**
+ * Checks every row of a batch on its own against the schema and the plan's phases: the measurements, or every
+ * problem with the index of its row. A batch with any problem is refused whole, so nothing of it is recorded.
+ */
+export function checkMeasurements(
+  plan: RolloutPlan,
+  raw: readonly unknown[],
+): { rows: Measurement[]; problems: MeasurementProblem[] } {
+  const rows: Measurement[] = [];
+  const problems: MeasurementProblem[] = [];
+  raw.forEach((value, index) => {
+    const parsed = Measurement.safeParse(value);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        problems.push({ index, path: ['measurements', index, ...issue.path].join('.'), message: issue.message });
+      }
+    } else if (!phaseNamed(plan, parsed.data.phase)) {
+      problems.push({
+        index,
+        path: `measurements.${index}.phase`,
+        message: `the plan has no phase ${parsed.data.phase}`,
+      });
+    } else {
+      rows.push(parsed.data);
+    }
+  });
+  return { rows, problems };
+}
+
 /** What gate evaluation reads of a measurement. */
 export type Observation = Pick<Measurement, 'phase' | 'metric' | 'value' | 'sampleSize' | 'windowEnd'>;
 
@@ -164,6 +199,60 @@ export function evaluateGate(
   const allowance = inFirstMonth(plan, clock);
   const criteria = spec.exitCriteria.map((c) => evaluateCriterion(c, own, clock, allowance));
   return { phase, at: clock.at, status: overallStatus(criteria), criteria };
+}
+
+/**
+ * The first moment after `clock.at` at which a criterion's verdict would change with no new measurement: a counted
+ * measurement leaves its window, one whose window ends later enters it, or the first month's allowance ends. Null
+ * when nothing recorded can change the gate any more. `observations` may include measurements ending after
+ * `clock.at`; each criterion's are walked once in time order with sliding sums, as what-if replays them.
+ */
+export function nextGateChange(
+  plan: RolloutPlan,
+  phase: string,
+  observations: readonly Observation[],
+  clock: GateClock,
+): string | null {
+  const spec = phaseNamed(plan, phase);
+  if (!spec) throw new RangeError(`plan has no phase "${phase}"`);
+  const atMs = Date.parse(clock.at);
+  const monthEndMs = Date.parse(clock.rolloutStartedAt) + plan.firstMonth;
+  let next = Infinity;
+  for (const criterion of spec.exitCriteria) {
+    const items: Timed[] = observations
+      .filter((o) => o.phase === phase && o.metric === criterion.metric)
+      .map((o) => ({ endMs: Date.parse(o.windowEnd), value: o.value, sampleSize: o.sampleSize }))
+      .filter((m) => m.endMs > atMs - criterion.window)
+      .sort((a, b) => a.endMs - b.endMs);
+    const moments = new Set<number>();
+    for (const m of items) {
+      if (m.endMs > atMs) moments.add(m.endMs);
+      moments.add(m.endMs + criterion.window);
+    }
+    if (criterion.firstMonthThreshold !== undefined && monthEndMs > atMs) moments.add(monthEndMs);
+    const window = slider(items, criterion.window);
+    window.advance(atMs);
+    const now = judge(criterion, window.sums, atMs < monthEndMs).status;
+    for (const t of [...moments].sort((a, b) => a - b)) {
+      if (t >= next) break;
+      window.advance(t);
+      if (judge(criterion, window.sums, t < monthEndMs).status !== now) {
+        next = t;
+        break;
+      }
+    }
+  }
+  return next === Infinity ? null : new Date(next).toISOString();
+}
+
+/** The first moment after `at` at which a blackout starts or ends or the phase's soak is served; null if none. */
+export function nextTimingChange(plan: RolloutPlan, phase: Phase, enteredAt: string, at: string): string | null {
+  const atMs = Date.parse(at);
+  const moments = [
+    Date.parse(enteredAt) + phase.minimumSoak,
+    ...plan.blackouts.flatMap((b) => [Date.parse(b.start), Date.parse(b.end)]),
+  ].filter((t) => t > atMs);
+  return moments.length === 0 ? null : new Date(Math.min(...moments)).toISOString();
 }
 
 /** The criteria that keep a gate shut, as `metric: reason` lines for a refusal message. */

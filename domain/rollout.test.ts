@@ -5,6 +5,7 @@ import {
   closeReview,
   hold,
   openReview,
+  readiness,
   resume,
   rollback,
   startRollout,
@@ -226,5 +227,40 @@ describe('reviews', () => {
     const view = toView(reviewed(), at(10));
     expect(view.openReviews.map((r) => r.id)).toEqual(['rv-1']);
     expect(view.timeInPhaseMs).toBe(10 * H);
+  });
+});
+
+describe('readiness', () => {
+  const judged = (status: GateResult['status'], phase = 'pilot') => ({ ...started(), lastGate: gate(phase, status) });
+  const trigger = { value: 3.1, sampleSize: 1000, windowEnd: at(5) };
+
+  it.each([
+    ['the gate passes after the soak, outside blackouts, with no review', () => judged('pass'), 24 * 15, []],
+    ['the soak is not served', () => judged('pass'), 24 * 13, ['SOAK_INCOMPLETE']],
+    ['a blackout runs', () => judged('pass'), 24 * 21, ['BLACKOUT']],
+    ['the gate fails', () => judged('fail'), 24 * 15, ['GATE_NOT_MET']],
+    ['the gate is inconclusive', () => judged('inconclusive'), 24 * 15, ['GATE_NOT_MET']],
+    ['the gate has not been judged', () => started(), 24 * 15, ['GATE_NOT_MET']],
+    ['the last gate judged another phase', () => judged('pass', 'wave-1'), 24 * 15, ['GATE_NOT_MET']],
+    [
+      'a review is open and the soak is not served',
+      () => ok(openReview(judged('pass'), { id: 'rv-1', phase: 'pilot', trigger, at: at(5) })),
+      24 * 2,
+      ['REVIEW_OPEN', 'SOAK_INCOMPLETE'],
+    ],
+    [
+      'the rollout is held',
+      () => ok(hold(judged('pass'), { actor: people.lena, reason: 'broker outage', at: at(1) })),
+      24 * 15,
+      ['ROLLOUT_NOT_ACTIVE'],
+    ],
+  ] as const)('ready: when %s, the blockers are %j', (_case, state, hours, codes) => {
+    const result = readiness(state(), at(hours));
+    expect(result.blockers.map((b) => b.code)).toEqual(codes);
+    expect(result.ready).toBe(codes.length === 0);
+  });
+
+  it('until: when the soak is not served, the blocker says when it will be', () => {
+    expect(readiness(judged('pass'), at(24))).toMatchObject({ blockers: [{ until: at(24 * 14) }] });
   });
 });

@@ -426,6 +426,48 @@ export function closeReview(
   return { ok: true, state: closed, events: [event] };
 }
 
+export type ReadinessBlocker = {
+  code: 'ROLLOUT_NOT_ACTIVE' | 'REVIEW_OPEN' | 'BLACKOUT' | 'SOAK_INCOMPLETE' | 'GATE_NOT_MET';
+  message: string;
+  /** When a blackout or the soak ends. */
+  until?: string;
+};
+
+/** Whether a rollout lead could advance at `at` without an override, judged on the last gate evaluation. */
+export type Readiness = { ready: boolean; blockers: ReadinessBlocker[] };
+
+/**
+ * What stands between the rollout and its next phase at `at`: its status, open reviews, a blackout, the soak and
+ * the last gate of the current phase (not judged yet, failing or inconclusive). An advance judges the gate afresh.
+ */
+export function readiness(state: RolloutState, at: string): Readiness {
+  if (state.status !== 'active') {
+    return { ready: false, blockers: [{ code: 'ROLLOUT_NOT_ACTIVE', message: `the rollout is ${state.status}` }] };
+  }
+  const blockers: ReadinessBlocker[] = [];
+  const open = state.reviews.filter((r) => r.status === 'open');
+  if (open.length > 0) {
+    blockers.push({
+      code: 'REVIEW_OPEN',
+      message: `data-stewardship review ${open.map((r) => r.id).join(', ')} is open`,
+    });
+  }
+  const phase = currentPhase(state);
+  const block = timingBlock(state.plan, phase, currentVisit(state).enteredAt, at);
+  if (block) blockers.push({ code: block.code, message: block.message, until: block.until });
+  const gate = state.lastGate;
+  if (gate === null || gate.phase !== phase.name) {
+    blockers.push({ code: 'GATE_NOT_MET', message: `the gate of phase ${phase.name} has not been judged yet` });
+  } else if (gate.status !== 'pass') {
+    const failing = blockingCriteria(gate).map((c) => `${c.metric} ${c.status}`);
+    blockers.push({
+      code: 'GATE_NOT_MET',
+      message: `phase ${phase.name} gate is ${gate.status}: ${failing.join('; ')}`,
+    });
+  }
+  return { ready: blockers.length === 0, blockers };
+}
+
 /** What queries and the API show of a rollout. */
 export type RolloutView = {
   id: string;
@@ -438,6 +480,8 @@ export type RolloutView = {
   timeInPhaseMs: number;
   holdReason: string | null;
   gate: GateResult | null;
+  /** Whether the lead could advance now, and if not, why not. */
+  readiness: Readiness;
   openReviews: Review[];
   reviews: Review[];
   visits: PhaseVisit[];
@@ -462,6 +506,7 @@ export function toView(state: RolloutState, now: string): RolloutView {
     timeInPhaseMs: Math.max(0, Date.parse(end) - Date.parse(visit.enteredAt)),
     holdReason: state.holdReason,
     gate: state.lastGate,
+    readiness: readiness(state, now),
     openReviews: state.reviews.filter((r) => r.status === 'open'),
     reviews: state.reviews,
     visits: state.visits,

@@ -2,7 +2,7 @@ import * as wf from '@temporalio/workflow';
 import { ApplicationFailure, ParentClosePolicy } from '@temporalio/workflow';
 import type { MeasurementBatch, RolloutActivities, RolloutRecordEvent, StepOutcome } from '../activities/rollout';
 import type { Actor } from '../domain/actor';
-import type { GateResult, Measurement } from '../domain/gate';
+import { nextTimingChange, type GateResult, type Measurement, type MeasurementProblem } from '../domain/gate';
 import {
   advance,
   canAdvance,
@@ -24,6 +24,7 @@ import {
   type RolloutState,
   type RolloutView,
 } from '../domain/rollout';
+import { refuse } from '../domain/result';
 import type { RolloutPlan } from '../domain/rollout-plan';
 
 /** How a rollout starts: from an approved change request, under a validated plan and its version. */
@@ -58,6 +59,11 @@ export const measurementsRecorded = wf.defineSignal<[MeasurementBatch]>('measure
 export const measure = wf.defineSignal<[SignalledMeasurements]>('measure');
 /** A review's child tells its rollout that the review passed its deadline. */
 export const reviewWentOverdue = wf.defineSignal<[{ id: string; escalationId: string | null }]>('review-overdue');
+/**
+ * Answers once the rollout has applied the closing of review `id` (its decision included) and written it, so a
+ * caller that closed the review on its own workflow reads the outcome afterwards. NOT_FOUND for a review it lacks.
+ */
+export const reviewSettled = wf.defineUpdate<RolloutView, [{ id: string }]>('review-settled');
 
 /** The workflow id of rollout `id`. */
 export function rolloutWorkflowId(id: string): string {
@@ -106,7 +112,11 @@ export async function rollout(input: RolloutStart): Promise<RolloutView> {
   let batchesInFlight = 0;
   // Reviews whose outcome is not applied yet: the workflow does not end before they are.
   let reviewsRunning = 0;
+  // Gate judgements finished so far, and when the last one shown would change by itself.
+  let judged = 0;
+  let gateChangesAt: string | null = null;
   const ready = () => wf.condition(() => approved);
+  const ended = () => state.status === 'completed' || state.status === 'rolled-back';
 
   const write = (events: RolloutRecordEvent[]): Promise<unknown> => {
     revision += 1;
@@ -138,7 +148,7 @@ export async function rollout(input: RolloutStart): Promise<RolloutView> {
     // Measurements already handed to the workflow count: a gate judged on request must see them.
     if (trigger === 'request' || trigger === 'advance') await wf.condition(() => batchesInFlight === 0);
     const phase = currentPhase(state).name;
-    const gate = await acts.evaluateGate({
+    const { nextChangeAt, ...gate } = await acts.evaluateGate({
       key: `${wf.workflowInfo().workflowId}/${wf.workflowInfo().runId}/${++evaluations}`,
       rolloutId: state.id,
       plan: state.plan,
@@ -147,8 +157,15 @@ export async function rollout(input: RolloutStart): Promise<RolloutView> {
       rolloutStartedAt: state.startedAt,
       trigger,
     });
-    // The phase may have changed while the activity ran; a gate of a phase left behind is not shown.
-    if (currentPhase(state).name === gate.phase && state.status !== 'completed') state = { ...state, lastGate: gate };
+    // The phase may have changed while the activity ran, or a later judgement finished first: a gate of a phase
+    // left behind, or older than the one shown, is not shown.
+    const shown = state.lastGate;
+    const newer = shown === null || shown.phase !== gate.phase || Date.parse(shown.at) <= Date.parse(gate.at);
+    if (currentPhase(state).name === gate.phase && !ended() && newer) {
+      state = { ...state, lastGate: gate };
+      gateChangesAt = nextChangeAt;
+    }
+    judged += 1;
     return gate;
   };
 
@@ -215,14 +232,27 @@ export async function rollout(input: RolloutStart): Promise<RolloutView> {
     batchesInFlight += 1;
     try {
       await ready();
+      // A signal cannot be refused like a request: a bad batch is recorded as rejected, with its bad rows by index.
+      const by = typeof signalled?.by === 'string' && signalled.by.trim() !== '' ? signalled.by : 'signal:unnamed';
       const batchId = `${wf.workflowInfo().workflowId}/signal-${++signalBatches}`;
+      const rows: unknown = signalled?.rows;
+      const reject = (count: number, reason: string, problems: MeasurementProblem[] = []) =>
+        write([{ type: 'MEASUREMENTS_REJECTED', at: nowIso(), by, batchId, count, reason, problems }]);
+      if (ended()) {
+        await reject(Array.isArray(rows) ? rows.length : 0, `rollout ${state.id} is ${state.status}`);
+        return;
+      }
       const batch = await acts.recordMeasurements({
         rolloutId: state.id,
         batchId,
-        by: signalled.by,
+        by,
         plan: state.plan,
-        rows: signalled.rows,
+        rows: Array.isArray(rows) ? rows : [],
       });
+      if ('reason' in batch) {
+        await reject(batch.count, batch.reason, batch.problems);
+        return;
+      }
       await onBatch(batch);
     } finally {
       batchesInFlight -= 1;
@@ -241,6 +271,22 @@ export async function rollout(input: RolloutStart): Promise<RolloutView> {
     await ready();
     return judge('request');
   });
+  wf.setHandler(
+    reviewSettled,
+    async ({ id }) => {
+      await ready();
+      await wf.condition(() => state.reviews.some((r) => r.id === id && r.status === 'closed'));
+      await writes;
+      return toView(state, nowIso());
+    },
+    {
+      validator: (req) => {
+        if (!state.reviews.some((r) => r.id === req?.id)) {
+          throw failure(refuse('NOT_FOUND', `rollout ${state.id} has no review ${req?.id}`));
+        }
+      },
+    },
+  );
   wf.setHandler(
     advanceRollout,
     async (req) => {
@@ -307,6 +353,32 @@ export async function rollout(input: RolloutStart): Promise<RolloutView> {
   }
   approved = true;
   await write(started.events);
+
+  // The gate is judged continuously: on entering a phase, when measurements arrive, on request, and by timer at the
+  // next moment its judgement or the rollout's readiness can change with time alone (a measurement ageing out of
+  // its window or one ending later coming in, the first month ending, the soak served, a blackout starting or
+  // ending). Every judgement is recorded as a GateEvaluation, and the projection follows it.
+  let judgedVisit = 0;
+  while (!ended()) {
+    if (state.visits.length !== judgedVisit) {
+      judgedVisit = state.visits.length;
+      await judge(judgedVisit === 1 ? 'start' : 'phase-entered');
+      await write([]);
+      continue;
+    }
+    const seen = judged;
+    const visit = state.visits[state.visits.length - 1];
+    const timing = nextTimingChange(state.plan, currentPhase(state), visit.enteredAt, nowIso());
+    const wakeAt = [gateChangesAt, timing].filter((t): t is string => t !== null).sort()[0];
+    const changed = () => ended() || judged !== seen || state.visits.length !== judgedVisit;
+    if (wakeAt === undefined) {
+      await wf.condition(changed);
+    } else if (!(await wf.condition(changed, Math.max(1, Date.parse(wakeAt) - Date.now())))) {
+      await judge('timer');
+      await write([]);
+    }
+  }
+
   await wf.condition(
     () =>
       (state.status === 'completed' || state.status === 'rolled-back') &&
@@ -337,7 +409,9 @@ export type ReviewInfo = {
   status: 'open' | 'closed';
   overdue: boolean;
   escalationId: string | null;
+  findings: string | null;
   decision: ReviewDecision | null;
+  closedBy: string | null;
 };
 
 export const closeStewardshipReview = wf.defineUpdate<ReviewInfo, [CloseReviewRequest]>('close');
@@ -361,7 +435,9 @@ export async function stewardshipReview(
     status: outcome ? 'closed' : 'open',
     overdue,
     escalationId,
+    findings: outcome?.findings ?? null,
     decision: outcome?.decision ?? null,
+    closedBy: outcome?.actor.id ?? null,
   });
   wf.setHandler(reviewInfo, info);
   wf.setHandler(
@@ -372,7 +448,14 @@ export async function stewardshipReview(
     },
     {
       validator: (req) => {
-        if (outcome) throw ApplicationFailure.create({ type: 'CONFLICT', message: 'the review is already closed' });
+        if (outcome) {
+          throw ApplicationFailure.create({
+            type: 'INVALID_STATE',
+            message: `review ${input.review.id} is already closed`,
+            nonRetryable: true,
+            details: [{ status: 'closed' }],
+          });
+        }
         rejectUnless(canCloseReview(req));
       },
     },
@@ -381,7 +464,8 @@ export async function stewardshipReview(
   const left = Math.max(0, Date.parse(input.review.dueAt) - Date.now());
   if (!(await wf.condition(() => outcome !== null, left))) {
     overdue = true;
-    const key = `${input.review.id}/overdue`;
+    // The key is also the escalation's id (`esc-<key>`), so it keeps to the characters an escalation id allows.
+    const key = `${input.review.id}-overdue`;
     try {
       const child = await wf.startChild(input.escalationWorkflow, {
         workflowId: `esc-${key}`,

@@ -163,7 +163,14 @@ describe('rollout API over HTTP', () => {
         measurement('stress-test-passed', 0, 1),
       ],
     });
-    const before = await api.db.prisma.rollout.findUniqueOrThrow({ where: { id } });
+    // The workflow keeps judging the gate by itself (the soak ends, the timer fires), so its own writes go on;
+    // what-if must add none: no measurement, no audit event, no change of plan, phase or status.
+    const state = async () => {
+      const row = await api.db.prisma.rollout.findUniqueOrThrow({ where: { id } });
+      const audit = await api.db.prisma.auditEvent.count({ where: { subjectId: id } });
+      return { plan: row.plan, policyVersion: row.policyVersion, phase: row.phase, status: row.status, audit };
+    };
+    const before = await state();
     const candidate = { ...plan, phases: plan.phases.map((p) => ({ ...p, exitCriteria: p.exitCriteria.slice(0, 1) })) };
     const res = await api.call('POST', `${R}/${id}/what-if`, lead.token, { plan: candidate });
     expect(res.status).toBe(200);
@@ -171,7 +178,7 @@ describe('rollout API over HTTP', () => {
     expect(res.body.phases[0]).toMatchObject({ phase: 'pilot', finalStatus: 'pass', evaluations: 2 });
     const actual = await api.call('POST', `${R}/${id}/what-if`, lead.token, { plan });
     expect(actual.body.phases[0]).toMatchObject({ finalStatus: 'fail', firstPassAt: null });
-    expect(await api.db.prisma.rollout.findUniqueOrThrow({ where: { id } })).toEqual(before);
+    expect(await state()).toEqual(before);
     expect(await api.db.prisma.measurement.count({ where: { rolloutId: id } })).toBe(2);
   });
 

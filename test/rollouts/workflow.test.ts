@@ -231,7 +231,7 @@ test('error spike: when the error rate passes 2%, a review opens, blocks advanci
     await env.sleep(24 * H);
     const review = env.client.workflow.getHandle(open.id);
     const info = await review.query(reviewInfo);
-    expect(info).toMatchObject({ status: 'open', overdue: true, escalationId: `esc-${open.id}/overdue` });
+    expect(info).toMatchObject({ status: 'open', overdue: true, escalationId: `esc-${open.id}-overdue` });
     const esc = env.client.workflow.getHandle(info.escalationId!);
     expect(await esc.query<unknown>('input')).toMatchObject({
       severity: 'normal',
@@ -327,6 +327,91 @@ test('blackout and inconclusive: inside a blackout BLACKOUT; with too little dat
       handle.executeUpdate(advanceRollout, { args: [{ actor: people.carl, override: { reason: 'x' } }] }),
     );
     expect(dark.type).toBe('BLACKOUT');
+    await handle.terminate('test over');
+  });
+});
+
+test('continuous gate: when the soak is served during a blackout and the blackout then ends, readiness follows with no new input', async () => {
+  await withWorker(async (tq) => {
+    const now = await env.currentTimeMs();
+    const blackout = {
+      name: 'quarter close',
+      start: new Date(now + 20 * H).toISOString(),
+      end: new Date(now + 30 * H).toISOString(),
+    };
+    const { id, handle } = await start(tq, { ...basePlan, blackouts: [blackout] });
+    expect((await measureAndJudge(handle, 'pilot', 1.2)).status).toBe('pass');
+    expect((await handle.query(rolloutView)).readiness.blockers.map((b) => b.code)).toEqual(['SOAK_INCOMPLETE']);
+
+    await env.sleep(25 * H);
+    const dark = await db.prisma.rollout.findUniqueOrThrow({ where: { id } });
+    expect([dark.gateStatus, dark.readyToAdvance]).toEqual(['pass', false]);
+    expect((dark.view as { readiness: { blockers: { code: string }[] } }).readiness.blockers).toEqual([
+      expect.objectContaining({ code: 'BLACKOUT', until: blackout.end }),
+    ]);
+
+    await env.sleep(6 * H);
+    const light = await db.prisma.rollout.findUniqueOrThrow({ where: { id } });
+    expect([light.gateStatus, light.readyToAdvance]).toEqual(['pass', true]);
+    const timed = await db.prisma.gateEvaluation.findMany({ where: { rolloutId: id, trigger: 'timer' } });
+    expect(timed.length).toBeGreaterThanOrEqual(2);
+    expect(timed.every((e) => e.status === 'pass')).toBe(true);
+    expect((await handle.executeUpdate(advanceRollout, { args: [{ actor: people.lena }] })).phase).toBe('full');
+    await handle.terminate('test over');
+  });
+});
+
+test('continuous gate: when the only error-rate measurement ages out of its window, the gate turns inconclusive with no new input', async () => {
+  await withWorker(async (tq) => {
+    const { id, handle } = await start(tq);
+    const measured = await rows('pilot', 1.2);
+    await handle.signal(measure, { by: 'feed', rows: measured });
+    expect((await handle.executeUpdate(evaluateRollout)).status).toBe('pass');
+
+    await env.sleep(7 * 24 * H);
+    const gate = (await handle.query(rolloutView)).gate;
+    expect(gate?.criteria.map((c) => [c.metric, c.status])).toEqual([
+      ['declaration-error-rate', 'inconclusive'],
+      ['stress-test-passed', 'pass'],
+    ]);
+    const timed = await db.prisma.gateEvaluation.findMany({
+      where: { rolloutId: id, trigger: 'timer' },
+      orderBy: { at: 'asc' },
+    });
+    // The soak being served is judged once; the next judgement is the moment the measurement leaves the window.
+    expect(timed.map((e) => e.status)).toEqual(['pass', 'inconclusive']);
+    expect(timed[1].at.getTime()).toBeGreaterThanOrEqual(Date.parse(measured[0].windowEnd) + 7 * 24 * H);
+    const row = await db.prisma.rollout.findUniqueOrThrow({ where: { id } });
+    expect([row.gateStatus, row.readyToAdvance]).toEqual(['inconclusive', false]);
+    await handle.terminate('test over');
+  });
+});
+
+test('measure signal: when a signalled batch has invalid rows, nothing of it is stored and the rejection names each row', async () => {
+  await withWorker(async (tq) => {
+    const { id, handle } = await start(tq);
+    const [errorRate, stress] = await rows('pilot', 1.0);
+    await handle.signal(measure, {
+      by: 'feed',
+      rows: [errorRate, { ...stress, sampleSize: -5 }, { ...errorRate, phase: 'nowhere' }],
+    });
+    expect((await handle.executeUpdate(evaluateRollout)).status).toBe('inconclusive');
+    expect(await db.prisma.measurement.count({ where: { rolloutId: id } })).toBe(0);
+    const rejected = await db.prisma.auditEvent.findFirstOrThrow({
+      where: { subjectId: id, action: 'ROLLOUT_MEASUREMENTS_REJECTED' },
+    });
+    expect(rejected.payload).toMatchObject({
+      by: 'feed',
+      count: 3,
+      reason: '2 of 3 measurements are invalid; nothing was recorded',
+      problems: [
+        expect.objectContaining({ index: 1, path: 'measurements.1.sampleSize' }),
+        expect.objectContaining({ index: 2, path: 'measurements.2.phase' }),
+      ],
+    });
+
+    expect((await measureAndJudge(handle, 'pilot', 1.0)).status).toBe('pass');
+    expect(await db.prisma.measurement.count({ where: { rolloutId: id } })).toBe(2);
     await handle.terminate('test over');
   });
 });

@@ -42,6 +42,8 @@ function describe(e: RolloutRecordEvent): string {
       return `review ${e.review} overdue${e.escalationId ? `; escalated as ${e.escalationId}` : ''}`;
     case 'REVIEW_CLOSED':
       return `review ${e.review} closed with ${e.decision}: ${e.findings}`;
+    case 'MEASUREMENTS_REJECTED':
+      return `measurement batch ${e.batchId} of ${e.count} rejected: ${e.reason}`;
   }
 }
 

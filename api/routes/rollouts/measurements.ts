@@ -1,67 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { summarizeBatch } from '../../../activities/rollout';
-import { Measurement } from '../../../domain/gate';
-import { phaseNamed, type RolloutPlan } from '../../../domain/rollout-plan';
+import { insertMeasurements, MAX_PROBLEMS_SHOWN, summarizeBatch } from '../../../activities/rollout';
+import { checkMeasurements } from '../../../domain/gate';
+import type { RolloutPlan } from '../../../domain/rollout-plan';
 import { ClearwayError } from '../../../errors';
-import type { PrismaClient } from '../../../generated/prisma/client';
 import { measurementsRecorded } from '../../../workflows/rollout';
 import { findRollout, updateRollout } from '../../rollouts';
 import { defineRoute } from '../../define-route';
 import { MaxMeasurements, MeasurementsAccepted, MeasurementsBody, RolloutParams } from './schemas';
-
-// A bad batch can have every row wrong; the answer names the first few hundred, enough to fix a feed.
-const MAX_DETAILS = 500;
-
-type RowProblem = { index: number; path: string; message: string };
-
-/** Every row checked on its own: the measurements, or every problem with the index of its row. */
-export function checkRows(plan: RolloutPlan, raw: unknown[]): { rows: Measurement[]; problems: RowProblem[] } {
-  const rows: Measurement[] = [];
-  const problems: RowProblem[] = [];
-  raw.forEach((value, index) => {
-    const parsed = Measurement.safeParse(value);
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues) {
-        problems.push({
-          index,
-          path: ['body', 'measurements', index, ...issue.path].join('.'),
-          message: issue.message,
-        });
-      }
-    } else if (!phaseNamed(plan, parsed.data.phase)) {
-      problems.push({
-        index,
-        path: `body.measurements.${index}.phase`,
-        message: `the plan has no phase ${parsed.data.phase}`,
-      });
-    } else {
-      rows.push(parsed.data);
-    }
-  });
-  return { rows, problems };
-}
-
-/**
- * Writes one batch as a single statement, so it is stored whole or not at all. Rows travel as one array per column:
- * a statement of 10,000 rows stays far below Postgres's 65,535 bind parameters, and runs in one round trip.
- */
-export async function insertMeasurements(
-  prisma: PrismaClient,
-  batch: { rolloutId: string; batchId: string; by: string; at: Date; rows: Measurement[] },
-): Promise<number> {
-  const { rows } = batch;
-  return prisma.$executeRaw`
-    INSERT INTO "Measurement" ("rolloutId", "batchId", "row", "phase", "metric", "value", "sampleSize",
-                               "windowStart", "windowEnd", "source", "recordedBy", "recordedAt")
-    SELECT ${batch.rolloutId}::uuid, ${batch.batchId}, m.row, m.phase, m.metric, m.value, m.sample_size,
-           m.window_start, m.window_end, m.source, ${batch.by}, ${batch.at}::timestamptz
-    FROM unnest(
-      ${rows.map((_, i) => i)}::int[], ${rows.map((m) => m.phase)}::text[], ${rows.map((m) => m.metric)}::text[],
-      ${rows.map((m) => m.value)}::float8[], ${rows.map((m) => m.sampleSize)}::int[],
-      ${rows.map((m) => m.windowStart)}::timestamptz[], ${rows.map((m) => m.windowEnd)}::timestamptz[],
-      ${rows.map((m) => m.source)}::text[]
-    ) AS m(row, phase, metric, value, sample_size, window_start, window_end, source)`;
-}
 
 /**
  * POST /api/v1/rollouts/{id}/measurements: one measurement or a batch of up to 10,000. Every row is checked before
@@ -93,16 +38,17 @@ export const recordMeasurementsRoute = defineRoute({
       ]);
     }
     const plan = row.plan as unknown as RolloutPlan;
-    const { rows, problems } = checkRows(plan, raw);
+    const { rows, problems } = checkMeasurements(plan, raw);
     if (problems.length > 0) {
-      const shown = batch
-        ? problems
-        : problems.map((p) => ({ ...p, path: p.path.replace('body.measurements.0', 'body') }));
+      const shown = problems.map((p) => ({
+        ...p,
+        path: batch ? `body.${p.path}` : p.path.replace('measurements.0', 'body'),
+      }));
       const bad = new Set(problems.map((p) => p.index)).size;
       throw new ClearwayError(
         'VALIDATION_FAILED',
         `${bad} of ${raw.length} measurements are invalid; nothing was recorded`,
-        shown.slice(0, MAX_DETAILS),
+        shown.slice(0, MAX_PROBLEMS_SHOWN),
       );
     }
     const batchId = `api-${randomUUID()}`;

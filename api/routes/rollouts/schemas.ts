@@ -1,3 +1,4 @@
+import { MAX_MEASUREMENTS } from '../../../domain/gate';
 import { METRICS } from '../../../domain/rollout-plan';
 import { z } from '../../schemas';
 
@@ -43,6 +44,20 @@ export const Review = z
   })
   .openapi('StewardshipReview');
 
+/** Whether a rollout lead could advance now without an override, and what stands in the way. */
+export const Readiness = z
+  .object({
+    ready: z.boolean(),
+    blockers: z.array(
+      z.object({
+        code: z.enum(['ROLLOUT_NOT_ACTIVE', 'REVIEW_OPEN', 'BLACKOUT', 'SOAK_INCOMPLETE', 'GATE_NOT_MET']),
+        message: z.string(),
+        until: z.string().optional().openapi({ description: 'When a blackout or the soak ends' }),
+      }),
+    ),
+  })
+  .openapi('RolloutReadiness');
+
 export const PhaseVisit = z.object({
   index: z.number(),
   phase: z.string(),
@@ -64,6 +79,7 @@ export const Rollout = z
     timeInPhaseMs: z.number(),
     holdReason: z.string().nullable(),
     gate: Gate.nullable(),
+    readiness: Readiness,
     openReviews: z.array(Review),
     reviews: z.array(Review),
     visits: z.array(PhaseVisit),
@@ -81,6 +97,8 @@ export const RolloutSummary = z
     changeRequestId: z.string(),
     status: RolloutStatus,
     phase: z.string(),
+    gateStatus: GateStatus.nullable().openapi({ description: 'The current phase’s last gate evaluation' }),
+    readyToAdvance: z.boolean(),
     policyVersion: z.string(),
     startedBy: z.string(),
     startedAt: z.string(),
@@ -111,7 +129,7 @@ export const RollbackBody = z
   .object({ to: z.enum(['previous', 'start']), reason: z.string().min(1) })
   .openapi('RollbackRollout');
 
-export const MaxMeasurements = 10_000;
+export const MaxMeasurements = MAX_MEASUREMENTS;
 
 /**
  * One measurement (phase, metric, value, sampleSize, windowStart, windowEnd, source), or `{ measurements: [...] }`
