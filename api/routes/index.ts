@@ -3,8 +3,10 @@ import { listAuditEventsRoute } from './audit-events/list';
 import { changeRequestRoutes } from './change-requests';
 import { cutoverRoutes } from './cutovers';
 import { escalationRoutes } from './escalations';
+import { inboxRoute } from './inbox/list';
 import { getMeRoute } from './me/get';
 import { programRoutes } from './programs';
+import { reviewRoutes } from './reviews';
 import { rolloutRoutes } from './rollouts';
 
 /** Every route the API serves under /api/v1. */
@@ -16,4 +18,6 @@ export const routes: Route[] = [
   ...escalationRoutes,
   ...rolloutRoutes,
   ...programRoutes,
+  ...reviewRoutes,
+  inboxRoute,
 ];

@@ -182,14 +182,25 @@ describe('change-request API over HTTP', () => {
     const draftId = await draft(owner);
     const before = await api.call('GET', '/api/v1/inbox', reviewer.token);
     expect(before.body.items).toContainEqual(
-      expect.objectContaining({ action: 'decide', roles: ['ccb-chair'], changeRequest: expect.objectContaining({ id }) }),
+      expect.objectContaining({
+        kind: 'change-request',
+        action: 'decide',
+        roles: ['ccb-chair'],
+        dueAt: expect.any(String),
+        changeRequest: expect.objectContaining({ id }),
+      }),
     );
     await decide(id, reviewer, 'ccb-chair');
     const after = await api.call('GET', '/api/v1/inbox', reviewer.token);
     expect(after.body.items.map((i: { changeRequest: { id: string } }) => i.changeRequest.id)).not.toContain(id);
     const own = await api.call('GET', '/api/v1/inbox', owner.token);
     expect(own.body.items).toEqual([
-      expect.objectContaining({ action: 'submit', changeRequest: expect.objectContaining({ id: draftId }) }),
+      expect.objectContaining({
+        kind: 'change-request',
+        action: 'submit',
+        dueAt: null,
+        changeRequest: expect.objectContaining({ id: draftId }),
+      }),
     ]);
   });
 

@@ -1,5 +1,4 @@
 import type { Route } from '../../define-route';
-import { inboxRoute } from '../inbox/list';
 import { addEvidenceRoute } from './add-evidence';
 import { createChangeRequestRoute } from './create';
 import { decideChangeRequestRoute } from './decide';
@@ -10,7 +9,7 @@ import { listChangeRequestsRoute } from './list';
 import { submitChangeRequestRoute } from './submit';
 import { withdrawChangeRequestRoute } from './withdraw';
 
-/** The change-request routes and the inbox built on them. */
+/** The change-request routes. */
 export const changeRequestRoutes: Route[] = [
   createChangeRequestRoute,
   listChangeRequestsRoute,
@@ -21,5 +20,4 @@ export const changeRequestRoutes: Route[] = [
   decideChangeRequestRoute,
   withdrawChangeRequestRoute,
   changeRequestHistoryRoute,
-  inboxRoute,
 ];
