@@ -5,6 +5,7 @@ import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import { expressPath, type Route } from './define-route';
 import type { ApiDeps } from './deps';
+import { consoleRouter } from './console/router';
 import { errorHandler, notFound, sendError } from './http-errors';
 import { routes as defaultRoutes } from './routes';
 import { ErrorBody, z } from './schemas';
@@ -120,6 +121,8 @@ export function buildApp(deps: ApiDeps, opts: AppOptions = {}): Express {
   app.use(api);
   // swagger-ui-express serves its assets from the installed swagger-ui-dist: the docs work offline.
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'Clearway API' }));
+  // The web console: pages over this same API, signed in with a bearer token in a cookie.
+  app.use(consoleRouter());
 
   app.use(notFound);
   app.use(errorHandler(deps.log));
@@ -132,7 +135,8 @@ const STREAMED_UPLOAD = /^\/api\/v1\/cutovers\/[^/]+\/windows\/[^/]+\/(legacy|ne
 // JSON only: a request that carries a body must say it is JSON, or nothing would parse it and the
 // route would see an empty body.
 const requireJsonBody: RequestHandler = (req, _res, next) => {
-  if (STREAMED_UPLOAD.test(req.path)) return next();
+  // The console's forms post url-encoded bodies to its own (non-API) paths.
+  if (STREAMED_UPLOAD.test(req.path) || !req.path.startsWith('/api/')) return next();
   const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
   if (hasBody && !req.is(['application/json', 'application/*+json'])) {
     const type = req.headers['content-type'] ?? 'none';

@@ -12,6 +12,8 @@ export interface ApiDeps {
   /** Readiness checks by component name; each resolves when its component answers, or throws why not. */
   checks: Record<string, () => Promise<void>>;
   version: string;
+  /** Base URL of a Temporal UI showing the same executions (operators get links to it), when there is one. */
+  temporalUiUrl?: string;
   /** What new change requests start under: the loaded change-control policy and the workflows' task queue. */
   changeRequests?: { policy: ChangeControlPolicy; policyVersion: string; taskQueue: string };
   /** Where cutover uploads are staged (a directory the worker can read) and the workflows' task queue. */

@@ -6,6 +6,7 @@ import { escalationRoutes } from './escalations';
 import { inboxRoute } from './inbox/list';
 import { getMeRoute } from './me/get';
 import { programRoutes } from './programs';
+import { workflowRoutes } from './workflows';
 import { reviewRoutes } from './reviews';
 import { rolloutRoutes } from './rollouts';
 
@@ -18,6 +19,7 @@ export const routes: Route[] = [
   ...escalationRoutes,
   ...rolloutRoutes,
   ...programRoutes,
+  ...workflowRoutes,
   ...reviewRoutes,
   inboxRoute,
 ];

@@ -5,6 +5,7 @@ import { getRolloutRoute } from './get';
 import { rolloutHistoryRoute } from './history';
 import { listRolloutsRoute } from './list';
 import { recordMeasurementsRoute } from './measurements';
+import { listMeasurementsRoute } from './measurement-series';
 import { whatIfRolloutRoute } from './what-if';
 
 /** The rollout routes. */
@@ -13,6 +14,7 @@ export const rolloutRoutes: Route[] = [
   listRolloutsRoute,
   getRolloutRoute,
   recordMeasurementsRoute,
+  listMeasurementsRoute,
   advanceRolloutRoute,
   holdRolloutRoute,
   resumeRolloutRoute,
