@@ -92,11 +92,11 @@ afterAll(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function openCutover(): Promise<string> {
+async function openCutover(changeRequestId?: string): Promise<string> {
   const res = await request(app)
     .post('/api/v1/cutovers')
     .set(as('lead'))
-    .send({ changeRequestId: await changeRequest('approved'), plan: planInput });
+    .send({ changeRequestId: changeRequestId ?? (await changeRequest('approved')), plan: planInput });
   expect(res.status).toBe(201);
   started.push(`cutover-${res.body.id}`);
   return res.body.id;
@@ -156,6 +156,45 @@ describe('cutover API', () => {
       .set(as('lead'))
       .send({ changeRequestId: randomUUID(), plan: planInput });
     expect(res.status).toBe(404);
+  });
+
+  it('GET /cutovers: when filtered by change request and status, it pages newest first with a cursor', async () => {
+    const cr = await changeRequest('approved');
+    const ids = [await openCutover(cr), await openCutover(cr), await openCutover(cr)];
+    await openCutover();
+    const aborted = await request(app).post(`/api/v1/cutovers/${ids[1]}/abort`).set(as('chair')).send({ reason: 'x' });
+    expect(aborted.body.status).toBe('aborted');
+
+    const first = await request(app).get(`/api/v1/cutovers?changeRequestId=${cr}&limit=2`).set(as('member'));
+    expect(first.status).toBe(200);
+    expect(first.body.items).toHaveLength(2);
+    expect(first.body.nextCursor).toEqual(expect.any(String));
+    const second = await request(app)
+      .get(`/api/v1/cutovers?changeRequestId=${cr}&limit=2&cursor=${first.body.nextCursor}`)
+      .set(as('member'));
+    expect(second.body).toMatchObject({ nextCursor: null });
+    const items = [...first.body.items, ...second.body.items];
+    expect(items.map((i: { id: string }) => i.id).sort()).toEqual([...ids].sort());
+    const opened = items.map((i: { openedAt: string }) => i.openedAt);
+    expect([...opened].sort().reverse()).toEqual(opened);
+    expect(items.find((i: { id: string }) => i.id === ids[0])).toMatchObject({
+      changeRequestId: cr,
+      status: 'parallel_run',
+      final: false,
+      cleanStreak: 0,
+      cleanWindowsRequired: 2,
+      windowsReconciled: 0,
+      pending: 0,
+      closedAt: null,
+    });
+
+    const byStatus = await request(app).get(`/api/v1/cutovers?changeRequestId=${cr}&status=aborted`).set(as('member'));
+    expect(byStatus.body.items).toEqual([expect.objectContaining({ id: ids[1], status: 'aborted', final: true })]);
+    const badCursor = await request(app).get('/api/v1/cutovers?cursor=not-a-cursor').set(as('member'));
+    expect([badCursor.status, badCursor.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);
+    const badStatus = await request(app).get('/api/v1/cutovers?status=paused').set(as('member'));
+    expect([badStatus.status, badStatus.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);
+    expect((await request(app).get('/api/v1/cutovers')).status).toBe(401);
   });
 
   it('uploads: when the body is neither NDJSON nor CSV, too large, or sent by a board member, it is refused and nothing is staged', async () => {

@@ -11,12 +11,14 @@ import { createCutoverRoute } from './create';
 import { listDiscrepanciesRoute } from './discrepancies';
 import { getCutoverRoute } from './get';
 import { cutoverHistoryRoute } from './history';
+import { listCutoversRoute } from './list';
 import { reconcileCutoverRoute } from './reconcile';
 import { uploadLegacyRoute, uploadNewRoute } from './upload';
 
 /** The cutover routes. */
 export const cutoverRoutes: Route[] = [
   createCutoverRoute,
+  listCutoversRoute,
   getCutoverRoute,
   uploadLegacyRoute,
   uploadNewRoute,

@@ -126,3 +126,36 @@ export const CutoverHistory = z
     entries: z.array(z.object({ at: Time, actor: z.string(), action: z.string(), data: z.unknown() })),
   })
   .openapi('CutoverHistory');
+
+/** A cutover in a list: where it stands, without its windows, rehearsal or uploads. */
+export const CutoverSummary = z
+  .object({
+    id: CutoverId,
+    changeRequestId: z.string(),
+    planVersion: z.string(),
+    status: CutoverStatus,
+    final: z.boolean(),
+    cleanStreak: z.int(),
+    cleanWindowsRequired: z.int(),
+    watchClean: z.int(),
+    watchWindows: z.int(),
+    windowsReconciled: z.int().openapi({ description: 'Windows counted so far, both phases' }),
+    pending: z.int().openapi({ description: 'Windows queued or being reconciled' }),
+    openedBy: z.string(),
+    openedAt: Time,
+    updatedAt: Time,
+    closedAt: Time.nullable(),
+  })
+  .openapi('CutoverSummary');
+export type CutoverSummary = z.infer<typeof CutoverSummary>;
+
+export const ListCutoversQuery = z.object({
+  status: CutoverStatus.optional(),
+  changeRequestId: z.uuid().optional().openapi({ description: 'Only the cutovers of this change request' }),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional().openapi({ description: 'nextCursor of the previous page' }),
+});
+
+export const CutoverPage = z
+  .object({ items: z.array(CutoverSummary), nextCursor: z.string().nullable() })
+  .openapi('CutoverPage');
