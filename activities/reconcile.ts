@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Context } from '@temporalio/activity';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { CutoverPlan } from '../domain/cutover-plan';
 import {
   Reconciler,
@@ -8,14 +9,14 @@ import {
   compilePlan,
   emptyCounts,
   judgeWindow,
+  type CompiledPlan,
   type Discrepancy,
   type Side,
-  type SourceRecord,
   type WindowCounts,
 } from '../domain/reconcile';
 import type { PrismaClient } from '../generated/prisma/client';
 import type { Logger } from '../log';
-import { readSource, type ReadProblem, type SourceRef } from './record-sources';
+import { readSource, type ReadProblem, type RowSink, type SourcePosition, type SourceRef } from './record-sources';
 
 /** What the workflow asks for: one window of one cutover, with a run id it chose so retries land on the same row. */
 export type ReconcileInput = {
@@ -42,16 +43,40 @@ export type ReconcileResult =
       /** Partitions already committed when this attempt started (0 for a fresh run). */
       resumedAt: number;
     }
-  | { runId: string; status: 'invalid'; problemCount: number; problems: InputProblem[] };
+  | {
+      runId: string;
+      status: 'invalid';
+      problemCount: number;
+      /** The first problems, legacy side first, each by line. */
+      problems: InputProblem[];
+      /** The sides with at least one problem: their input is of no further use. */
+      problemSides: Side[];
+    };
 
-/** Heartbeat details: enough for the next attempt to skip the spill and find the committed partitions. */
+/** Where a spill stood at its last checkpoint: enough for a retried attempt to continue it instead of starting over. */
+export type SpillState = {
+  /** The side being read; `legacy` is read first. */
+  side: Side;
+  /** Where reading `side` continues; null when it starts from its beginning. */
+  position: SourcePosition | null;
+  /** Bytes in each partition's spill file, per side; a retry cuts the files back to these sizes. */
+  sizes: Record<Side, number[]>;
+  records: Record<Side, number>;
+  problemCount: Record<Side, number>;
+  /** The first problems found (at most 100). */
+  problems: InputProblem[];
+};
+
+/** Heartbeat details: the progress an operator sees, and what the next attempt needs to continue. */
 export type ReconcileProgress = {
   runId: string;
   phase: 'spill' | 'reconcile';
-  /** Records read (spill) or reconciled (reconcile) so far: the progress an operator sees. */
+  /** Records read (spill) or reconciled (reconcile) so far. */
   records: number;
   partitionsDone: number;
   dir: string;
+  /** During the spill: its last checkpoint. */
+  spill?: SpillState;
 };
 
 export interface ReconcileDeps {
@@ -61,29 +86,51 @@ export interface ReconcileDeps {
   workDir: string;
   /** For plans reading windows from tables of the Clearway database. */
   databaseUrl?: string;
-  /** Key partitions: more means less memory per partition and more files. */
+  /** Key partitions; by default 64, more for inputs over 1 GB so a partition stays small. */
   partitions?: number;
   clock?: () => Date;
   /** Records reconciled between commits; each commit is a checkpoint a retry resumes from. */
   checkpointRecords?: number;
-  /** Called after each checkpoint commits, with the partitions done; tests use it to crash a worker there. */
+  /** Least time between two spill checkpoints (each flushes every spill file). */
+  spillCheckpointMs?: number;
+  /** Bytes read from a file at a time. */
+  readChunkBytes?: number;
+  /** Called after each commit, with the partitions done; tests use it to crash a worker there. */
   afterCheckpoint?: (partitionsDone: number) => Promise<void>;
+  /** Called after each spill checkpoint; tests use it to crash a worker mid-spill. */
+  afterSpillCheckpoint?: (state: SpillState) => Promise<void>;
 }
 
 /** What the reconciliation needs of the activity context; a bench passes its own. */
 export interface Progress {
   details: unknown;
   heartbeat(details: ReconcileProgress): void;
+  /** Aborts when this attempt must stop. */
+  signal?: AbortSignal;
+  /**
+   * Whether a stop means the run is no longer wanted (cancellation requested, workflow gone), so its staging and
+   * partial results are removed; otherwise (worker shutting down, attempt timed out) a retry continues them.
+   */
+  abandoned?(): boolean;
 }
 
+const SIDES = ['legacy', 'new'] as const;
 const DEFAULT_PARTITIONS = 64;
+const MAX_PARTITIONS = 1024;
+// About 16 MB of input per partition: the reconcile pass holds one partition of both sides at a time.
+const INPUT_BYTES_PER_PARTITION = 16 << 20;
 // A commit costs a few round trips; every 100,000 records keeps that under a second per million pairs while a
 // crash loses at most a few seconds of work.
 const DEFAULT_CHECKPOINT_RECORDS = 100_000;
+// A window that disagrees everywhere commits sooner, so no transaction carries an unbounded batch.
+const MAX_PENDING_DISCREPANCIES = 20_000;
+const DEFAULT_SPILL_CHECKPOINT_MS = 1_000;
 const MAX_PROBLEMS_KEPT = 100;
 const FLUSH_BYTES = 64 * 1024;
-const HEARTBEAT_EVERY = 50_000;
 const MARKER = 'spilled.json';
+const RUN_FILE = 'run.json';
+// A spill folder nobody touched for a day belongs to an attempt that will never come back (attempts last 4 hours).
+const ABANDONED_AFTER_MS = 24 * 3600_000;
 
 // FNV-1a: cheap, stable across processes, and spreads business keys evenly enough over a few dozen partitions.
 function partitionOf(key: string, partitions: number): number {
@@ -101,11 +148,18 @@ class SpillFile {
   private readonly buffer = Buffer.allocUnsafe(FLUSH_BYTES);
   private used = 0;
   private readonly fd: number;
-  /** Bytes written, recorded in the marker so a resumed attempt can tell a truncated spill from a whole one. */
-  written = 0;
+  /** Bytes written so far; a checkpoint records them so a retry can cut the file back to a known whole. */
+  written: number;
 
-  constructor(file: string) {
-    this.fd = fs.openSync(file, 'w');
+  /** Opens `file`, keeping its first `keep` bytes (a resumed spill) or none. */
+  constructor(file: string, keep: number) {
+    if (keep > 0) {
+      fs.truncateSync(file, keep);
+      this.fd = fs.openSync(file, 'a');
+    } else {
+      this.fd = fs.openSync(file, 'w');
+    }
+    this.written = keep;
   }
 
   write(text: string) {
@@ -129,111 +183,258 @@ class SpillFile {
   }
 }
 
-// Spilled rows keep only the fields the plan reads, tab-separated in `fieldsOf(side)` order after the line number:
-// a third of the bytes of the source and a split instead of a second JSON.parse. Absent values spill as empty
-// strings, which reconciliation already treats as absent.
+// A spilled row is its values tab-separated in `fieldsOf(side)` order, then its line: a third of the bytes of the
+// source, and a split instead of a second parse. Absent values spill as empty strings, which reconciliation treats
+// as absent anyway. Values holding a tab, line break or backslash are escaped.
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 const UNESCAPES: Record<string, string> = { '\\': '\\', t: '\t', n: '\n', r: '\r' };
+const SPECIAL = /[\\\t\n\r]/;
 
-function spillValue(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  const s = typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
-  return /[\\\t\n\r]/.test(s) ? s.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c]) : s;
+function escaped(s: string): string {
+  return SPECIAL.test(s) ? s.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c]) : s;
 }
 
-function unspillValue(s: string): string {
+function unescaped(s: string): string {
   return s.includes('\\') ? s.replace(/\\(.)/g, (_, c: string) => UNESCAPES[c] ?? c) : s;
+}
+
+function spillLine(values: (string | null)[], line: number, plain: boolean): string {
+  let s = '';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v !== null) s += plain ? v : escaped(v);
+    s += '\t';
+  }
+  return s + line + '\n';
 }
 
 function spillName(dir: string, side: Side, partition: number) {
   return path.join(dir, `${side}-${partition}.spill`);
 }
 
+/** Stops the attempt if it was told to. */
+function checkStop(progress: Progress) {
+  if (progress.signal?.aborted) throw progress.signal.reason ?? new CancelledFailure('CANCELLED');
+}
+
+function emptySpill(partitions: number): SpillState {
+  const zeros = () => new Array<number>(partitions).fill(0);
+  return {
+    side: 'legacy',
+    position: null,
+    sizes: { legacy: zeros(), new: zeros() },
+    records: { legacy: 0, new: 0 },
+    problemCount: { legacy: 0, new: 0 },
+    problems: [],
+  };
+}
+
+/** The state with `side` back at its beginning (its records, problems and spill files dropped). */
+function restartSide(state: SpillState, side: Side): SpillState {
+  return {
+    ...state,
+    side,
+    position: null,
+    sizes: { ...state.sizes, [side]: state.sizes[side].map(() => 0) },
+    records: { ...state.records, [side]: 0 },
+    problemCount: { ...state.problemCount, [side]: 0 },
+    problems: state.problems.filter((p) => p.side !== side),
+  };
+}
+
+/** A checkpoint's state if the spill files still hold at least what it recorded; otherwise null (start over). */
+function resumableSpill(prior: ReconcileProgress | undefined, dir: string, partitions: number): SpillState | null {
+  const state = prior?.phase === 'spill' ? prior.spill : undefined;
+  if (!state || state.sizes.legacy.length !== partitions || state.sizes.new.length !== partitions) return null;
+  for (const side of SIDES) {
+    for (let p = 0; p < partitions; p++) {
+      const want = state.sizes[side][p];
+      if (want === 0) continue;
+      try {
+        if (fs.statSync(spillName(dir, side, p)).size < want) return null;
+      } catch {
+        return null;
+      }
+    }
+  }
+  return state;
+}
+
+type RunContext = {
+  input: ReconcileInput;
+  deps: ReconcileDeps;
+  progress: Progress;
+  compiled: CompiledPlan;
+  dir: string;
+  partitions: number;
+};
+
 /**
  * Reads both sides once and writes every row to the partition its key hashes to (a grace hash join's first pass).
- * Nothing reaches the database here, so malformed input is found before any discrepancy is stored.
+ * Nothing reaches the database here, so malformed input is found before any discrepancy is stored. Every second or
+ * so the spill files are flushed and their sizes heartbeaten with the read position: a retried attempt cuts the
+ * files back to those sizes and reads on from there.
  */
-async function spill(
-  input: ReconcileInput,
-  deps: ReconcileDeps,
-  dir: string,
-  partitions: number,
-  beat: (records: number) => void,
-): Promise<{ problems: InputProblem[]; problemCount: number; sizes: Record<string, number> }> {
-  const compiled = compilePlan(input.plan);
-  const problems: InputProblem[] = [];
-  let problemCount = 0;
-  let records = 0;
-  const report = (side: Side, p: ReadProblem) => {
-    problemCount++;
-    if (problems.length < MAX_PROBLEMS_KEPT) problems.push({ side, ...p });
-  };
-  const sizes: Record<string, number> = {};
-  for (const side of ['legacy', 'new'] as const) {
+async function spill(ctx: RunContext, from: SpillState): Promise<SpillState> {
+  const { input, deps, progress, compiled, dir, partitions } = ctx;
+  const every = deps.spillCheckpointMs ?? DEFAULT_SPILL_CHECKPOINT_MS;
+  let state = from;
+  const beat = (live: number) =>
+    progress.heartbeat({ runId: input.runId, phase: 'spill', records: live, partitionsDone: 0, dir, spill: state });
+  for (const side of SIDES) {
+    if (side === 'legacy' && state.side === 'new') continue;
+    const resume = state.side === side && state.position !== null ? state.position : undefined;
+    if (!resume) state = restartSide(state, side);
     const fields = compiled.fieldsOf(side);
-    const files = Array.from({ length: partitions }, (_, p) => new SpillFile(spillName(dir, side, p)));
+    const other = side === 'legacy' ? 'new' : 'legacy';
+    let records = state.records[side];
+    let problemCount = state.problemCount[side];
+    const problems = [...state.problems];
+    const report = (p: ReadProblem) => {
+      problemCount++;
+      if (problems.length < MAX_PROBLEMS_KEPT) problems.push({ side, ...p });
+    };
+    const files = Array.from(
+      { length: partitions },
+      (_, p) => new SpillFile(spillName(dir, side, p), state.sizes[side][p]),
+    );
+    const sink: RowSink = {
+      row(line, values, plain) {
+        const key = compiled.keyOf(values);
+        if (key === null) {
+          report({ line, message: 'the record has no key' });
+          return;
+        }
+        records++;
+        // Once input is known to be bad nothing will be reconciled; reading goes on only to report every problem.
+        if (problemCount + state.problemCount[other] === 0) {
+          files[partitionOf(key, partitions)].write(spillLine(values, line, plain));
+        }
+      },
+      problem: report,
+    };
+    const checkpoint = (position: SourcePosition | null, next: Side) => {
+      for (const f of files) f.flush();
+      state = {
+        side: next,
+        position,
+        sizes: { ...state.sizes, [side]: files.map((f) => f.written) },
+        records: { ...state.records, [side]: records },
+        problemCount: { ...state.problemCount, [side]: problemCount },
+        problems: [...problems],
+      };
+    };
     try {
-      for await (const batch of readSource(input[side], compiled.fieldsOf(side), deps.databaseUrl)) {
-        for (const problem of batch.problems) report(side, problem);
-        for (const row of batch.rows) {
-          const key = compiled.keyOf(row.record);
-          if (key === null) {
-            report(side, { line: row.line, message: 'the record has no key' });
+      const ref = input[side];
+      if (ref.kind === 'file' && !fs.existsSync(ref.path)) {
+        report({ line: 0, message: 'the staged upload is missing' });
+      } else {
+        let last = performance.now();
+        const reading = readSource(ref, fields, sink, {
+          databaseUrl: deps.databaseUrl,
+          from: resume,
+          chunkBytes: deps.readChunkBytes,
+        });
+        for await (const position of reading) {
+          checkStop(progress);
+          const live = records + state.records[other];
+          if (position === null || performance.now() - last < every) {
+            beat(live);
             continue;
           }
-          // Once input is known to be bad nothing will be reconciled; keep reading only to report every problem.
-          if (problemCount === 0) {
-            let line = String(row.line);
-            for (const f of fields) line += '\t' + spillValue(row.record[f]);
-            files[partitionOf(key, partitions)].write(line + '\n');
-          }
-          if (++records % HEARTBEAT_EVERY === 0) beat(records);
+          checkpoint(position, side);
+          beat(live);
+          await deps.afterSpillCheckpoint?.(state);
+          last = performance.now();
         }
       }
     } finally {
-      files.forEach((f, p) => {
-        f.close();
-        sizes[`${side}-${p}`] = f.written;
-      });
+      for (const f of files) f.close();
     }
+    checkpoint(null, 'new');
+    beat(state.records.legacy + state.records.new);
   }
-  problems.sort((a, b) => (a.side === b.side ? a.line - b.line : a.side === 'legacy' ? -1 : 1));
-  return { problems, problemCount, sizes };
+  return state;
 }
 
-/** The rows of one spill file, one at a time. */
-function* spillRows(file: string, fields: readonly string[]): Generator<[SourceRecord, number]> {
-  const text = fs.readFileSync(file, 'utf8');
-  let start = 0;
-  for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
-    const values = text.slice(start, end).split('\t');
-    const record: SourceRecord = {};
-    for (let i = 0; i < fields.length; i++) record[fields[i]] = unspillValue(values[i + 1]);
-    yield [record, Number(values[0])];
-    start = end + 1;
+/**
+ * The rows of one spill file, read 64 KiB at a time: whole-file strings would be large objects, which only a full
+ * collection frees, and the resident memory would grow by a partition's worth per partition.
+ */
+class SpillCursor {
+  private readonly fd: number;
+  private readonly block = Buffer.allocUnsafe(FLUSH_BYTES);
+  private carry: Buffer = Buffer.alloc(0);
+  private text = '';
+  private pos = 0;
+  private done = false;
+  row: string[] = [];
+  line = 0;
+
+  constructor(file: string) {
+    this.fd = fs.openSync(file, 'r');
   }
+
+  next(): boolean {
+    let end = this.text.indexOf('\n', this.pos);
+    while (end === -1) {
+      if (!this.refill()) return false;
+      end = this.text.indexOf('\n', this.pos);
+    }
+    const raw = this.text.slice(this.pos, end);
+    this.pos = end + 1;
+    const parts = raw.split('\t');
+    this.line = Number(parts.pop());
+    if (raw.includes('\\')) for (let i = 0; i < parts.length; i++) parts[i] = unescaped(parts[i]);
+    this.row = parts;
+    return true;
+  }
+
+  /** Reads the next block; the text keeps whole lines only (a newline byte is never inside a UTF-8 sequence). */
+  private refill(): boolean {
+    if (this.done) return false;
+    const n = fs.readSync(this.fd, this.block, 0, this.block.length, null);
+    if (n === 0) {
+      this.done = true;
+      fs.closeSync(this.fd);
+      return false;
+    }
+    const bytes =
+      this.carry.length > 0 ? Buffer.concat([this.carry, this.block.subarray(0, n)]) : this.block.subarray(0, n);
+    const last = bytes.lastIndexOf(10);
+    this.text = last === -1 ? '' : bytes.toString('utf8', 0, last + 1);
+    // The carry is copied: the block is overwritten by the next read.
+    this.carry = Buffer.from(bytes.subarray(last + 1));
+    this.pos = 0;
+    return true;
+  }
+
+  close() {
+    if (!this.done) fs.closeSync(this.fd);
+    this.done = true;
+  }
+}
+
+function readSpill(dir: string, side: Side, partition: number): SpillCursor {
+  return new SpillCursor(spillName(dir, side, partition));
 }
 
 /**
  * Feeds one partition of both sides to the reconciler, alternating between them: two systems mostly emit in a similar
  * order, so a pair usually meets within a few rows and the join holds few records.
  */
-function reconcilePartition(
-  legacy: Iterator<[SourceRecord, number]>,
-  next: Iterator<[SourceRecord, number]>,
-  into: Reconciler,
-): number {
+function reconcilePartition(legacy: SpillCursor, next: SpillCursor, into: Reconciler): number {
   let n = 0;
   let a = legacy.next();
   let b = next.next();
-  while (!a.done || !b.done) {
-    if (!a.done) {
-      into.add('legacy', a.value[0], a.value[1]);
+  while (a || b) {
+    if (a) {
+      into.add('legacy', legacy.row, legacy.line);
       n++;
       a = legacy.next();
     }
-    if (!b.done) {
-      into.add('new', b.value[0], b.value[1]);
+    if (b) {
+      into.add('new', next.row, next.line);
       n++;
       b = next.next();
     }
@@ -242,20 +443,23 @@ function reconcilePartition(
 }
 
 /** True when every spill file is as long as the marker says: a spill cut short by a machine crash is redone. */
-function spillIntact(dir: string): boolean {
-  let marker: { sizes: Record<string, number> };
+function spillIntact(dir: string, partitions: number): boolean {
+  let marker: { partitions: number; sizes: Record<Side, number[]> };
   try {
     marker = JSON.parse(fs.readFileSync(path.join(dir, MARKER), 'utf8'));
   } catch {
     return false;
   }
-  return Object.entries(marker.sizes).every(([name, size]) => {
-    try {
-      return fs.statSync(path.join(dir, `${name}.spill`)).size === size;
-    } catch {
-      return false;
-    }
-  });
+  if (marker.partitions !== partitions) return false;
+  return SIDES.every((side) =>
+    marker.sizes[side].every((size, p) => {
+      try {
+        return fs.statSync(spillName(dir, side, p)).size === size;
+      } catch {
+        return false;
+      }
+    }),
+  );
 }
 
 function discrepancyRow(runId: string, partition: number, d: Discrepancy) {
@@ -282,10 +486,91 @@ function safeDirName(runId: string) {
   return runId.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
+/** The partitions for a run: enough that one holds about 16 MB of input. */
+function partitionsFor(input: ReconcileInput, deps: ReconcileDeps): number {
+  if (deps.partitions) return deps.partitions;
+  let bytes = 0;
+  for (const side of SIDES) {
+    const ref = input[side];
+    if (ref.kind !== 'file') continue;
+    try {
+      bytes += fs.statSync(ref.path).size;
+    } catch {
+      // A missing upload is reported by the spill.
+    }
+  }
+  return Math.min(MAX_PARTITIONS, Math.max(DEFAULT_PARTITIONS, Math.ceil(bytes / INPUT_BYTES_PER_PARTITION)));
+}
+
+/** Raised when the run was closed under this attempt (the workflow gave it up): nothing more may be committed. */
+class RunClosed extends Error {}
+
+/** Removes a run's spill and partial discrepancies and marks it cancelled, unless it already finished. */
+async function abandonRun(deps: ReconcileDeps, runId: string, dir: string): Promise<void> {
+  await fs.promises.rm(dir, { recursive: true, force: true });
+  const clock = deps.clock ?? (() => new Date());
+  await deps.prisma.$transaction(async (tx) => {
+    const closed = await tx.reconciliationRun.updateMany({
+      where: { id: runId, status: 'running' },
+      data: { status: 'cancelled', finishedAt: clock() },
+    });
+    if (closed.count > 0) await tx.discrepancy.deleteMany({ where: { runId } });
+  });
+}
+
 /**
- * Reconciles one window into ReconciliationRun and Discrepancy rows. Each key partition commits its discrepancies
- * together with the run's progress in one transaction, so an attempt that dies mid-way leaves whole partitions
- * only, and the next attempt continues after the last one committed instead of starting over.
+ * Removes spill folders of other runs that will never continue: their run finished or was cancelled, or nobody has
+ * touched them for a day (the worker that owned them died and the run went elsewhere). Best effort.
+ */
+async function sweepWorkDir(deps: ReconcileDeps, keep: string, log: Logger): Promise<void> {
+  let names: string[];
+  try {
+    names = await fs.promises.readdir(deps.workDir);
+  } catch {
+    return;
+  }
+  const now = Date.now();
+  const found: { dir: string; runId: string | null; touched: number }[] = [];
+  for (const name of names) {
+    const dir = path.join(deps.workDir, name);
+    if (dir === keep) continue;
+    let runId: string | null = null;
+    let touched = 0;
+    try {
+      const file = path.join(dir, RUN_FILE);
+      touched = (await fs.promises.stat(file)).mtimeMs;
+      runId = (JSON.parse(await fs.promises.readFile(file, 'utf8')) as { runId: string }).runId;
+    } catch {
+      touched = await fs.promises.stat(dir).then(
+        (s) => s.mtimeMs,
+        () => now,
+      );
+    }
+    found.push({ dir, runId, touched });
+  }
+  if (found.length === 0) return;
+  const ids = found.flatMap((f) => (f.runId ? [f.runId] : []));
+  const runs = await deps.prisma.reconciliationRun.findMany({
+    where: { id: { in: ids } },
+    select: { id: true, status: true },
+  });
+  // Only runs this database knows to be over are removed at once: a folder of an unknown run may belong to another
+  // database's worker sharing the folder, and waits out the day like any other.
+  const over = new Set(runs.filter((r) => r.status !== 'running').map((r) => r.id));
+  for (const f of found) {
+    const stale = now - f.touched > ABANDONED_AFTER_MS;
+    if (!stale && !(f.runId !== null && over.has(f.runId))) continue;
+    await fs.promises.rm(f.dir, { recursive: true, force: true });
+    log.info({ dir: f.dir, runId: f.runId }, 'removed an abandoned reconciliation spill');
+  }
+}
+
+/**
+ * Reconciles one window into ReconciliationRun and Discrepancy rows. Each group of key partitions commits its
+ * discrepancies together with the run's progress in one transaction, so an attempt that dies mid-way leaves whole
+ * partitions only, and the next attempt continues after the last one committed instead of starting over; the spill
+ * before it continues from its last checkpoint too. Told to stop, it stops at the next row batch or partition; if
+ * the run is no longer wanted it removes its spill and partial results and ends cancelled.
  */
 export async function reconcileWindow(
   deps: ReconcileDeps,
@@ -299,6 +584,13 @@ export async function reconcileWindow(
 
   let run = await prisma.reconciliationRun.findUnique({ where: { id: input.runId } });
   if (run?.status === 'completed' || run?.status === 'invalid') return storedResult(run);
+  if (run?.status === 'cancelled') {
+    throw ApplicationFailure.create({
+      type: 'RECONCILIATION_CANCELLED',
+      message: `reconciliation ${input.runId} was cancelled`,
+      nonRetryable: true,
+    });
+  }
   if (!run) {
     run = await prisma.reconciliationRun.create({
       data: {
@@ -307,7 +599,7 @@ export async function reconcileWindow(
         window: input.window,
         planVersion: input.planVersion,
         status: 'running',
-        partitions: deps.partitions ?? DEFAULT_PARTITIONS,
+        partitions: partitionsFor(input, deps),
         counts: emptyCounts(),
         reasons: [],
         startedAt: clock(),
@@ -315,58 +607,106 @@ export async function reconcileWindow(
     });
   }
   const partitions = run.partitions;
-  const dir = prior?.dir ?? path.join(deps.workDir, safeDirName(input.runId));
-  const spilled = spillIntact(dir);
-  let records = 0;
+  const dir = path.join(deps.workDir, safeDirName(input.runId));
+  await sweepWorkDir(deps, dir, log).catch((error) => log.warn({ error }, 'spill sweep failed'));
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, RUN_FILE), JSON.stringify({ runId: input.runId }));
+  const compiled = compilePlan(input.plan);
+  const ctx: RunContext = { input, deps, progress, compiled, dir, partitions };
 
-  if (!spilled) {
-    // A partial spill cannot be trusted; it is the cheap pass, so it starts over.
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.mkdirSync(dir, { recursive: true });
-    const beat = (n: number) =>
-      progress.heartbeat({ runId: input.runId, phase: 'spill', records: n, partitionsDone: 0, dir });
-    const { problems, problemCount, sizes } = await spill(input, deps, dir, partitions, beat);
-    if (problemCount > 0) {
-      fs.rmSync(dir, { recursive: true, force: true });
-      await prisma.reconciliationRun.update({
-        where: { id: input.runId },
-        data: { status: 'invalid', problemCount, problems, finishedAt: clock() },
-      });
-      log.info({ problemCount }, 'reconciliation refused malformed input');
-      return { runId: input.runId, status: 'invalid', problemCount, problems };
+  try {
+    if (!spillIntact(dir, partitions)) {
+      const resume = run.partitionsDone === 0 ? resumableSpill(prior, dir, partitions) : null;
+      if (resume) {
+        log.info({ side: resume.side, position: resume.position }, 'spill resumed from its checkpoint');
+        await prisma.reconciliationRun.update({ where: { id: input.runId }, data: { resumes: { increment: 1 } } });
+      }
+      fs.rmSync(path.join(dir, MARKER), { force: true });
+      const state = await spill(ctx, resume ?? emptySpill(partitions));
+      const problemCount = state.problemCount.legacy + state.problemCount.new;
+      if (problemCount > 0) {
+        await fs.promises.rm(dir, { recursive: true, force: true });
+        const problems = [...state.problems].sort((a, b) =>
+          a.side === b.side ? a.line - b.line : a.side === 'legacy' ? -1 : 1,
+        );
+        const problemSides = SIDES.filter((s) => state.problemCount[s] > 0);
+        await prisma.reconciliationRun.update({
+          where: { id: input.runId },
+          data: { status: 'invalid', problemCount, problems, finishedAt: clock() },
+        });
+        log.info({ problemCount }, 'reconciliation refused malformed input');
+        return { runId: input.runId, status: 'invalid', problemCount, problems, problemSides };
+      }
+      fs.writeFileSync(path.join(dir, MARKER), JSON.stringify({ partitions, sizes: state.sizes }));
     }
-    fs.writeFileSync(path.join(dir, MARKER), JSON.stringify({ partitions, sizes }));
+    return await reconcilePartitions(ctx, run.partitionsDone, run.counts as WindowCounts, prior, log);
+  } catch (e) {
+    const stopped = progress.signal?.aborted || e instanceof RunClosed;
+    if (!stopped) throw e;
+    if (e instanceof RunClosed || (progress.abandoned?.() ?? true)) {
+      await abandonRun(deps, input.runId, dir);
+      log.info('reconciliation cancelled; its spill and partial results are removed');
+      throw new CancelledFailure('CANCELLED');
+    }
+    log.info('reconciliation attempt interrupted; a retry continues from its checkpoint');
+    throw e;
   }
+}
 
-  const resumedAt = run.partitionsDone;
+/** The second pass: partition by partition, from `resumedAt`, committing discrepancies with the run's progress. */
+async function reconcilePartitions(
+  ctx: RunContext,
+  resumedAt: number,
+  committed: WindowCounts,
+  prior: ReconcileProgress | undefined,
+  log: Logger,
+): Promise<ReconcileResult> {
+  const { input, deps, progress, compiled, dir, partitions } = ctx;
+  const { prisma } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  let records = 0;
   if (resumedAt > 0) {
     await prisma.reconciliationRun.update({ where: { id: input.runId }, data: { resumes: { increment: 1 } } });
     records = prior?.phase === 'reconcile' ? prior.records : 0;
     log.info({ resumedAt, records }, 'reconciliation resumed from its checkpoint');
   }
-  let counts = run.counts as WindowCounts;
-  const compiled = compilePlan(input.plan);
-  const legacyFields = compiled.fieldsOf('legacy');
-  const newFields = compiled.fieldsOf('new');
+  let counts = committed;
   const checkpointEvery = deps.checkpointRecords ?? DEFAULT_CHECKPOINT_RECORDS;
   let pending: ReturnType<typeof discrepancyRow>[] = [];
   let sinceCheckpoint = 0;
   for (let p = resumedAt; p < partitions; p++) {
+    checkStop(progress);
     const reconciler = new Reconciler(compiled, (d) => pending.push(discrepancyRow(input.runId, p, d)));
-    const n = reconcilePartition(
-      spillRows(spillName(dir, 'legacy', p), legacyFields),
-      spillRows(spillName(dir, 'new', p), newFields),
-      reconciler,
-    );
+    const legacy = readSpill(dir, 'legacy', p);
+    const next = readSpill(dir, 'new', p);
+    let n: number;
+    try {
+      n = reconcilePartition(legacy, next, reconciler);
+    } finally {
+      legacy.close();
+      next.close();
+    }
     records += n;
     sinceCheckpoint += n;
     counts = addCounts(counts, reconciler.finish());
-    if (sinceCheckpoint < checkpointEvery && p < partitions - 1) continue;
-    // Discrepancies and progress commit together: a retry never finds one without the other.
-    await prisma.$transaction([
-      prisma.discrepancy.createMany({ data: pending }),
-      prisma.reconciliationRun.update({ where: { id: input.runId }, data: { partitionsDone: p + 1, counts } }),
-    ]);
+    const due = sinceCheckpoint >= checkpointEvery || pending.length >= MAX_PENDING_DISCREPANCIES;
+    if (!due && p < partitions - 1) {
+      // Lets heartbeats and a cancellation in between partitions.
+      await nextTurn();
+      continue;
+    }
+    checkStop(progress);
+    // Discrepancies and progress commit together: a retry never finds one without the other. A run the workflow
+    // gave up on takes no more.
+    const rows = pending;
+    await prisma.$transaction(async (tx) => {
+      const moved = await tx.reconciliationRun.updateMany({
+        where: { id: input.runId, status: 'running' },
+        data: { partitionsDone: p + 1, counts },
+      });
+      if (moved.count === 0) throw new RunClosed(`reconciliation ${input.runId} is no longer running`);
+      if (rows.length > 0) await tx.discrepancy.createMany({ data: rows });
+    });
     pending = [];
     sinceCheckpoint = 0;
     progress.heartbeat({ runId: input.runId, phase: 'reconcile', records, partitionsDone: p + 1, dir });
@@ -374,8 +714,8 @@ export async function reconcileWindow(
   }
 
   const verdict = judgeWindow(counts, input.plan.thresholds);
-  await prisma.reconciliationRun.update({
-    where: { id: input.runId },
+  const done = await prisma.reconciliationRun.updateMany({
+    where: { id: input.runId, status: 'running' },
     data: {
       status: 'completed',
       rate: verdict.rate,
@@ -384,6 +724,7 @@ export async function reconcileWindow(
       finishedAt: clock(),
     },
   });
+  if (done.count === 0) throw new RunClosed(`reconciliation ${input.runId} is no longer running`);
   // Removing a large spill takes a while and nothing waits on it.
   fs.promises.rm(dir, { recursive: true, force: true }).catch((error) => log.warn({ error }, 'spill not removed'));
   log.info({ counts, rate: verdict.rate, clean: verdict.clean }, 'window reconciled');
@@ -403,11 +744,13 @@ type StoredRun = {
 
 function storedResult(run: StoredRun): ReconcileResult {
   if (run.status === 'invalid') {
+    const problems = run.problems as InputProblem[];
     return {
       runId: run.id,
       status: 'invalid',
       problemCount: run.problemCount,
-      problems: run.problems as InputProblem[],
+      problems,
+      problemSides: SIDES.filter((s) => problems.some((p) => p.side === s)),
     };
   }
   return {
@@ -421,14 +764,46 @@ function storedResult(run: StoredRun): ReconcileResult {
   };
 }
 
+// The SDK sends at most one heartbeat per 80 % of the heartbeat timeout; calling it every second keeps the attempt
+// alive through long commits, and every call may bring back a cancellation.
+const KEEPALIVE_MS = 1_000;
+
 /** The reconciliation activities, over injected dependencies. */
 export const createReconcileActivities = (deps: ReconcileDeps) => ({
-  /** Reconciles one window; heartbeats its progress and resumes from the last committed partition when retried. */
+  /**
+   * Reconciles one window; heartbeats its progress, resumes from its last checkpoint when retried, and ends
+   * cancelled, its spill and partial results removed, when the workflow cancels it.
+   */
   async reconcileWindow(input: ReconcileInput): Promise<ReconcileResult> {
     const ctx = Context.current();
-    return reconcileWindow(deps, input, {
-      details: ctx.info.heartbeatDetails,
-      heartbeat: (details) => ctx.heartbeat(details),
-    });
+    // Until this attempt has its own checkpoint, the previous one's is re-sent: a heartbeat replaces the details.
+    let last: unknown = ctx.info.heartbeatDetails;
+    const keepalive = setInterval(() => ctx.heartbeat(last), KEEPALIVE_MS);
+    keepalive.unref();
+    try {
+      return await reconcileWindow(deps, input, {
+        details: ctx.info.heartbeatDetails,
+        heartbeat: (details) => {
+          last = details;
+          ctx.heartbeat(details);
+        },
+        signal: ctx.cancellationSignal,
+        abandoned: () => {
+          const why = ctx.cancellationDetails;
+          const reason = (ctx.cancellationSignal.reason as Error | undefined)?.message;
+          return Boolean(why?.cancelRequested || why?.notFound || reason === 'CANCELLED' || reason === 'NOT_FOUND');
+        },
+      });
+    } finally {
+      clearInterval(keepalive);
+    }
+  },
+
+  /**
+   * Gives up a run whose attempt could not acknowledge a cancellation (its worker died): marks it cancelled and
+   * removes its partial discrepancies and, if it is here, its spill. A finished run is left as it is.
+   */
+  async abandonReconciliation(runId: string): Promise<void> {
+    await abandonRun(deps, runId, path.join(deps.workDir, safeDirName(runId)));
   },
 });

@@ -1,9 +1,6 @@
 import fs from 'node:fs';
-import type { Readable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
-import { parse as parseCsv, type CsvError, type Info } from 'csv-parse';
 import { Client } from 'pg';
-import type { SourceRecord } from '../domain/reconcile';
+import { valueText } from '../domain/reconcile';
 
 /** How an uploaded record set is written. */
 export type RecordFormat = 'ndjson' | 'csv';
@@ -13,115 +10,366 @@ export type SourceRef =
   | { kind: 'file'; path: string; format: RecordFormat }
   | { kind: 'table'; table: string; windowColumn: string; window: string };
 
-/** A row read from a source: its 1-based line (CSV: the line it ends on; tables: its ordinal) and its fields. */
-export type ReadRow = { line: number; record: SourceRecord };
-/** A row that could not be read. */
+/** A row that could not be read, with its 1-based line (CSV: the line it ends on; tables: its ordinal). */
 export type ReadProblem = { line: number; message: string };
-/** What a source yields per chunk: rows are batched so two million records cost thousands of awaits, not millions. */
-export type ReadBatch = { rows: ReadRow[]; problems: ReadProblem[] };
+
+/** Where reading a file can continue: the byte offset of the next unread record and the lines before it. */
+export type SourcePosition = { offset: number; line: number };
+
+/**
+ * Receives what a source reads. `values` holds the requested fields in order (null when the record lacks one);
+ * `plain` is true when no value can contain a tab, newline, carriage return or backslash, so a caller writing them
+ * tab-separated can skip escaping.
+ */
+export interface RowSink {
+  row(line: number, values: (string | null)[], plain: boolean): void;
+  problem(problem: ReadProblem): void;
+}
+
+/** Options for reading a source. */
+export interface ReadOptions {
+  /** For table sources: the database holding them. */
+  databaseUrl?: string;
+  /** Continue a file from here instead of from its beginning. */
+  from?: SourcePosition;
+  /** Bytes read from a file at a time (64 KiB unless given). */
+  chunkBytes?: number;
+}
+
+// Pieces stay under V8's large-object size, so their text dies in the young generation instead of piling up in the
+// old one until a full collection (which is what made the resident memory grow with the window).
+const CHUNK_BYTES = 64 << 10;
+// A record longer than this is not a declaration; refusing it keeps a file without newlines from filling memory.
+const MAX_RECORD_BYTES = 16 << 20;
+const NEWLINE = 10;
+
+/** Reading stopped at a problem that leaves the rest of the file unreadable (an unclosed quote, a giant record). */
+class Unreadable extends Error {
+  constructor(readonly problem: ReadProblem) {
+    super(problem.message);
+  }
+}
+
+/**
+ * Feeds a file to `parse` in pieces of whole lines (a newline byte never falls inside a UTF-8 sequence, so each
+ * piece decodes on its own). `parse` answers how many characters it consumed: fewer than the piece when a record
+ * (a quoted field holding newlines) runs on into the next. Yields the byte offset after each consumed part.
+ */
+async function* pieces(
+  file: string,
+  offset: number,
+  parse: (text: string, final: boolean) => number,
+  chunkBytes = CHUNK_BYTES,
+): AsyncGenerator<number> {
+  const stream = fs.createReadStream(file, { start: offset, highWaterMark: chunkBytes });
+  let carry: Buffer | null = null;
+  let at = offset;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      const buf: Buffer = carry && carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+      const end = buf.lastIndexOf(NEWLINE);
+      if (end === -1) {
+        carry = buf;
+      } else {
+        const text = buf.toString('utf8', 0, end + 1);
+        const used = parse(text, false);
+        const usedBytes = used === text.length ? end + 1 : Buffer.byteLength(text.slice(0, used));
+        carry = buf.subarray(usedBytes);
+        at += usedBytes;
+        yield at;
+      }
+      if (carry.length > MAX_RECORD_BYTES) {
+        throw new Unreadable({ line: 0, message: `a record runs past ${MAX_RECORD_BYTES} bytes` });
+      }
+    }
+  } finally {
+    stream.destroy();
+  }
+  if (carry && carry.length > 0) {
+    parse(carry.toString('utf8'), true);
+    at += carry.length;
+  }
+  yield at;
+}
 
 /**
  * Newline-delimited JSON, one object per line. Blank lines are skipped (and counted, so line numbers stay those of
  * the file).
  */
-export async function* readNdjson(stream: Readable): AsyncGenerator<ReadBatch> {
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
-  let line = 0;
-  const parseLine = (text: string, batch: ReadBatch) => {
+export async function* readNdjson(
+  file: string,
+  fields: readonly string[],
+  sink: RowSink,
+  from?: SourcePosition,
+  chunkBytes?: number,
+): AsyncGenerator<SourcePosition> {
+  let line = from?.line ?? 0;
+  const parseLine = (text: string) => {
     line++;
-    const trimmed = text.endsWith('\r') ? text.slice(0, -1) : text;
-    if (trimmed.trim() === '') return;
+    if (text.length === 0 || (text.charCodeAt(0) <= 32 && text.trim() === '')) return;
     let value: unknown;
     try {
-      value = JSON.parse(trimmed);
+      value = JSON.parse(text);
     } catch (error) {
-      batch.problems.push({ line, message: `not valid JSON: ${(error as Error).message}` });
+      sink.problem({ line, message: `not valid JSON: ${(error as Error).message}` });
       return;
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      batch.problems.push({ line, message: 'not a JSON object' });
+      sink.problem({ line, message: 'not a JSON object' });
       return;
     }
-    batch.rows.push({ line, record: value as SourceRecord });
+    const record = value as Record<string, unknown>;
+    const values = new Array<string | null>(fields.length);
+    for (let i = 0; i < fields.length; i++) values[i] = valueText(record[fields[i]]);
+    // JSON cannot hold a raw control character in a string: without a backslash no value has one.
+    sink.row(line, values, text.indexOf('\\') === -1);
   };
-  for await (const chunk of stream) {
-    const text = rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer));
-    const batch: ReadBatch = { rows: [], problems: [] };
-    let start = 0;
-    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', start)) {
-      parseLine(text.slice(start, i), batch);
-      start = i + 1;
+  const parse = (text: string, final: boolean) => {
+    let start = line === 0 && text.charCodeAt(0) === 0xfeff ? 1 : 0;
+    for (let end = text.indexOf('\n', start); end !== -1; end = text.indexOf('\n', start)) {
+      parseLine(text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end));
+      start = end + 1;
     }
-    rest = text.slice(start);
-    if (batch.rows.length > 0 || batch.problems.length > 0) yield batch;
-  }
-  rest += decoder.end();
-  if (rest.length > 0) {
-    const batch: ReadBatch = { rows: [], problems: [] };
-    parseLine(rest, batch);
-    yield batch;
+    if (final && start < text.length) {
+      const rest = text.slice(start);
+      parseLine(rest.endsWith('\r') ? rest.slice(0, -1) : rest);
+      start = text.length;
+    }
+    return start;
+  };
+  try {
+    for await (const offset of pieces(file, from?.offset ?? 0, parse, chunkBytes)) yield { offset, line };
+  } catch (e) {
+    if (!(e instanceof Unreadable)) throw e;
+    sink.problem({ ...e.problem, line: line + 1 });
   }
 }
 
 /**
- * CSV with a header row naming the fields. Rows with the wrong number of columns are reported with their line and
- * skipped; a header missing a field the plan needs is reported once, on line 1; an unreadable file (an unclosed quote)
- * ends reading at the line where it broke.
+ * A CSV record parser (RFC 4180: `,` between fields, `"` quotes, `""` inside quotes, LF or CRLF between records)
+ * that keeps only the columns asked for. It scans a piece of whole lines and stops before a record that runs on
+ * past it. Blank lines are skipped; `lineNo` counts every line, so a record's line is the one it ends on.
  */
-export async function* readCsv(stream: Readable, requiredFields: readonly string[]): AsyncGenerator<ReadBatch> {
-  const skipped: ReadProblem[] = [];
-  // Rows come as arrays tagged with their line by on_record: csv-parse's `info` and `columns` options copy an object
-  // per row and made CSV twice as slow as NDJSON.
-  const parser = stream.pipe(
-    parseCsv({
-      // The typings tie on_record's result to the row type; the pair is unpacked below.
-      on_record: (record: string[], context: Info) => [context.lines, record] as unknown as string[],
-      bom: true,
-      skip_empty_lines: true,
-      skip_records_with_error: true,
-    }),
-  );
-  parser.on('skip', (err: CsvError) => {
-    skipped.push({ line: Number((err as CsvError & { lines?: number }).lines ?? 0), message: err.message });
-  });
-  let header: string[] | null = null;
-  let batch: ReadBatch = { rows: [], problems: [] };
-  try {
-    for await (const [line, values] of parser as AsyncIterable<[number, string[]]>) {
-      if (skipped.length > 0) batch.problems.push(...skipped.splice(0));
-      if (header === null) {
-        header = values.map((h) => h.trim());
-        const missing = requiredFields.filter((f) => !header!.includes(f));
-        if (missing.length > 0) batch.problems.push({ line, message: `the header lacks ${missing.join(', ')}` });
+class CsvParser {
+  /** Column index to slot in the values handed on, or -1 for columns nobody asked for. */
+  private slots: Int32Array = new Int32Array(0);
+  private width = 0;
+  header: string[] | null = null;
+  lineNo: number;
+
+  constructor(
+    private readonly fields: readonly string[],
+    private readonly sink: RowSink,
+    linesBefore: number,
+    private readonly onHeader: (header: string[], line: number) => void,
+  ) {
+    this.lineNo = linesBefore + 1;
+  }
+
+  /** Uses `header` for the records that follow (when continuing a file after its header). */
+  useHeader(header: string[]) {
+    this.header = header;
+    this.width = header.length;
+    this.slots = new Int32Array(header.length).fill(-1);
+    // With a repeated column name the last one wins, as it would in an object built from the row.
+    const columnOf = new Int32Array(this.fields.length).fill(-1);
+    header.forEach((name, i) => {
+      const slot = this.fields.indexOf(name);
+      if (slot === -1) return;
+      if (columnOf[slot] !== -1) this.slots[columnOf[slot]] = -1;
+      this.slots[i] = slot;
+      columnOf[slot] = i;
+    });
+  }
+
+  /** Parses what records `text` completes; returns the characters consumed. */
+  parse(text: string, final: boolean): number {
+    let pos = this.lineNo === 1 && text.charCodeAt(0) === 0xfeff ? 1 : 0;
+    const quoted = text.indexOf('"', pos) !== -1;
+    const plain = text.indexOf('\t', pos) === -1 && text.indexOf('\\', pos) === -1;
+    while (pos < text.length) {
+      const next = quoted ? this.careful(text, pos, final, plain) : this.quick(text, pos, final, plain);
+      if (next === -1) break;
+      pos = next;
+    }
+    return Math.min(pos, text.length);
+  }
+
+  private emit(values: string[] | (string | null)[], columns: number, line: number, plain: boolean) {
+    if (this.header === null) {
+      const header = (values as string[]).map((h) => h.trim());
+      this.useHeader(header);
+      this.onHeader(header, line);
+      return;
+    }
+    if (columns !== this.width) {
+      this.sink.problem({ line, message: `expected ${this.width} columns, found ${columns}` });
+      return;
+    }
+    this.sink.row(line, values as (string | null)[], plain);
+  }
+
+  /** A piece without quotes: every record is one line. Returns the index after the record, or -1 if it is cut. */
+  private quick(text: string, pos: number, final: boolean, plain: boolean): number {
+    let end = text.indexOf('\n', pos);
+    if (end === -1) {
+      if (!final) return -1;
+      end = text.length;
+    }
+    const stop = text.charCodeAt(end - 1) === 13 && end > pos ? end - 1 : end;
+    const line = this.lineNo++;
+    if (stop === pos) return end + 1;
+    const header = this.header === null;
+    const values: (string | null)[] = header ? [] : new Array<string | null>(this.fields.length).fill(null);
+    let column = 0;
+    let start = pos;
+    for (;;) {
+      let comma = text.indexOf(',', start);
+      if (comma === -1 || comma > stop) comma = stop;
+      if (header) values.push(text.slice(start, comma));
+      else if (column < this.width && this.slots[column] !== -1) values[this.slots[column]] = text.slice(start, comma);
+      column++;
+      if (comma === stop) break;
+      start = comma + 1;
+    }
+    this.emit(values, column, line, plain);
+    return end + 1;
+  }
+
+  /**
+   * Any record, quoted fields included. Returns the index after the record, or -1 when the record runs past the
+   * piece (and more is coming). A malformed record is reported and skipped to the end of its line; an unclosed quote
+   * at the end of the file ends reading.
+   */
+  private careful(text: string, pos: number, final: boolean, piecePlain: boolean): number {
+    const header = this.header === null;
+    const values: (string | null)[] = header ? [] : new Array<string | null>(this.fields.length).fill(null);
+    let newlines = 0;
+    let column = 0;
+    let plain = piecePlain;
+    let i = pos;
+    let value: string;
+    for (;;) {
+      if (text.charCodeAt(i) === 34) {
+        // Quoted: up to a quote not doubled.
+        let parts = '';
+        let start = i + 1;
+        for (;;) {
+          const q = text.indexOf('"', start);
+          if (q === -1 || (q === text.length - 1 && !final)) {
+            if (!final) return -1;
+            throw new Unreadable({ line: this.lineNo, message: 'a quoted field is not closed before the end' });
+          }
+          if (text.charCodeAt(q + 1) === 34) {
+            parts += text.slice(start, q + 1);
+            start = q + 2;
+            continue;
+          }
+          value = parts + text.slice(start, q);
+          i = q + 1;
+          break;
+        }
+        for (let n = value.indexOf('\n'); n !== -1; n = value.indexOf('\n', n + 1)) newlines++;
+        if (value.indexOf('\n') !== -1 || value.indexOf('\r') !== -1) plain = false;
+        const c = text.charCodeAt(i);
+        const ends = i >= text.length || c === 44 || c === 10 || (c === 13 && text.charCodeAt(i + 1) === 10);
+        if (!ends) return this.skip(text, i, newlines, 'a quoted field is followed by more than a comma or line end');
+      } else {
+        let stop = i;
+        while (stop < text.length) {
+          const c = text.charCodeAt(stop);
+          if (c === 44 || c === 10) break;
+          if (c === 34) return this.skip(text, stop, newlines, 'a quote inside an unquoted field');
+          stop++;
+        }
+        if (stop >= text.length && !final) return -1;
+        value =
+          text.charCodeAt(stop - 1) === 13 && text.charCodeAt(stop) !== 44
+            ? text.slice(i, stop - 1)
+            : text.slice(i, stop);
+        i = stop;
+      }
+      if (header) values.push(value);
+      else if (column < this.width && this.slots[column] !== -1) values[this.slots[column]] = value;
+      column++;
+      const c = text.charCodeAt(i);
+      if (c === 44) {
+        i++;
         continue;
       }
-      const record: SourceRecord = {};
-      for (let i = 0; i < header.length; i++) record[header[i]] = values[i];
-      batch.rows.push({ line, record });
-      if (batch.rows.length >= 2_000) {
-        yield batch;
-        batch = { rows: [], problems: [] };
-      }
+      // A record ends at LF, CRLF or the end of the file.
+      if (c === 13) i++;
+      const line = this.lineNo + newlines;
+      this.lineNo = line + 1;
+      if (column === 1 && value === '' && text.charCodeAt(pos) !== 34) return i + 1;
+      this.emit(values, column, line, plain);
+      return i + 1;
     }
-  } catch (error) {
-    const e = error as CsvError & { lines?: number };
-    batch.problems.push({ line: Number(e.lines ?? 0), message: e.message });
   }
-  batch.problems.push(...skipped.splice(0));
-  if (batch.rows.length > 0 || batch.problems.length > 0) yield batch;
+
+  private skip(text: string, from: number, newlines: number, message: string): number {
+    const end = text.indexOf('\n', from);
+    const line = this.lineNo + newlines;
+    this.lineNo = line + 1;
+    this.sink.problem({ line, message });
+    return end === -1 ? text.length : end + 1;
+  }
+}
+
+/**
+ * CSV with a header row naming the fields. Rows with the wrong number of columns or misplaced quotes are reported
+ * with their line and skipped; a header missing a field the plan needs is reported once, on its line; an unclosed
+ * quote ends reading at the line where the record began.
+ */
+export async function* readCsv(
+  file: string,
+  fields: readonly string[],
+  sink: RowSink,
+  from?: SourcePosition,
+  chunkBytes?: number,
+): AsyncGenerator<SourcePosition> {
+  const onHeader = (header: string[], line: number) => {
+    const missing = fields.filter((f) => !header.includes(f));
+    if (missing.length > 0) sink.problem({ line, message: `the header lacks ${missing.join(', ')}` });
+  };
+  const parser = new CsvParser(fields, sink, from?.line ?? 0, onHeader);
+  if (from && from.offset > 0) parser.useHeader(await readCsvHeader(file));
+  try {
+    const parse = (text: string, final: boolean) => parser.parse(text, final);
+    for await (const offset of pieces(file, from?.offset ?? 0, parse, chunkBytes)) {
+      yield { offset, line: parser.lineNo - 1 };
+    }
+  } catch (e) {
+    if (!(e instanceof Unreadable)) throw e;
+    sink.problem(e.problem.line === 0 ? { ...e.problem, line: parser.lineNo } : e.problem);
+  }
+}
+
+/** The header of a CSV file, for continuing it past its header. */
+async function readCsvHeader(file: string): Promise<string[]> {
+  const ignore: RowSink = { row: () => undefined, problem: () => undefined };
+  let header: string[] | null = null;
+  const parser = new CsvParser([], ignore, 0, (h) => (header = h));
+  for await (const _offset of pieces(file, 0, (text, final) => (header ? text.length : parser.parse(text, final)))) {
+    if (header) break;
+  }
+  if (!header) throw new Error(`${file} has no header`);
+  return header;
 }
 
 const FETCH_ROWS = 5_000;
 
 /**
  * A window's rows of one table, through a cursor so the table is never held whole. Identifiers were validated by the
- * plan's schema as plain lower-case names; the window travels as a parameter.
+ * plan's schema as plain lower-case names; the window travels as a parameter. A table has no order to continue from,
+ * so it is always read from its first row.
  */
 export async function* readTable(
   databaseUrl: string,
   ref: Extract<SourceRef, { kind: 'table' }>,
-): AsyncGenerator<ReadBatch> {
+  fields: readonly string[],
+  sink: RowSink,
+): AsyncGenerator<null> {
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
   let line = 0;
@@ -134,7 +382,14 @@ export async function* readTable(
     for (;;) {
       const { rows } = await client.query(`FETCH ${FETCH_ROWS} FROM clearway_reconcile`);
       if (rows.length === 0) break;
-      yield { rows: rows.map((record: SourceRecord) => ({ line: ++line, record })), problems: [] };
+      for (const record of rows as Record<string, unknown>[]) {
+        sink.row(
+          ++line,
+          fields.map((f) => valueText(record[f])),
+          false,
+        );
+      }
+      yield null;
     }
     await client.query('COMMIT');
   } finally {
@@ -142,16 +397,21 @@ export async function* readTable(
   }
 }
 
-/** The batches of one side, whatever its kind. */
+/**
+ * Reads one side, handing each row and problem to `sink`, and yields after every chunk where reading could continue
+ * from (null for tables, which always start over).
+ */
 export function readSource(
   ref: SourceRef,
-  requiredFields: readonly string[],
-  databaseUrl?: string,
-): AsyncGenerator<ReadBatch> {
+  fields: readonly string[],
+  sink: RowSink,
+  opts: ReadOptions = {},
+): AsyncGenerator<SourcePosition | null> {
   if (ref.kind === 'table') {
-    if (!databaseUrl) throw new Error('reading a table needs the database URL');
-    return readTable(databaseUrl, ref);
+    if (!opts.databaseUrl) throw new Error('reading a table needs the database URL');
+    return readTable(opts.databaseUrl, ref, fields, sink);
   }
-  const stream = fs.createReadStream(ref.path, { highWaterMark: 1 << 20 });
-  return ref.format === 'csv' ? readCsv(stream, requiredFields) : readNdjson(stream);
+  return ref.format === 'csv'
+    ? readCsv(ref.path, fields, sink, opts.from, opts.chunkBytes)
+    : readNdjson(ref.path, fields, sink, opts.from, opts.chunkBytes);
 }

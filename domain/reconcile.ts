@@ -73,21 +73,38 @@ export function addCounts(a: WindowCounts, b: WindowCounts): WindowCounts {
 /** A record that cannot take part: reported with its line, never compared. */
 export type RecordProblem = { side: Side; line: number; message: string };
 
+/**
+ * One record as reconciliation reads it: the text of each of `fieldsOf(side)`, in that order, '' or null when the
+ * record lacks the field. Sources produce rows directly, so no object is built per record.
+ */
+export type Row = readonly (string | null)[];
+
 function isBlank(s: string): boolean {
   // Most values start with a visible character; only those that do not need the allocating trim.
   return s.length === 0 || (s.charCodeAt(0) <= 32 && s.trim() === '');
 }
 
-function text(value: unknown): string | null {
+/** A source value as text: strings as they are, numbers and booleans as written, objects as JSON, null when absent. */
+export function valueText(value: unknown): string | null {
   if (value === null || value === undefined) return null;
-  const s = typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
-  return isBlank(s) ? null : s;
+  return typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+function present(s: string | null | undefined): string | null {
+  return s === null || s === undefined || isBlank(s) ? null : s;
 }
 
 /** Upper-case letters and digits only, optionally cut to the leading `digits` characters. */
 export function normaliseCode(value: string, digits?: number): string {
-  const clean = value.toUpperCase().replace(/[^A-Z0-9]/g, '');
-  return digits === undefined ? clean : clean.slice(0, digits);
+  // A loop instead of toUpperCase().replace(): codes are compared a million times a window.
+  const limit = digits ?? Infinity;
+  let out = '';
+  for (let i = 0; i < value.length && out.length < limit; i++) {
+    const c = value.charCodeAt(i);
+    if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90)) out += value[i];
+    else if (c >= 97 && c <= 122) out += String.fromCharCode(c - 32);
+  }
+  return out;
 }
 
 /** A decimal number written plainly (blanks allowed around it), or null. */
@@ -113,13 +130,15 @@ function comparer(compare: Compare): FieldComparer {
         const t = compare.trim ? v.trim() : v;
         return compare.ignoreCase ? t.toLowerCase() : t;
       };
-      return (a, b) => (prep(a) === prep(b) ? null : 'different');
+      return (a, b) => (a === b || prep(a) === prep(b) ? null : 'different');
     }
     case 'numeric':
       return (a, b) => {
         const x = parseAmount(a);
+        if (x === null) return 'not-a-number';
+        if (a === b) return null;
         const y = parseAmount(b);
-        if (x === null || y === null) return 'not-a-number';
+        if (y === null) return 'not-a-number';
         const diff = Math.abs(x - y);
         const allowed = Math.max(compare.tolerance, compare.relative * Math.max(Math.abs(x), Math.abs(y)));
         return diff <= allowed + EPSILON ? null : 'different';
@@ -142,14 +161,23 @@ function comparer(compare: Compare): FieldComparer {
   }
 }
 
-type CompiledField = { field: string; newField: string; critical: boolean; compare: FieldComparer };
+type CompiledField = {
+  field: string;
+  legacyAt: number;
+  newAt: number;
+  critical: boolean;
+  compare: FieldComparer;
+};
 
-/** A plan turned into the two functions reconciliation needs, built once per window. */
+/** A plan turned into what reconciliation needs, built once per window. */
 export type CompiledPlan = {
-  keyOf(record: SourceRecord): string | null;
-  differences(legacy: SourceRecord, next: SourceRecord): FieldDifference[];
-  /** Every field a source must provide, for the CSV header check. */
+  /** The fields a side's rows hold, in row order: the key fields first, then the compared ones. */
   fieldsOf(side: Side): string[];
+  /** A record as a row of `side`. */
+  rowOf(side: Side, record: SourceRecord): Row;
+  /** The key of a row of either side (the key fields lead both), or null when a key field is blank. */
+  keyOf(row: Row): string | null;
+  differences(legacy: Row, next: Row): FieldDifference[];
 };
 
 // The unit separator never appears in business keys, so joined composite keys cannot collide.
@@ -157,22 +185,33 @@ const KEY_SEPARATOR = '\u001f';
 
 /** Compiles the plan's key and field rules. */
 export function compilePlan(plan: Pick<CutoverPlan, 'records' | 'fields'>): CompiledPlan {
-  const keyFields = plan.records.key;
+  const keyFields = [...new Set(plan.records.key)];
+  const fieldsOf = (side: Side) => [
+    ...new Set([...keyFields, ...plan.fields.map((f) => (side === 'legacy' ? f.field : (f.newField ?? f.field)))]),
+  ];
+  const legacyFields = fieldsOf('legacy');
+  const newFields = fieldsOf('new');
   const fields: CompiledField[] = plan.fields.map((f: ComparedField) => ({
     field: f.field,
-    newField: f.newField ?? f.field,
+    legacyAt: legacyFields.indexOf(f.field),
+    newAt: newFields.indexOf(f.newField ?? f.field),
     critical: f.critical,
     compare: comparer(f.compare),
   }));
+  const keyCount = keyFields.length;
   return {
-    keyOf(record) {
-      if (keyFields.length === 1) {
-        const k = text(record[keyFields[0]]);
+    fieldsOf: (side) => [...(side === 'legacy' ? legacyFields : newFields)],
+    rowOf(side, record) {
+      return (side === 'legacy' ? legacyFields : newFields).map((f) => valueText(record[f]));
+    },
+    keyOf(row) {
+      if (keyCount === 1) {
+        const k = present(row[0]);
         return k === null ? null : k.trim();
       }
       const parts: string[] = [];
-      for (const k of keyFields) {
-        const v = text(record[k]);
+      for (let i = 0; i < keyCount; i++) {
+        const v = present(row[i]);
         if (v === null) return null;
         parts.push(v.trim());
       }
@@ -181,17 +220,13 @@ export function compilePlan(plan: Pick<CutoverPlan, 'records' | 'fields'>): Comp
     differences(legacy, next) {
       const out: FieldDifference[] = [];
       for (const f of fields) {
-        const a = text(legacy[f.field]);
-        const b = text(next[f.newField]);
+        const a = present(legacy[f.legacyAt]);
+        const b = present(next[f.newAt]);
         if (a === null && b === null) continue;
         const reason = a === null || b === null ? 'missing' : f.compare(a, b);
         if (reason !== null) out.push({ field: f.field, legacy: a, new: b, reason, critical: f.critical });
       }
       return out;
-    },
-    fieldsOf(side) {
-      const own = side === 'legacy' ? fields.map((f) => f.field) : fields.map((f) => f.newField);
-      return [...new Set([...keyFields, ...own])];
     },
   };
 }
@@ -205,7 +240,7 @@ type Entry = {
   legacyLine: number;
   newLine: number;
   /** Held only until the other side arrives, so aligned inputs keep almost nothing in memory. */
-  held: SourceRecord | undefined;
+  held: Row | undefined;
   discrepant: boolean;
 };
 
@@ -223,8 +258,8 @@ export class Reconciler {
     private readonly emit: (d: Discrepancy) => void,
   ) {}
 
-  /** Takes one record; returns a problem (and ignores the record) when it has no key. */
-  add(side: Side, record: SourceRecord, line: number): RecordProblem | null {
+  /** Takes one row of `side`; returns a problem (and ignores the row) when it has no key. */
+  add(side: Side, record: Row, line: number): RecordProblem | null {
     const key = this.plan.keyOf(record);
     if (key === null) return { side, line, message: 'the record has no key' };
     if (side === 'legacy') this.counts.legacyRecords++;
@@ -248,7 +283,7 @@ export class Reconciler {
     }
     if (side === 'legacy') entry.legacyLine = line;
     else entry.newLine = line;
-    const other = entry.held as SourceRecord;
+    const other = entry.held as Row;
     entry.held = undefined;
     const differences = side === 'legacy' ? this.plan.differences(record, other) : this.plan.differences(other, record);
     if (differences.length === 0) {
@@ -303,7 +338,8 @@ export function reconcileRecords(
 ): { counts: WindowCounts; discrepancies: Discrepancy[]; problems: RecordProblem[] } {
   const discrepancies: Discrepancy[] = [];
   const problems: RecordProblem[] = [];
-  const r = new Reconciler(compilePlan(plan), (d) => discrepancies.push(d));
+  const compiled = compilePlan(plan);
+  const r = new Reconciler(compiled, (d) => discrepancies.push(d));
   const n = Math.max(legacy.length, next.length);
   // Interleaved, as the streaming reader feeds them, so the join's order-independence is what is exercised.
   for (let i = 0; i < n; i++) {
@@ -312,7 +348,7 @@ export function reconcileRecords(
       ['new', next],
     ] as const) {
       if (i >= list.length) continue;
-      const problem = r.add(side, list[i], i + 1);
+      const problem = r.add(side, compiled.rowOf(side, list[i]), i + 1);
       if (problem) problems.push(problem);
     }
   }

@@ -1,12 +1,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { CancelledFailure } from '@temporalio/common';
 import { Client } from 'pg';
 import {
   reconcileWindow,
   type ReconcileDeps,
   type ReconcileInput,
   type ReconcileProgress,
+  type SpillState,
 } from '../../activities/reconcile';
 import { backends, createTestDatabase, silentLog, type TestDb } from '../helpers/db';
 import { plan, windowRecords, writeCsv, writeNdjson } from './fixtures';
@@ -183,6 +185,131 @@ describe.each(backends())('reconcile activity on %s', (backend) => {
     expect(await db.prisma.reconciliationRun.findUniqueOrThrow({ where: { id: job.runId } })).toMatchObject({
       resumes: 1,
     });
+  });
+
+  it('reconcileWindow: when an attempt dies mid-spill, the next continues the spill from the last checkpoint and counts every record once', async () => {
+    const { legacy, next } = windowRecords(3000, { mismatch: [2, 1700, 2999], missingInNew: [10], duplicate: [2400] });
+    writeCsv(path.join(dir, 'legacy.csv'), ['ref', 'consignment', 'duty', 'hs', 'status'], legacy);
+    writeNdjson(path.join(dir, 'new.ndjson'), next);
+    const job = input(
+      { kind: 'file', path: path.join(dir, 'legacy.csv'), format: 'csv' },
+      { kind: 'file', path: path.join(dir, 'new.ndjson'), format: 'ndjson' },
+    );
+    const small = { ...deps, spillCheckpointMs: 0, readChunkBytes: 4096 };
+    // One attempt dies in the legacy CSV, the next in the new side's NDJSON, the third finishes.
+    const crashAt = (side: 'legacy' | 'new') => ({
+      ...small,
+      afterSpillCheckpoint: async (state: SpillState) => {
+        if (state.side === side && state.records[side] > 1000) throw new Error('worker lost');
+      },
+    });
+    const first = recorder();
+    await expect(reconcileWindow(crashAt('legacy'), job, first.progress)).rejects.toThrow('worker lost');
+    const atCrash = first.beats.at(-1)!;
+    expect(atCrash).toMatchObject({ phase: 'spill', spill: { side: 'legacy' } });
+
+    const second = recorder(atCrash);
+    await expect(reconcileWindow(crashAt('new'), job, second.progress)).rejects.toThrow('worker lost');
+    // The second attempt never read the legacy rows before the checkpoint again.
+    expect(second.beats[0].records).toBeGreaterThanOrEqual(atCrash.spill!.records.legacy);
+    const third = recorder(second.beats.at(-1));
+    const result = await reconcileWindow(small, job, third.progress);
+    expect(third.beats[0].spill).toMatchObject({ side: 'new' });
+    expect(third.beats[0].records).toBeGreaterThan(3000);
+    expect(result).toMatchObject({
+      status: 'completed',
+      counts: { keys: 3000, legacyRecords: 3001, newRecords: 2999, mismatched: 3, missingInNew: 1, duplicates: 1 },
+    });
+    expect(await db.prisma.discrepancy.count({ where: { runId: job.runId } })).toBe(5);
+    expect(await db.prisma.reconciliationRun.findUniqueOrThrow({ where: { id: job.runId } })).toMatchObject({
+      resumes: 2,
+    });
+  });
+
+  it.each([
+    ['spill', { spillCheckpointMs: 0, readChunkBytes: 4096 }],
+    ['reconcile', {}],
+  ] as const)(
+    'reconcileWindow: when cancelled during the %s pass, it stops, removes its spill and partial results and ends cancelled',
+    async (phase, tuning) => {
+      const job = ndjsonWindow(2000, { mismatch: [1, 500, 999, 1500, 2000] });
+      const controller = new AbortController();
+      const stop = () => controller.abort(new CancelledFailure('CANCELLED'));
+      const { progress, beats } = recorder();
+      const attempt = reconcileWindow(
+        {
+          ...deps,
+          ...tuning,
+          afterSpillCheckpoint: async () => (phase === 'spill' ? stop() : undefined),
+          afterCheckpoint: async (done) => (done === 3 ? stop() : undefined),
+        },
+        job,
+        { ...progress, signal: controller.signal, abandoned: () => true },
+      );
+      await expect(attempt).rejects.toBeInstanceOf(CancelledFailure);
+      expect(beats.at(-1)!.phase).toBe(phase);
+      expect(fs.existsSync(beats.at(-1)!.dir)).toBe(false);
+      expect(await db.prisma.reconciliationRun.findUniqueOrThrow({ where: { id: job.runId } })).toMatchObject({
+        status: 'cancelled',
+        finishedAt: expect.any(Date),
+      });
+      expect(await db.prisma.discrepancy.count({ where: { runId: job.runId } })).toBe(0);
+      // A cancelled run is over: asking for it again is refused, never restarted.
+      await expect(reconcileWindow(deps, job, recorder().progress)).rejects.toMatchObject({
+        type: 'RECONCILIATION_CANCELLED',
+      });
+    },
+  );
+
+  it('reconcileWindow: when an attempt is interrupted rather than cancelled (worker shutting down), its spill stays for the retry', async () => {
+    const job = ndjsonWindow(2000, { mismatch: [1, 1500] });
+    const controller = new AbortController();
+    const first = recorder();
+    const attempt = reconcileWindow(
+      {
+        ...deps,
+        afterCheckpoint: async (done) => void (done === 2 && controller.abort(new CancelledFailure('WORKER_SHUTDOWN'))),
+      },
+      job,
+      { ...first.progress, signal: controller.signal, abandoned: () => false },
+    );
+    await expect(attempt).rejects.toBeInstanceOf(CancelledFailure);
+    expect(fs.existsSync(first.beats.at(-1)!.dir)).toBe(true);
+    const result = await reconcileWindow(deps, job, recorder(first.beats.at(-1)).progress);
+    expect(result).toMatchObject({ status: 'completed', resumedAt: 2, counts: { mismatched: 2 } });
+  });
+
+  it('reconcileWindow: when an upload is missing, the window is invalid and names the side', async () => {
+    const job = ndjsonWindow(10, {});
+    fs.rmSync(path.join(dir, 'new.ndjson'));
+    const result = await reconcileWindow(deps, job, recorder().progress);
+    expect(result).toMatchObject({
+      status: 'invalid',
+      problemSides: ['new'],
+      problems: [{ side: 'new', line: 0, message: 'the staged upload is missing' }],
+    });
+  });
+
+  it('reconcileWindow: when the work folder holds spills of finished runs or untouched for a day, they are removed', async () => {
+    const finished = ndjsonWindow(20, {});
+    await reconcileWindow(deps, finished, recorder().progress);
+    const work = deps.workDir;
+    const finishedDir = path.join(work, finished.runId.replace(/[^A-Za-z0-9._-]/g, '_'));
+    fs.mkdirSync(finishedDir, { recursive: true });
+    fs.writeFileSync(path.join(finishedDir, 'run.json'), JSON.stringify({ runId: finished.runId }));
+    const stale = path.join(work, 'someone-else');
+    fs.mkdirSync(stale);
+    fs.writeFileSync(path.join(stale, 'run.json'), JSON.stringify({ runId: 'unknown-run' }));
+    const dayAgo = new Date(Date.now() - 25 * 3600_000);
+    fs.utimesSync(path.join(stale, 'run.json'), dayAgo, dayAgo);
+    const fresh = path.join(work, 'in-flight-elsewhere');
+    fs.mkdirSync(fresh);
+    fs.writeFileSync(path.join(fresh, 'run.json'), JSON.stringify({ runId: 'another-db-run' }));
+
+    await reconcileWindow(deps, ndjsonWindow(20, {}), recorder().progress);
+    expect(fs.existsSync(finishedDir)).toBe(false);
+    expect(fs.existsSync(stale)).toBe(false);
+    expect(fs.existsSync(fresh)).toBe(true);
   });
 
   it('reconcileWindow: when checkpoints are 1,000 records apart, partitions commit in groups and the last one always commits', async () => {
