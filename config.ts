@@ -11,6 +11,13 @@ const port = (fallback: number) =>
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+// Only the name is checked here; the file's content is validated when it is loaded at start-up.
+const policyFile = () =>
+  z
+    .string()
+    .regex(/\.(ya?ml|json)$/i, { error: 'must name a .yaml, .yml or .json file' })
+    .optional();
+
 /** Every setting Clearway reads from the environment; descriptions feed the README table. */
 export const ConfigSchema = z.object({
   PORT: port(3000).describe('HTTP port of the API'),
@@ -30,6 +37,12 @@ export const ConfigSchema = z.object({
   TEMPORAL_PORT: port(7233).describe('gRPC port of the embedded Temporal server'),
   TEMPORAL_UI_PORT: port(8233).describe('Port of the Temporal UI (docker-compose route)'),
   TASK_QUEUE: z.string().min(1).default('clearway').describe('Temporal task queue the worker polls'),
+  CHANGE_CONTROL_POLICY: policyFile().describe(
+    'Change-control policy file (YAML or JSON); unset uses the shipped policies/change-control.yaml',
+  ),
+  ESCALATION_POLICY: policyFile().describe(
+    'Escalation policy file (YAML or JSON); unset uses the shipped policies/escalation.yaml',
+  ),
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })
     .default('info')

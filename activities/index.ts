@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createChangeRequestActivities } from './change-request';
 import { createCutoverActivities } from './cutover';
+import type { EscalationPolicy } from '../domain/escalation-policy';
 import { createEscalationActivities } from './escalation';
 import { createLogNotifier, type Notifier } from './notifier';
 import { createReconcileActivities } from './reconcile';
@@ -20,6 +21,8 @@ export interface ActivityDeps {
   reconcileWorkDir?: string;
   /** For cutover plans that read windows from tables of the Clearway database. */
   databaseUrl?: string;
+  /** The escalation policy new escalations start under; the shipped one unless given. */
+  escalationPolicy?: { policy: EscalationPolicy; version: string };
 }
 
 /** Every activity the worker registers, built over injected dependencies. */
@@ -34,6 +37,7 @@ export function createActivities(deps: ActivityDeps) {
       prisma: deps.prisma,
       clock: deps.clock ?? (() => new Date()),
       notifier: deps.notifier ?? createLogNotifier(deps.log),
+      policy: deps.escalationPolicy,
     }),
     ...createRolloutActivities({ prisma: deps.prisma, log: deps.log, clock: deps.clock ?? (() => new Date()) }),
     ...createCutoverActivities({ prisma: deps.prisma }),

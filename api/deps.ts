@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { PrismaClient } from '../generated/prisma/client';
 import type { ChangeControlPolicy } from '../domain/change-request-policy';
+import type { EscalationPolicy } from '../domain/escalation-policy';
 import type { Logger } from '../log';
 
 /** Everything the API needs from the outside, injected so tests pass real but local instances. */
@@ -18,6 +19,6 @@ export interface ApiDeps {
   changeRequests?: { policy: ChangeControlPolicy; policyVersion: string; taskQueue: string };
   /** Where cutover uploads are staged (a directory the worker can read) and the workflows' task queue. */
   cutovers?: { taskQueue: string; uploadDir: string; maxUploadBytes?: number };
-  /** The task queue new escalations start on. */
-  escalations?: { taskQueue: string };
+  /** The task queue new escalations start on, and the escalation policy they start under (shipped unless given). */
+  escalations?: { taskQueue: string; policy?: { policy: EscalationPolicy; version: string } };
 }

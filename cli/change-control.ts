@@ -2,19 +2,25 @@ import type { Notifier } from '../activities/notifier';
 import { createLogNotifier } from '../activities/notifier';
 import { createSignedWebhookNotifier } from '../activities/signed-webhook';
 import type { ChangeControlPolicy } from '../domain/change-request-policy';
+import type { EscalationPolicy } from '../domain/escalation-policy';
 import { ClearwayError } from '../errors';
 import type { Logger } from '../log';
 import { loadPolicies } from '../policies/load';
 
-/** The change-control policy new requests start under, and the notifier its webhook setting asks for. */
+/**
+ * The change-control policy new requests start under, the escalation policy new escalations start under, and the
+ * notifier the change-control webhook setting asks for.
+ */
 export interface ChangeControlSetup {
   policy: { policy: ChangeControlPolicy; policyVersion: string; file: string };
+  escalation: { policy: EscalationPolicy; version: string; file: string };
   notifier: Notifier;
 }
 
 /**
- * Loads and cross-checks the shipped policies. A policy naming a webhook needs its secret in the environment
- * variable it names: notifications are only ever sent signed. Failures are CONFIG_INVALID with one line.
+ * Loads and cross-checks the policies (the configured files, or the shipped ones). A policy naming a webhook needs
+ * its secret in the environment variable it names: notifications are only ever sent signed. Failures are
+ * CONFIG_INVALID with one line naming the file and the problem.
  */
 export function changeControlSetup(
   env: Record<string, string | undefined>,
@@ -35,6 +41,12 @@ export function changeControlSetup(
     }
     notifier = createSignedWebhookNotifier({ url: policy.webhook.url, secret, log });
   }
+  const escalation = loaded.escalation;
   log.info({ file, policyVersion: version }, 'change-control policy loaded');
-  return { policy: { policy, policyVersion: version, file }, notifier };
+  log.info({ file: escalation.file, policyVersion: escalation.version }, 'escalation policy loaded');
+  return {
+    policy: { policy, policyVersion: version, file },
+    escalation: { policy: escalation.policy, version: escalation.version, file: escalation.file },
+    notifier,
+  };
 }

@@ -21,7 +21,13 @@ export function configFrom(ctx: CliContext): Config {
   const file = path.join(ctx.cwd, '.env');
   const fromFile = fs.existsSync(file) ? parseDotenv(fs.readFileSync(file)) : {};
   const config = loadConfig({ ...fromFile, ...ctx.env });
-  return { ...config, DATA_DIR: path.resolve(ctx.cwd, config.DATA_DIR) };
+  const fromCwd = (file: string | undefined) => (file === undefined ? undefined : path.resolve(ctx.cwd, file));
+  return {
+    ...config,
+    DATA_DIR: path.resolve(ctx.cwd, config.DATA_DIR),
+    CHANGE_CONTROL_POLICY: fromCwd(config.CHANGE_CONTROL_POLICY),
+    ESCALATION_POLICY: fromCwd(config.ESCALATION_POLICY),
+  };
 }
 
 /** The logger for a long-running command (stdout) or a one-shot one (stderr, so stdout is the result). */

@@ -29,7 +29,10 @@ export async function runServices(ctx: CliContext, selection: ServiceSelection):
   const life = new Lifecycle(log);
   const signalled = life.untilSignal();
   // A bad policy stops start-up before anything runs, with one line naming the file, path and problem.
-  const changeControl = changeControlSetup(ctx.env, log);
+  const changeControl = changeControlSetup(ctx.env, log, {
+    changeControl: config.CHANGE_CONTROL_POLICY,
+    escalation: config.ESCALATION_POLICY,
+  });
   try {
     const db = await openDatabase(config, log, selection.migrate);
     life.add({ name: 'database', stop: () => db.close() });
@@ -66,6 +69,7 @@ export async function runServices(ctx: CliContext, selection: ServiceSelection):
       notifier: changeControl.notifier,
       reconcileWorkDir: path.join(config.DATA_DIR, 'reconcile'),
       databaseUrl: db.url,
+      escalationPolicy: changeControl.escalation,
     });
     life.add({ name: 'temporal', stop: () => temporal.stop() });
 
@@ -84,7 +88,7 @@ export async function runServices(ctx: CliContext, selection: ServiceSelection):
         changeRequests: { ...changeControl.policy, taskQueue: config.TASK_QUEUE },
         // Uploads are staged on this machine's disk, where the embedded worker reads them.
         cutovers: { taskQueue: config.TASK_QUEUE, uploadDir: path.join(config.DATA_DIR, 'cutovers') },
-        escalations: { taskQueue: config.TASK_QUEUE },
+        escalations: { taskQueue: config.TASK_QUEUE, policy: changeControl.escalation },
       });
       const server = await listen(app, config.HOST, config.PORT);
       life.add(server);

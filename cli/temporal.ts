@@ -3,6 +3,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from 
 import { createActivities } from '../activities';
 import type { Notifier } from '../activities/notifier';
 import type { Config } from '../config';
+import type { EscalationPolicy } from '../domain/escalation-policy';
 import { ClearwayError } from '../errors';
 import type { PrismaClient } from '../generated/prisma/client';
 import type { Logger } from '../log';
@@ -29,6 +30,8 @@ export interface TemporalOptions {
   /** Where reconciliation stages its partitions, and the database its table sources read. */
   reconcileWorkDir?: string;
   databaseUrl?: string;
+  /** The escalation policy new escalations start under, as loaded at start-up. */
+  escalationPolicy?: { policy: EscalationPolicy; version: string };
 }
 
 const RETRY_MIN_MS = 500;
@@ -97,6 +100,7 @@ export function connectTemporal(config: Config, log: Logger, opts: TemporalOptio
             notifier: opts.notifier,
             reconcileWorkDir: opts.reconcileWorkDir,
             databaseUrl: opts.databaseUrl,
+            escalationPolicy: opts.escalationPolicy,
           }),
         });
         if (stopped) break;

@@ -31,6 +31,15 @@ describe('change-control setup at start', () => {
     expect(setup.policy.policyVersion).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
+  it('setup: when an escalation policy file is named, new escalations start under its ladders and version', () => {
+    const ladders = fs.readFileSync(path.resolve(__dirname, '../../policies/escalation.yaml'), 'utf8');
+    const file = policyFile('escalation.yaml', ladders.replace('threshold: 10000', 'threshold: 5000'));
+    const setup = changeControlSetup({}, silentLog, { escalation: file });
+    expect(setup.escalation.file).toBe(file);
+    expect(setup.escalation.policy.costRouting.threshold).toBe(5_000);
+    expect(setup.escalation.version).not.toBe(changeControlSetup({}, silentLog).escalation.version);
+  });
+
   it('setup: when the policy names a webhook whose secret is unset, start-up fails with one CONFIG_INVALID line', () => {
     const file = policyFile(
       'webhook.yaml',

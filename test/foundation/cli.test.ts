@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { hashToken } from '../../api/auth';
 import { runCli } from '../../cli/main';
 import type { CliContext } from '../../cli/common';
@@ -54,6 +56,28 @@ describe('cli', () => {
     expect(r.code).toBe(2);
     expect(lines(r.stderr)).toEqual(['clearway: invalid PORT="abc": must be a port number']);
     expect(r.stdout).toBe('');
+  });
+
+  it('config: when CHANGE_CONTROL_POLICY names a missing file, start exits 2 with one line naming the file', async () => {
+    const file = path.join(os.tmpdir(), `clearway-no-such-policy-${process.pid}.yaml`);
+    const r = await runClearway(['start'], { CHANGE_CONTROL_POLICY: file });
+    expect(r.code).toBe(2);
+    expect(lines(r.stderr)).toEqual([`clearway: ${file}: cannot read: ENOENT`]);
+  });
+
+  it('config: when ESCALATION_POLICY names an invalid file, worker exits 2 with one line naming file, path and problem', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clearway-policy-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'ladders.yaml'), 'ladders:\n  normal:\n    levels: []\n');
+      // Relative to the working directory, as the README says.
+      const r = await runClearway(['worker'], { ESCALATION_POLICY: 'ladders.yaml' }, dir);
+      expect(r.code).toBe(2);
+      expect(lines(r.stderr)).toEqual([
+        `clearway: ${path.join(dir, 'ladders.yaml')}: ladders.normal.levels: a ladder needs at least one level`,
+      ]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('devserver: when given arbitrary arguments, they reach the server untouched and its exit code is returned', async () => {

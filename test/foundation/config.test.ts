@@ -36,10 +36,14 @@ describe('config', () => {
       TEMPORAL_PORT: '7300',
       TEMPORAL_UI_PORT: '8300',
       TASK_QUEUE: 'cw',
+      CHANGE_CONTROL_POLICY: '/etc/clearway/change-control.yaml',
+      ESCALATION_POLICY: 'escalation.json',
       LOG_LEVEL: 'debug',
       UNRELATED: 'ignored',
     });
     expect(config).toMatchObject({
+      CHANGE_CONTROL_POLICY: '/etc/clearway/change-control.yaml',
+      ESCALATION_POLICY: 'escalation.json',
       PORT: 8080,
       TEMPORAL_PORT: 7300,
       TEMPORAL_ADDRESS: 'temporal:7233',
@@ -63,6 +67,12 @@ describe('config', () => {
     ['LOG_LEVEL', 'loud', /invalid LOG_LEVEL="loud": must be one of fatal, error, warn, info, debug, trace, silent/],
     ['TEMPORAL_ADDRESS', 'temporal', /invalid TEMPORAL_ADDRESS="temporal": must be host:port/],
     ['DATABASE_URL', 'mysql://x', /invalid DATABASE_URL: must be a postgres/],
+    [
+      'CHANGE_CONTROL_POLICY',
+      'policies/ccb.txt',
+      /invalid CHANGE_CONTROL_POLICY="policies\/ccb.txt": must name a .yaml, .yml or .json file/,
+    ],
+    ['ESCALATION_POLICY', 'ladders', /invalid ESCALATION_POLICY="ladders": must name a .yaml/],
   ] as const)('config: when %s is %s, loading fails naming it', (name, value, message) => {
     const e = failure({ [name]: value });
     expect(e.code).toBe('CONFIG_INVALID');
