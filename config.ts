@@ -43,6 +43,11 @@ export const ConfigSchema = z.object({
   ESCALATION_POLICY: policyFile().describe(
     'Escalation policy file (YAML or JSON); unset uses the shipped policies/escalation.yaml',
   ),
+  ESCALATION_WEBHOOK_SECRET: z
+    .string()
+    .min(16, { error: 'must be at least 16 characters' })
+    .optional()
+    .describe('HMAC-SHA256 secret signing calls to POST /api/v1/webhooks/escalations; unset turns that endpoint off'),
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })
     .default('info')
@@ -51,6 +56,8 @@ export const ConfigSchema = z.object({
 
 /** Validated configuration. */
 export type Config = z.infer<typeof ConfigSchema>;
+
+const SECRET_KEYS: string[] = ['DATABASE_URL', 'ESCALATION_WEBHOOK_SECRET'];
 
 /** The variable names Clearway reads. */
 export const CONFIG_KEYS = Object.keys(ConfigSchema.shape) as (keyof Config)[];
@@ -69,8 +76,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const name = String(issue.path[0] ?? 'configuration');
-  // A database URL may carry a password, so its value is never echoed.
-  const shown = name === 'DATABASE_URL' ? name : `${name}=${JSON.stringify(input[name] ?? '')}`;
+  // A database URL may carry a password (and a secret is a secret), so such values are never echoed.
+  const shown = SECRET_KEYS.includes(name) ? name : `${name}=${JSON.stringify(input[name] ?? '')}`;
   throw new ClearwayError('CONFIG_INVALID', `invalid ${shown}: ${issue.message}`, [
     { variable: name, message: issue.message },
   ]);

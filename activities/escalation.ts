@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/activity';
 import type { Party, EscalationEvent, EscalationView, StepTiming } from '../domain/escalation';
 import type { EscalationPolicy } from '../domain/escalation-policy';
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
@@ -30,6 +31,18 @@ export type EscalationWrite = {
   view: EscalationView;
   timings: StepTiming[];
   events: EscalationRecordEvent[];
+};
+
+/** One cost to book in the ledger; `index` is its position among the escalation's costs. */
+export type CostBooking = {
+  escalationId: string;
+  index: number;
+  amountCents: number;
+  currency: string;
+  note: string;
+  by: string;
+  at: string;
+  cycle: string;
 };
 
 /** Whether the write was applied now or had been applied before (a retry). */
@@ -68,6 +81,8 @@ function projection(view: EscalationView, seq: number) {
     policyVersion: view.policyVersion,
     sourceKind: view.source.kind,
     sourceRef: view.source.ref ?? null,
+    subjectType: view.subject?.type ?? null,
+    subjectId: view.subject?.id ?? null,
     openedAt: new Date(view.openedAt),
     updatedAt: new Date(view.updatedAt),
     acknowledgeBy: date(view.acknowledgeBy),
@@ -170,7 +185,54 @@ export const createEscalationActivities = ({ prisma, notifier, policy }: Escalat
     });
   },
 
-  /** Cents booked in `currency` during `cycle` by every escalation except `escalationId`. */
+  /**
+   * Books one cost and answers the cycle's total across all escalations with it included. Bookings of one currency
+   * and cycle take a transaction lock first, so each reads a total no concurrent booking can make stale: the total
+   * and the entry are written by the same transaction. `(escalationId, index)` is the idempotency key: a retry gets
+   * the total of the booking it repeats.
+   */
+  async bookEscalationCost(booking: CostBooking): Promise<{ cycleTotalCents: number }> {
+    const { escalationId, index, amountCents, currency, cycle } = booking;
+    return prisma.$transaction(async (tx) => {
+      const lockKey = `clearway:cost-cycle:${currency}:${cycle}`;
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${lockKey}, 0))`;
+      const existing = await tx.costEntry.findUnique({ where: { escalationId_index: { escalationId, index } } });
+      if (existing) {
+        if (Number(existing.amountCents) !== amountCents || existing.at.getTime() !== Date.parse(booking.at)) {
+          throw ApplicationFailure.nonRetryable(
+            `cost ${escalationId}#${index} is already booked with other figures`,
+            'INTERNAL',
+          );
+        }
+        if (existing.cycleTotalCents !== null) return { cycleTotalCents: Number(existing.cycleTotalCents) };
+      }
+      const sum = await tx.costEntry.aggregate({
+        _sum: { amountCents: true },
+        where: { currency, cycle, NOT: { escalationId, index } },
+      });
+      const cycleTotalCents = Number(sum._sum.amountCents ?? 0n) + amountCents;
+      const row = {
+        amountCents: BigInt(amountCents),
+        currency,
+        note: booking.note,
+        by: booking.by,
+        at: new Date(booking.at),
+        cycle,
+        cycleTotalCents: BigInt(cycleTotalCents),
+      };
+      await tx.costEntry.upsert({
+        where: { escalationId_index: { escalationId, index } },
+        create: { escalationId, index, ...row },
+        update: { cycleTotalCents: row.cycleTotalCents },
+      });
+      return { cycleTotalCents };
+    });
+  },
+
+  /**
+   * Cents booked in `currency` during `cycle` by every escalation except `escalationId`. Only histories recorded
+   * before costs were booked through `bookEscalationCost` still call it; it reads without a lock.
+   */
   async otherCycleCostsCents(input: { escalationId: string; currency: string; cycle: string }): Promise<number> {
     const sum = await prisma.costEntry.aggregate({
       _sum: { amountCents: true },

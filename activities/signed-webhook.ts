@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../log';
 import { createLogNotifier, type Notifier } from './notifier';
 
@@ -8,6 +8,35 @@ export const SIGNATURE_HEADER = 'Clearway-Signature';
 export function signWebhook(secret: string, timestamp: number, body: string): string {
   const mac = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
   return `t=${timestamp},v1=${mac}`;
+}
+
+/** Seconds a signed call stays acceptable after (or before) its timestamp, so a captured call cannot be replayed later. */
+export const SIGNATURE_TOLERANCE_S = 300;
+
+/**
+ * Checks a `Clearway-Signature` header (`t=<unix>,v1=<hex>`, several v1 allowed while a secret is rotated) over the
+ * raw body at `nowMs`. Returns null when it holds, or why not, in words fit for a 401.
+ */
+export function verifyWebhookSignature(
+  secret: string,
+  header: string | undefined,
+  body: Buffer | string,
+  nowMs: number,
+  toleranceS = SIGNATURE_TOLERANCE_S,
+): string | null {
+  if (!header) return `the ${SIGNATURE_HEADER} header is missing`;
+  const parts = header.split(',').map((p) => p.trim().split('='));
+  const t = parts.find(([k]) => k === 't')?.[1];
+  const macs = parts.filter(([k, v]) => k === 'v1' && v !== undefined && /^[0-9a-f]{64}$/.test(v)).map(([, v]) => v);
+  if (t === undefined || !/^\d{1,12}$/.test(t) || macs.length === 0) {
+    return `the ${SIGNATURE_HEADER} header must be t=<unix seconds>,v1=<hex HMAC-SHA256>`;
+  }
+  if (Math.abs(nowMs / 1000 - Number(t)) > toleranceS) {
+    return `the ${SIGNATURE_HEADER} timestamp is more than ${toleranceS} s away from now`;
+  }
+  const expected = createHmac('sha256', secret).update(`${t}.`).update(body).digest();
+  const matches = macs.some((mac) => timingSafeEqual(Buffer.from(mac, 'hex'), expected));
+  return matches ? null : `the ${SIGNATURE_HEADER} does not match the body`;
 }
 
 /** Options for createSignedWebhookNotifier; `fetch`, `sleep` and `now` are injectable so retries test quickly. */

@@ -3,7 +3,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV3 } from '@asteasolutions/zod-to-open
 import express, { type Express, type RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
-import { expressPath, type Route } from './define-route';
+import { expressPath, type RawBodyRequest, type Route } from './define-route';
 import type { ApiDeps } from './deps';
 import { consoleRouter } from './console/router';
 import { errorHandler, notFound, sendError } from './http-errors';
@@ -48,9 +48,21 @@ export function buildApp(deps: ApiDeps, opts: AppOptions = {}): Express {
   );
   app.use(requireJsonBody);
   const served = opts.routes ?? defaultRoutes;
-  // A route that takes larger bodies parses its own first; the app's parser then finds the body read and skips it.
+  // A route that takes larger bodies, or authenticates its raw body, parses its own first; the app's parser then
+  // finds the body read and skips it.
   for (const { def } of served) {
-    if (def.bodyLimit) app[def.method](expressPath(def.path), express.json({ limit: def.bodyLimit, strict: true }));
+    if (!def.bodyLimit && !def.authenticate) continue;
+    const keepRaw = (req: RawBodyRequest, _res: unknown, buf: Buffer) => {
+      req.rawBody = buf;
+    };
+    app[def.method](
+      expressPath(def.path),
+      express.json({
+        limit: def.bodyLimit ?? opts.bodyLimit ?? '1mb',
+        strict: true,
+        verify: def.authenticate ? keepRaw : undefined,
+      }),
+    );
   }
   app.use(express.json({ limit: opts.bodyLimit ?? '1mb', strict: true }));
 

@@ -19,6 +19,9 @@ export interface ApiDeps {
   changeRequests?: { policy: ChangeControlPolicy; policyVersion: string; taskQueue: string };
   /** Where cutover uploads are staged (a directory the worker can read) and the workflows' task queue. */
   cutovers?: { taskQueue: string; uploadDir: string; maxUploadBytes?: number };
-  /** The task queue new escalations start on, and the escalation policy they start under (shipped unless given). */
-  escalations?: { taskQueue: string; policy?: { policy: EscalationPolicy; version: string } };
+  /**
+   * The task queue new escalations start on, the escalation policy they start under (shipped unless given), and
+   * the secret that signs calls to the escalation webhook (which answers 404 without one).
+   */
+  escalations?: { taskQueue: string; policy?: { policy: EscalationPolicy; version: string }; webhookSecret?: string };
 }

@@ -88,7 +88,11 @@ export async function runServices(ctx: CliContext, selection: ServiceSelection):
         changeRequests: { ...changeControl.policy, taskQueue: config.TASK_QUEUE },
         // Uploads are staged on this machine's disk, where the embedded worker reads them.
         cutovers: { taskQueue: config.TASK_QUEUE, uploadDir: path.join(config.DATA_DIR, 'cutovers') },
-        escalations: { taskQueue: config.TASK_QUEUE, policy: changeControl.escalation },
+        escalations: {
+          taskQueue: config.TASK_QUEUE,
+          policy: changeControl.escalation,
+          webhookSecret: config.ESCALATION_WEBHOOK_SECRET,
+        },
       });
       const server = await listen(app, config.HOST, config.PORT);
       life.add(server);

@@ -42,9 +42,13 @@ export type Level = z.infer<typeof Level>;
 
 const SEVEN_DAYS_MS = 7 * 24 * 3_600_000;
 
-/** The ladder for one severity: its levels from first responder up, how long a resolved issue may be reopened. */
+/**
+ * The ladder for one severity: its levels from first responder up, how long a resolved issue may be reopened, and
+ * whether its notifications page (marked `page: true` for a receiver to route to a pager, from the first one on).
+ */
 export const Ladder = z.strictObject({
   description: z.string().optional(),
+  page: z.boolean().optional(),
   levels: z.array(Level).min(1, { error: 'a ladder needs at least one level' }),
   reopenWithin: Duration.default(SEVEN_DAYS_MS),
   quietHours: QuietHours.optional(),

@@ -129,6 +129,24 @@ describe('openEscalation', () => {
     expect(result.ok && result.events).toEqual([
       { type: 'OPENED', at: T0, by: 'dana', severity: 'normal', level: 1, notify: { user: 'omar' } },
     ]);
+    expect(result.ok && toView(result.state).subject).toBeNull();
+  });
+
+  it('open: when the issue is about a change request, the view names it as the subject', () => {
+    const result = openEscalation({
+      id: 'esc-cr-7',
+      key: 'cr-7',
+      severity: 'normal',
+      title: 'Decision SLA passed',
+      owner: { role: 'ccb-chair' },
+      source: { kind: 'workflow', ref: 'cr-7' },
+      subject: { type: 'change-request', id: '7' },
+      by: 'workflow:cr-7',
+      at: T0,
+      policy,
+      policyVersion: 'v1',
+    });
+    expect(result.ok && toView(result.state).subject).toEqual({ type: 'change-request', id: '7' });
   });
 
   it.each([
@@ -136,6 +154,7 @@ describe('openEscalation', () => {
     ['the severity is an object property name', 'severity', { severity: 'toString' }],
     ['the title is blank', 'title', { title: ' ' }],
     ['the time is not ISO', 'at', { at: 'now' }],
+    ['the subject has no id', 'subject', { subject: { type: 'change-request', id: ' ' } }],
   ] as const)('open: when %s, the result is VALIDATION_FAILED about %s', (_case, field, override) => {
     const result = openEscalation({
       id: 'esc-1',
@@ -460,6 +479,19 @@ describe('addCost', () => {
   ] as const)('addCost: when the cost has %s, the result is VALIDATION_FAILED about %s', (_case, field, override) => {
     const result = addCost(opened(), { ...cost(100, hoursLater(1)), ...override });
     expect(result.ok === false && [result.code, result.message.split(':')[0]]).toEqual(['VALIDATION_FAILED', field]);
+  });
+
+  it.each([
+    ['$9,999.99 including this cost', 999_999, 'finance'],
+    ['exactly $10,000 including this cost', 1_000_000, 'operations'],
+  ] as const)('addCost: when the ledger booked the cycle to %s, the cycle goes to %s', (_case, total, route) => {
+    const result = addCost(opened(), cost(2_500, hoursLater(1)), { cycleTotalCents: total });
+    expect(result.ok && result.events[0]).toMatchObject({ type: 'COST_ADDED', cycleTotalCents: total, route });
+  });
+
+  it("addCost: when the ledger's cycle total is below the issue's own costs, the result is VALIDATION_FAILED", () => {
+    const result = addCost(opened(), cost(2_500, hoursLater(1)), { cycleTotalCents: 249_999 });
+    expect(result.ok === false && [result.code, result.message.split(':')[0]]).toEqual(['VALIDATION_FAILED', 'ledger']);
   });
 
   it('addCost: when the issue is already resolved, the result still books the cost', () => {

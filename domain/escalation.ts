@@ -42,6 +42,9 @@ export type CostEntry = { amountCents: number; currency: string; note: string; b
 
 export type EscalationSource = { kind: 'api' | 'workflow' | 'webhook'; ref?: string };
 
+/** What the escalation is about, when it is about a record of another process (e.g. a change request). */
+export type EscalationSubject = { type: string; id: string };
+
 /** The whole escalation; plain data so it survives Temporal serialization and replay. */
 export type EscalationState = {
   id: string;
@@ -50,6 +53,8 @@ export type EscalationState = {
   severity: string;
   title: string;
   source: EscalationSource;
+  /** The record the issue is about; null for a free-standing issue. */
+  subject: EscalationSubject | null;
   owner: Party;
   status: EscalationStatus;
   level: number;
@@ -93,6 +98,7 @@ export type OpenEscalationInput = {
   title: string;
   owner: Party;
   source: EscalationSource;
+  subject?: EscalationSubject | null;
   by: string;
   at: string;
   policy: EscalationPolicy;
@@ -185,6 +191,10 @@ export function openEscalation(input: OpenEscalationInput): EscalationResult {
   if (problem) return problem;
   if (blank(input.id) || blank(input.key)) return refuse('VALIDATION_FAILED', 'id and key are required');
   if (blank(input.title)) return refuse('VALIDATION_FAILED', 'title: a title is required');
+  const subject = input.subject ?? null;
+  if (subject !== null && (blank(subject.type) || blank(subject.id))) {
+    return refuse('VALIDATION_FAILED', 'subject: a type and an id are required');
+  }
   const ladder = Object.hasOwn(input.policy.ladders, input.severity) ? input.policy.ladders[input.severity] : undefined;
   if (!ladder) {
     return refuse('VALIDATION_FAILED', `severity: no ladder "${input.severity}" in the escalation policy`, {
@@ -198,6 +208,7 @@ export function openEscalation(input: OpenEscalationInput): EscalationResult {
     severity: input.severity,
     title: input.title.trim(),
     source: input.source,
+    subject,
     owner: input.owner,
     status: 'open',
     level: 1,
@@ -497,13 +508,19 @@ export function checkWindows(state: EscalationState, at: string): EscalationResu
 }
 
 /**
+ * What the cost ledger knows about the cycle a cost falls in: either what other issues had booked in it, or (once
+ * the ledger has booked this cost) the cycle's total across all issues including this cost.
+ */
+export type CycleLedger = { otherCostsInCycleCents: number } | { cycleTotalCents: number };
+
+/**
  * Records a cost and re-routes the cycle. The route follows the sum of the cycle's costs across all issues, so
- * the caller passes what other issues already booked in the cycle containing `at`.
+ * the caller passes what the ledger holds for the cycle containing `at`.
  */
 export function addCost(
   state: EscalationState,
   input: { amount: number; currency: string; note: string; by: string; at: string },
-  ledger: { otherCostsInCycleCents: number } = { otherCostsInCycleCents: 0 },
+  ledger: CycleLedger = { otherCostsInCycleCents: 0 },
 ): EscalationResult {
   const problem = badTime(input.at);
   if (problem) return problem;
@@ -518,8 +535,9 @@ export function addCost(
     );
   }
   if (blank(input.note)) return refuse('VALIDATION_FAILED', 'note: a note is required for a cost');
-  if (!Number.isInteger(ledger.otherCostsInCycleCents) || ledger.otherCostsInCycleCents < 0) {
-    return refuse('VALIDATION_FAILED', 'otherCostsInCycleCents: must be a whole, non-negative number of cents');
+  const ledgerCents = 'cycleTotalCents' in ledger ? ledger.cycleTotalCents : ledger.otherCostsInCycleCents;
+  if (!Number.isInteger(ledgerCents) || ledgerCents < 0) {
+    return refuse('VALIDATION_FAILED', 'ledger: cycle amounts must be whole, non-negative numbers of cents');
   }
   const entry: CostEntry = {
     amountCents,
@@ -531,7 +549,14 @@ export function addCost(
   };
   const costs = [...state.costs, entry];
   const own = routeCycle(costs, input.at, state.costRouting);
-  const cycleTotalCents = own.totalCents + ledger.otherCostsInCycleCents;
+  // The ledger's total already holds this issue's own costs of the cycle; it can never be less than they are.
+  if ('cycleTotalCents' in ledger && ledger.cycleTotalCents < own.totalCents) {
+    return refuse(
+      'VALIDATION_FAILED',
+      `ledger: cycle total ${ledger.cycleTotalCents} is below this issue's own ${own.totalCents} cents`,
+    );
+  }
+  const cycleTotalCents = 'cycleTotalCents' in ledger ? ledger.cycleTotalCents : own.totalCents + ledgerCents;
   const route = costRoute(cycleTotalCents, state.costRouting);
   const events: EscalationEvent[] = [{ type: 'COST_ADDED', at: input.at, by: input.by, entry, cycleTotalCents, route }];
   if (route !== state.costRoute) {
@@ -622,6 +647,8 @@ export function toView(state: EscalationState): EscalationView {
   const { ladder: _ladder, costRouting: _costRouting, ...rest } = state;
   return {
     ...rest,
+    // Runs carried over from before subjects existed have none.
+    subject: state.subject ?? null,
     levelName: levelRule(state).name ?? null,
     topLevel: state.ladder.levels.length,
     responsible: state.status === 'resolved' ? null : responsibleParty(state),

@@ -26,6 +26,8 @@ import {
   type EscalationResult,
   type EscalationSource,
   type EscalationState,
+  type EscalationSubject,
+  type CycleLedger,
   type EscalationView,
   type Party,
 } from '../domain/escalation';
@@ -44,18 +46,31 @@ export type EscalationStart = {
   /** Who raised it (a user id, or e.g. `workflow:cr-123`). */
   by: string;
   source?: EscalationSource;
+  /** The record the issue is about, e.g. `{ type: 'change-request', id }`; shown on the escalation. */
+  subject?: EscalationSubject;
   /** Id of the report that started it; the signal sent along by signal-with-start carries it and is not recounted. */
   reportId?: string;
   /** A policy to use instead of the configured one (tests, callers pinning a version). */
   policy?: { policy: EscalationPolicy; version: string };
   /** When started as a child: the signal the parent receives with an `EscalationOutcome` on resolve and reopen. */
   parentSignal?: string;
+  /** History length past which a run hands its state to a fresh one; 5,000 events unless given. */
+  historyLimit?: number;
   /** Internal: state handed over by continue-as-new. */
   carried?: Carried;
 };
 
-/** Another report of the same issue; `reportId` lets the report that started the workflow be recognised. */
+/**
+ * Another report of the same issue. `reportId` identifies the report: the one that started the workflow, or one
+ * delivered twice, is recognised and not counted again, and `reportReceipt` answers what became of it.
+ */
 export type EscalationReport = { by: string; reportId?: string };
+
+/** What became of one report: it started the escalation, counted as an occurrence, or came while it was resolved. */
+export type ReportOutcome = 'started' | 'counted' | 'recorded-while-resolved';
+
+/** The answer to `reportReceipt`: the report's outcome, whether it is written to the projection, and the view. */
+export type ReportReceipt = { reportId: string; outcome: ReportOutcome; written: boolean; view: EscalationView };
 
 /** What a parent workflow is told when its escalation is resolved or reopened. */
 export type EscalationOutcome = {
@@ -75,6 +90,8 @@ export type ReopenInput = { actor: Actor; reason: string };
 
 export const reportEscalation = wf.defineSignal<[EscalationReport]>('report');
 export const escalationView = wf.defineQuery<EscalationView>('view');
+/** What became of the report with this id; null while the workflow has not seen it (or forgot it, see REPORTS_KEPT). */
+export const reportReceipt = wf.defineQuery<ReportReceipt | null, [string]>('report-receipt');
 export const acknowledgeEscalation = wf.defineUpdate<EscalationView, [AcknowledgeInput]>('acknowledge');
 export const resolveEscalation = wf.defineUpdate<EscalationView, [ResolveInput]>('resolve');
 export const reassignEscalation = wf.defineUpdate<EscalationView, [ReassignInput]>('reassign');
@@ -88,7 +105,16 @@ export function escalationWorkflowId(key: string): string {
 }
 
 type ReminderCursor = { window: string; sent: number };
-type Carried = { state: EscalationState; seq: number; reminders: ReminderCursor; startReportId: string | null };
+type SeenReport = { id: string; outcome: ReportOutcome; seq: number };
+type Carried = {
+  state: EscalationState;
+  seq: number;
+  reminders: ReminderCursor;
+  startReportId: string | null;
+  /** Absent in runs carried over before reports were remembered. */
+  reports?: SeenReport[];
+  toldParent?: string | null;
+};
 type Pending = {
   seq: number;
   view: EscalationView;
@@ -104,6 +130,11 @@ const acts = wf.proxyActivities<EscalationActivities>({
 
 // Past this many events the run hands its state to a fresh one: a top-level SLA breach reminds forever.
 const HISTORY_LIMIT = 5_000;
+// Report ids remembered for dedupe and receipts; a delivery repeated after this many newer reports counts again.
+const REPORTS_KEPT = 200;
+// Costs are booked in the database ledger (bookEscalationCost) since this change; older histories read the
+// other escalations' costs without a lock (otherCycleCostsCents) and must replay that way.
+const COST_LEDGER_PATCH = 'escalation-cost-ledger';
 
 function describe(party: Party): string {
   return 'role' in party ? `role:${party.role}` : `user:${party.user}`;
@@ -134,24 +165,27 @@ function now(): string {
   return new Date(Date.now()).toISOString();
 }
 
-/**
- * Books a cost. Whoever answers at the current level may, as may the owner and the roles costs are routed to;
- * `others` is what the rest of the cycle already holds.
- */
-function bookCost(state: EscalationState, a: AddCostInput, at: string, others: number): EscalationResult {
+/** Who may book costs: whoever answers at the current level, the owner, and the roles costs are routed to. */
+function mayBookCost(state: EscalationState, a: AddCostInput): EscalationResult | null {
   const { owner, costRouting } = state;
   const allowed =
     isResponder(state, a.actor) ||
     ('user' in owner ? owner.user === a.actor.id : a.actor.roles.includes(owner.role)) ||
     a.actor.roles.includes(costRouting.below) ||
     a.actor.roles.includes(costRouting.atOrAbove);
-  if (!allowed) {
-    return refuse('ROLE_REQUIRED', `${a.actor.id} may not book costs on escalation ${state.id}`, {
-      requiredAnyOf: [costRouting.below, costRouting.atOrAbove, 'owner', 'responder'],
-    });
-  }
-  const entry = { amount: a.amount, currency: a.currency, note: String(a.note ?? ''), by: a.actor.id, at };
-  return addCost(state, entry, { otherCostsInCycleCents: others });
+  if (allowed) return null;
+  return refuse('ROLE_REQUIRED', `${a.actor.id} may not book costs on escalation ${state.id}`, {
+    requiredAnyOf: [costRouting.below, costRouting.atOrAbove, 'owner', 'responder'],
+  });
+}
+
+function costOf(a: AddCostInput, at: string) {
+  return { amount: a.amount, currency: a.currency, note: String(a.note ?? ''), by: a.actor.id, at };
+}
+
+/** Books a cost after checking who books it; `ledger` is what the database holds for the cycle. */
+function bookCost(state: EscalationState, a: AddCostInput, at: string, ledger: CycleLedger): EscalationResult {
+  return mayBookCost(state, a) ?? addCost(state, costOf(a, at), ledger);
 }
 
 function notificationsFor(state: EscalationState, seq: number, events: EscalationRecordEvent[]): Notification[] {
@@ -163,6 +197,7 @@ function notificationsFor(state: EscalationState, seq: number, events: Escalatio
     to: describe(to),
     text: `[${state.severity}] ${state.title}: ${text}`,
     at,
+    data: { severity: state.severity, level: state.level, ...(state.ladder.page ? { page: true } : {}) },
   });
   return events.flatMap((e, i): Notification[] => {
     switch (e.type) {
@@ -216,6 +251,11 @@ export async function escalation(input: EscalationStart): Promise<EscalationView
   let ready = false;
   let reminders: ReminderCursor = { window: '', sent: 0 };
   const startReportId = input.carried?.startReportId ?? input.reportId ?? null;
+  let reports: SeenReport[] =
+    input.carried?.reports ?? (startReportId === null ? [] : [{ id: startReportId, outcome: 'started', seq: 1 }]);
+  const remember = (id: string, outcome: ReportOutcome, at: number) => {
+    reports = [...reports, { id, outcome, seq: at }].slice(-REPORTS_KEPT);
+  };
 
   const commit = (next: EscalationState, events: EscalationRecordEvent[]): number => {
     state = next;
@@ -272,24 +312,52 @@ export async function escalation(input: EscalationStart): Promise<EscalationView
     escalate(s, { actor: a.actor, reason: String(a.reason ?? ''), toLevel: a.toLevel, at }),
   );
   handle(reopenEscalation, (s, a, at) => reopen(s, { actor: a.actor, reason: String(a.reason ?? ''), at }));
+  // Costs of one escalation are booked one at a time, so each one's position (the ledger key) is fixed before it
+  // is booked and the state it is added to is the one the ledger saw.
+  let booking = false;
   wf.setHandler(
     addEscalationCost,
     async (a) => {
-      await wf.condition(() => ready);
-      const at = now();
-      const cycle = cycleOf(at, state.costRouting.cycle).key;
-      // The route follows the cycle's sum across all escalations, which only the database knows.
-      const others = await acts.otherCycleCostsCents({ escalationId: id, currency: a.currency, cycle });
-      return settle(bookCost(state, a, at, others));
+      await wf.condition(() => ready && !booking);
+      booking = true;
+      try {
+        const at = now();
+        const cycle = cycleOf(at, state.costRouting.cycle).key;
+        if (!wf.patched(COST_LEDGER_PATCH)) {
+          const others = await acts.otherCycleCostsCents({ escalationId: id, currency: a.currency, cycle });
+          return await settle(bookCost(state, a, at, { otherCostsInCycleCents: others }));
+        }
+        // Refused before anything is booked; once booked, only the ledger's total is added (no second role check,
+        // which a climb during the booking could turn into a refusal of a cost already in the ledger).
+        const checked = bookCost(state, a, at, { otherCostsInCycleCents: 0 });
+        if (!checked.ok) return fail(checked.code, checked.message, checked.details);
+        const entry = checked.state.costs[checked.state.costs.length - 1];
+        // The ledger row references the escalation's projection, which the opening write creates.
+        await wf.condition(() => projected >= 1);
+        const { cycleTotalCents } = await acts.bookEscalationCost({
+          escalationId: id,
+          index: state.costs.length,
+          amountCents: entry.amountCents,
+          currency: entry.currency,
+          note: entry.note,
+          by: entry.by,
+          at,
+          cycle: entry.cycle,
+        });
+        return await settle(addCost(state, costOf(a, at), { cycleTotalCents }));
+      } finally {
+        booking = false;
+      }
     },
     {
       validator: (a) => {
         requireActor(a?.actor);
-        if (ready) check(bookCost(state, a, now(), 0));
+        if (ready) check(bookCost(state, a, now(), { otherCostsInCycleCents: 0 }));
       },
     },
   );
 
+  let toldParent: string | null = input.carried?.toldParent ?? null;
   if (input.carried) {
     ({ state, seq, reminders } = input.carried);
     projected = seq;
@@ -303,6 +371,7 @@ export async function escalation(input: EscalationStart): Promise<EscalationView
       title: input.title,
       owner: input.owner,
       source: input.source ?? (parent ? { kind: 'workflow', ref: parent.workflowId } : { kind: 'api' }),
+      subject: input.subject ?? null,
       by: input.by,
       at: now(),
       policy: policy.policy,
@@ -314,15 +383,27 @@ export async function escalation(input: EscalationStart): Promise<EscalationView
   ready = true;
 
   wf.setHandler(escalationView, () => toView(state));
+  wf.setHandler(reportReceipt, (reportId) => {
+    const seen = reports.find((r) => r.id === reportId);
+    return seen ? { reportId, outcome: seen.outcome, written: projected >= seen.seq, view: toView(state) } : null;
+  });
   wf.setHandler(reportEscalation, (report) => {
-    if (startReportId !== null && report?.reportId === startReportId) return;
+    const reportId = typeof report?.reportId === 'string' && report.reportId !== '' ? report.reportId : null;
+    // The start's own signal, or a delivery repeated by its sender: already counted.
+    if (reportId !== null && reports.some((r) => r.id === reportId)) return;
     const by = typeof report?.by === 'string' ? report.by : 'unknown';
+    let outcome: ReportOutcome;
+    let at: number;
     if (state.status === 'resolved') {
-      commit(state, [{ type: 'REPORTED_WHILE_RESOLVED', at: now(), by }]);
-      return;
+      outcome = 'recorded-while-resolved';
+      at = commit(state, [{ type: 'REPORTED_WHILE_RESOLVED', at: now(), by }]);
+    } else {
+      const result = recordOccurrence(state, now());
+      if (!result.ok) return;
+      outcome = 'counted';
+      at = commit(result.state, result.events);
     }
-    const result = recordOccurrence(state, now());
-    if (result.ok) commit(result.state, result.events);
+    if (reportId !== null) remember(reportId, outcome, at);
   });
 
   const dueReminderTimes = (): string[] => {
@@ -352,7 +433,6 @@ export async function escalation(input: EscalationStart): Promise<EscalationView
     return Math.min(...times.filter((t): t is string => t !== null).map((t) => Date.parse(t)));
   };
 
-  let toldParent: string | null = null;
   const tellParent = async () => {
     const parent = wf.workflowInfo().parent;
     if (!input.parentSignal || !parent) return;
@@ -401,12 +481,12 @@ export async function escalation(input: EscalationStart): Promise<EscalationView
     const until = reopenableUntil(state);
     if (until !== null && Date.now() >= Date.parse(until)) break;
     const info = wf.workflowInfo();
-    if (info.continueAsNewSuggested || info.historyLength > HISTORY_LIMIT) {
+    if (info.continueAsNewSuggested || info.historyLength > (input.historyLimit ?? HISTORY_LIMIT)) {
       await settleHandlers();
       await wf.continueAsNew<typeof escalation>({
         ...input,
         policy: undefined,
-        carried: { state, seq, reminders, startReportId },
+        carried: { state, seq, reminders, startReportId, reports, toldParent },
       });
     }
     const wake = nextWake();

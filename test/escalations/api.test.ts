@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { SIGNATURE_HEADER, signWebhook } from '../../activities/signed-webhook';
 import { buildApp } from '../../api/app';
 import { routes } from '../../api/routes';
 import { listen } from '../../cli/http-server';
@@ -10,6 +11,7 @@ import { backends, createTestDatabase, silentLog, type TestDb } from '../helpers
 import { activitiesFor, quietRuntime, recordingNotifier, replay, workflowBundle } from './support';
 
 const TASK_QUEUE = 'esc-api';
+const WEBHOOK_SECRET = 'whsec-test-0123456789abcdef';
 let db: TestDb;
 let server: DevServer;
 let connection: Connection;
@@ -17,6 +19,7 @@ let native: NativeConnection;
 let worker: Worker;
 let running: Promise<void>;
 let http: { port: number; stop(): Promise<void> };
+let unconfigured: { port: number; stop(): Promise<void> };
 const ids = new Set<string>();
 let seq = 0;
 
@@ -38,21 +41,18 @@ beforeAll(async () => {
     activities: activitiesFor(db.prisma, recordingNotifier()),
   });
   running = worker.run();
-  const app = buildApp(
-    {
-      prisma: db.prisma,
-      log: silentLog,
-      temporal: () => client,
-      checks: {},
-      version: 'test',
-      escalations: { taskQueue: TASK_QUEUE },
-    },
-    { routes },
-  );
+  const deps = { prisma: db.prisma, log: silentLog, temporal: () => client, checks: {}, version: 'test' };
+  const app = buildApp({ ...deps, escalations: { taskQueue: TASK_QUEUE, webhookSecret: WEBHOOK_SECRET } }, { routes });
   http = await listen(app, '127.0.0.1', 0);
+  unconfigured = await listen(
+    buildApp({ ...deps, escalations: { taskQueue: TASK_QUEUE } }, { routes }),
+    '127.0.0.1',
+    0,
+  );
 });
 afterAll(async () => {
   await http?.stop();
+  await unconfigured?.stop();
   worker?.shutdown();
   await running;
   await connection?.close();
@@ -81,6 +81,31 @@ async function call(token: string | null, method: string, path: string, body?: u
 
 const key = () => `api-${process.pid}-${seq++}`;
 
+/** POSTs to the escalation webhook as a monitoring system would; `sign` false sends no signature. */
+async function hook(
+  body: unknown,
+  opts: { secret?: string; at?: number; deliveryId?: string; sign?: boolean; port?: number } = {},
+) {
+  const text = JSON.stringify(body);
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (opts.sign !== false) {
+    headers[SIGNATURE_HEADER] = signWebhook(
+      opts.secret ?? WEBHOOK_SECRET,
+      opts.at ?? Math.floor(Date.now() / 1000),
+      text,
+    );
+  }
+  if (opts.deliveryId) headers['idempotency-key'] = opts.deliveryId;
+  const res = await fetch(`http://127.0.0.1:${opts.port ?? http.port}/api/v1/webhooks/escalations`, {
+    method: 'POST',
+    headers,
+    body: text,
+  });
+  const json = (await res.json()) as any;
+  if (typeof json?.id === 'string' && json.id.startsWith('esc-')) ids.add(json.id);
+  return { status: res.status, body: json };
+}
+
 describe('escalations API over HTTP', () => {
   test('POST /escalations: when the same key is reported twice, one escalation answers with two occurrences', async () => {
     const reporter = await user('operator');
@@ -95,7 +120,123 @@ describe('escalations API over HTTP', () => {
       responsible: { user: owner.id },
     });
     const second = await call(reporter.token, 'POST', '/escalations', body);
-    expect(second.body).toMatchObject({ id: first.body.id, occurrences: 2 });
+    expect(second).toMatchObject({ status: 200, body: { id: first.body.id, occurrences: 2 } });
+    // The answer comes once the occurrence is written, so a read right after it sees the count.
+    const read = await call(reporter.token, 'GET', `/escalations/${first.body.id}`);
+    expect(read.body).toMatchObject({ occurrences: 2 });
+    const third = await call(owner.token, 'POST', '/escalations', { ...body, title: 'ERP link drops duties again' });
+    expect(third).toMatchObject({ status: 200, body: { occurrences: 3, title: 'ERP link drops duties' } });
+  });
+
+  test('POST /escalations: when the escalation with that key has closed, it is 409 INVALID_STATE and nothing starts', async () => {
+    const reporter = await user('operator');
+    const k = key();
+    const id = `esc-${k}`;
+    const past = '2020-01-01T00:00:00.000Z';
+    // A projection as a finished escalation leaves it: resolved, its reopen window long over.
+    await db.prisma.escalation.create({
+      data: {
+        id,
+        key: k,
+        severity: 'normal',
+        title: 'Tariff feed stale',
+        status: 'resolved',
+        level: 1,
+        topLevel: 4,
+        owner: 'role:finance',
+        occurrences: 1,
+        policyVersion: 'sha256:old',
+        sourceKind: 'api',
+        openedAt: new Date(past),
+        updatedAt: new Date(past),
+        resolvedAt: new Date(past),
+        seq: 3,
+        view: { id, reopenableUntil: '2020-01-08T00:00:00.000Z' },
+      },
+    });
+    const body = { key: k, severity: 'normal', title: 'Tariff feed stale again', owner: { role: 'finance' } };
+    const res = await call(reporter.token, 'POST', '/escalations', body);
+    expect(res).toMatchObject({ status: 409, body: { error: { code: 'INVALID_STATE' } } });
+    await expect(new Client({ connection }).workflow.getHandle(id).describe()).rejects.toThrow();
+  });
+
+  test('POST /webhooks/escalations: when a signed report arrives, it starts the escalation; the same delivery again counts nothing', async () => {
+    const owner = await user('integration-specialist');
+    const body = {
+      key: key(),
+      severity: 'critical',
+      title: 'Single-window gateway returns 503',
+      owner: { user: owner.id },
+      sender: 'grafana',
+    };
+    const first = await hook(body, { deliveryId: 'alert-1' });
+    expect(first).toMatchObject({
+      status: 201,
+      body: { id: `esc-${body.key}`, occurrences: 1, source: { kind: 'webhook', ref: 'grafana' }, subject: null },
+    });
+    // A repeated delivery is answered as the first one was, and counts nothing.
+    const repeated = await hook(body, { deliveryId: 'alert-1' });
+    expect(repeated).toMatchObject({ status: 201, body: { occurrences: 1 } });
+    const next = await hook(body, { deliveryId: 'alert-2' });
+    expect(next).toMatchObject({ status: 200, body: { occurrences: 2 } });
+    // Without a delivery id, the signed request itself is the delivery: replaying it changes nothing.
+    const at = Math.floor(Date.now() / 1000);
+    expect((await hook(body, { at })).body.occurrences).toBe(3);
+    expect((await hook(body, { at })).body.occurrences).toBe(3);
+    const history = await call(owner.token, 'GET', `/escalations/${first.body.id}/history`);
+    expect(history.body.entries[0]).toMatchObject({ actor: 'webhook:grafana', action: 'ESCALATION_OPENED' });
+  });
+
+  test('POST /webhooks/escalations: when the signature is missing, wrong, stale or for another body, it is 401 and nothing starts', async () => {
+    const body = {
+      key: key(),
+      severity: 'normal',
+      title: 'EDI feed silent',
+      owner: { role: 'integration-specialist' },
+    };
+    const refusals = [
+      await hook(body, { sign: false }),
+      await hook(body, { secret: 'another-secret-0123456789' }),
+      await hook(body, { at: Math.floor(Date.now() / 1000) - 3_600 }),
+    ];
+    for (const r of refusals) expect(r).toMatchObject({ status: 401, body: { error: { code: 'UNAUTHENTICATED' } } });
+    const tampered = await fetch(`http://127.0.0.1:${http.port}/api/v1/webhooks/escalations`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        [SIGNATURE_HEADER]: signWebhook(WEBHOOK_SECRET, Math.floor(Date.now() / 1000), JSON.stringify(body)),
+      },
+      body: JSON.stringify({ ...body, severity: 'critical' }),
+    });
+    expect(tampered.status).toBe(401);
+    expect(await db.prisma.escalation.count({ where: { key: body.key } })).toBe(0);
+  });
+
+  test('POST /webhooks/escalations: when the body is invalid it is 400; without a configured secret the endpoint is 404', async () => {
+    const body = {
+      key: key(),
+      severity: 'normal',
+      title: 'EDI feed silent',
+      owner: { role: 'integration-specialist' },
+    };
+    const bad = await hook({ ...body, owner: { team: 'edi' } });
+    expect(bad).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED' } } });
+    const unknownSeverity = await hook({ ...body, severity: 'apocalyptic' });
+    expect(unknownSeverity).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED' } } });
+    expect((await hook(body, { port: unconfigured.port })).status).toBe(404);
+    expect(await db.prisma.escalation.count({ where: { key: body.key } })).toBe(0);
+  });
+
+  test('openapi: when read, creating an escalation documents 201 and 200, and the webhook its signature instead of a token', async () => {
+    const res = await fetch(`http://127.0.0.1:${http.port}/api/v1/openapi.json`);
+    const doc = (await res.json()) as any;
+    expect(Object.keys(doc.paths['/api/v1/escalations'].post.responses)).toEqual(
+      expect.arrayContaining(['200', '201', '400', '401']),
+    );
+    const webhook = doc.paths['/api/v1/webhooks/escalations'].post;
+    expect(webhook.security).toEqual([{ webhookSignature: [] }]);
+    expect(Object.keys(webhook.responses)).toEqual(expect.arrayContaining(['200', '201', '401']));
+    expect(doc.components.securitySchemes.webhookSignature).toMatchObject({ in: 'header', name: SIGNATURE_HEADER });
   });
 
   test('POST /escalations: when unauthenticated, the severity is unknown or the owner does not exist, nothing starts', async () => {

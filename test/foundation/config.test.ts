@@ -85,6 +85,11 @@ describe('config', () => {
     expect(failure({ DATABASE_URL: 'mysql://user:s3cret@db/x' }).message).not.toContain('s3cret');
   });
 
+  it('config: when ESCALATION_WEBHOOK_SECRET is too short, the error names it without echoing it', () => {
+    const e = failure({ ESCALATION_WEBHOOK_SECRET: 'hunter2' });
+    expect(e.message).toBe('invalid ESCALATION_WEBHOOK_SECRET: must be at least 16 characters');
+  });
+
   it('config: describing the schema yields one row per variable with its default', () => {
     const rows = describeConfig();
     expect(rows.map((r) => r.name)).toEqual(CONFIG_KEYS);

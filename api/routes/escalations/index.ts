@@ -10,8 +10,9 @@ import { listEscalationsRoute } from './list';
 import { reassignEscalationRoute } from './reassign';
 import { reopenEscalationRoute } from './reopen';
 import { resolveEscalationRoute } from './resolve';
+import { escalationWebhookRoute } from './webhook';
 
-/** The escalation routes and the response-time report built on them. */
+/** The escalation routes, the webhook monitoring systems report through, and the response-time report. */
 export const escalationRoutes: Route[] = [
   createEscalationRoute,
   listEscalationsRoute,
@@ -24,4 +25,5 @@ export const escalationRoutes: Route[] = [
   reopenEscalationRoute,
   escalationHistoryRoute,
   escalationReportRoute,
+  escalationWebhookRoute,
 ];

@@ -12,6 +12,11 @@ export const ListEscalationsQuery = z.object({
     .optional()
     .openapi({ description: 'role:<role> or user:<id>', example: 'role:integration-specialist' }),
   severity: z.string().min(1).max(100).optional(),
+  subject: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]*:\S+$/)
+    .optional()
+    .openapi({ description: '<type>:<id> of the record the issue is about', example: 'change-request:<uuid>' }),
   breached: z.enum(['true', 'false']).optional().openapi({ description: 'Whether the top level’s SLA was breached' }),
   mine: z
     .enum(['true', 'false'])
@@ -32,6 +37,7 @@ export const EscalationSummary = z
     levelName: z.string().nullable(),
     topLevel: z.number().int(),
     owner: z.string(),
+    subject: z.string().nullable().optional().openapi({ description: '<type>:<id> of the record the issue is about' }),
     responsible: z.string().nullable(),
     occurrences: z.number().int(),
     costRoute: RoleName.nullable(),
@@ -55,7 +61,7 @@ const iso = (d: Date | null) => d?.toISOString() ?? null;
 export const listEscalationsRoute = defineRoute({
   method: 'get',
   path: '/api/v1/escalations',
-  summary: 'Escalations, newest first, by status, level, owner, severity, breach, or waiting on the caller',
+  summary: 'Escalations, newest first, by status, level, owner, severity, subject, breach, or waiting on the caller',
   tags: ['escalations'],
   query: ListEscalationsQuery,
   response: EscalationPage,
@@ -67,6 +73,11 @@ export const listEscalationsRoute = defineRoute({
       severity: query.severity,
       slaBreachedAt: query.breached === undefined ? undefined : query.breached === 'true' ? { not: null } : null,
     };
+    if (query.subject) {
+      const at = query.subject.indexOf(':');
+      where.subjectType = query.subject.slice(0, at);
+      where.subjectId = query.subject.slice(at + 1);
+    }
     if (query.mine === 'true') {
       where.responsible = { in: [`user:${actor.id}`, ...actor.roles.map((r) => `role:${r}`)] };
       where.status = query.status === 'resolved' ? '-' : (query.status ?? { not: 'resolved' });
@@ -92,6 +103,7 @@ export const listEscalationsRoute = defineRoute({
         levelName: r.levelName,
         topLevel: r.topLevel,
         owner: r.owner,
+        subject: r.subjectType === null ? null : `${r.subjectType}:${r.subjectId}`,
         responsible: r.responsible,
         occurrences: r.occurrences,
         costRoute: r.costRoute as z.infer<typeof RoleName> | null,

@@ -5,6 +5,11 @@ export const Party = z.union([z.object({ role: RoleName }), z.object({ user: z.s
 
 export const EscalationStatus = z.enum(['open', 'acknowledged', 'resolved']).openapi('EscalationStatus');
 
+/** The record an escalation is about, e.g. the change request whose decision SLA passed. */
+export const EscalationSubject = z
+  .object({ type: z.string(), id: z.string() })
+  .openapi('EscalationSubject', { example: { type: 'change-request', id: '0b6f3c1e-4f2a-4f55-9c39-8a1d2e3f4a5b' } });
+
 /** The caller-given deduplication key; the escalation's id is `esc-<key>`. */
 export const EscalationKey = z
   .string()
@@ -57,6 +62,9 @@ export const Escalation = z
     severity: z.string(),
     title: z.string(),
     source: z.object({ kind: z.enum(['api', 'workflow', 'webhook']), ref: z.string().optional() }),
+    subject: EscalationSubject.nullable().openapi({
+      description: 'What the issue is about, when another process raised it',
+    }),
     owner: Party,
     status: EscalationStatus,
     level: z.number().int(),
@@ -100,6 +108,24 @@ export const CreateEscalationBody = z
       .openapi({ description: 'Where the report came from; api unless a webhook relays it' }),
   })
   .strict();
+
+/** POST /webhooks/escalations: a monitoring system reports an issue; the signature vouches for the whole body. */
+export const EscalationWebhookBody = z
+  .object({
+    key: EscalationKey.openapi({
+      description: 'Deduplication key: reports with it while it is open count as occurrences',
+    }),
+    severity: CreateEscalationBody.shape.severity,
+    title: CreateEscalationBody.shape.title,
+    owner: CreateEscalationBody.shape.owner,
+    sender: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: 'letters, digits, ".", "_" or "-", at most 64' })
+      .default('monitoring')
+      .openapi({ description: 'The sending system; recorded as the source and as reporter webhook:<sender>' }),
+  })
+  .strict()
+  .openapi('EscalationWebhook');
 
 export const AcknowledgeBody = z.object({}).strict();
 export const ResolveBody = z.object({ note: z.string().trim().min(1).max(4000) }).strict();
