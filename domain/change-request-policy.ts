@@ -33,11 +33,14 @@ export const ConditionalRequirement = z
   .refine((c) => c.roles.length + c.evidence.length > 0, { error: 'a condition must add roles or evidence' });
 export type ConditionalRequirement = z.infer<typeof ConditionalRequirement>;
 
-/** What an SLA breach does: start the named escalation ladder, or end the request as expired. */
+/**
+ * What an SLA breach does: start an escalation on the named ladder (owned by `owner`, the CCB chair unless given),
+ * or end the request as expired.
+ */
 export const BreachAction = z.discriminatedUnion(
   'action',
   [
-    z.strictObject({ action: z.literal('escalate'), ladder: z.string().min(1) }),
+    z.strictObject({ action: z.literal('escalate'), ladder: z.string().min(1), owner: RoleName.optional() }),
     z.strictObject({ action: z.literal('expire') }),
   ],
   { error: 'action must be "escalate" (with a ladder) or "expire"' },

@@ -5,11 +5,13 @@ import {
   canDecide,
   editChangeRequest,
   expireChangeRequest,
+  linkEscalation,
   openChangeRequest,
   pendingRoles,
   recordSlaBreach,
   reminderDueTimes,
   retrospectiveDueAt,
+  settleEscalation,
   slaDueAt,
   submitChangeRequest,
   toView,
@@ -711,6 +713,64 @@ describe('SLA, reminders and expiry', () => {
     const approved = votes(submitted({ class: changeClass }), list);
     expect(approved.status).toBe('approved');
     expect(retrospectiveDueAt(approved)).toBe(due);
+  });
+});
+
+describe('escalations of a passed SLA', () => {
+  const breached = () => ok(recordSlaBreach(submitted(), hoursLater(48)));
+  const link = { escalationId: 'esc-cr-1-round-1-sla', round: 1, ladder: 'normal', at: hoursLater(48) };
+
+  it('linkEscalation: when the SLA of a round passed, the escalation is linked and the view shows its id', () => {
+    const result = linkEscalation(breached(), link);
+    expect(result.ok && result.events).toEqual([
+      { type: 'ESCALATION_STARTED', at: hoursLater(48), round: 1, escalationId: link.escalationId, ladder: 'normal' },
+    ]);
+    const view = result.ok && toView(result.state);
+    expect(view).toMatchObject({ status: 'under_review', escalationId: link.escalationId });
+    expect(view && view.escalations).toEqual([
+      {
+        round: 1,
+        escalationId: link.escalationId,
+        ladder: 'normal',
+        startedAt: hoursLater(48),
+        status: 'open',
+        resolution: null,
+      },
+    ]);
+  });
+
+  it.each([
+    ['the round already has one', 'INVALID_STATE', () => ok(linkEscalation(breached(), link)), {}],
+    ['the round does not exist', 'VALIDATION_FAILED', breached, { round: 2 }],
+    ['the id is blank', 'VALIDATION_FAILED', breached, { escalationId: ' ' }],
+  ] as const)('linkEscalation: when %s, the result is %s', (_case, code, make, override) => {
+    expect(linkEscalation(make(), { ...link, ...override })).toMatchObject({ ok: false, code });
+  });
+
+  it('settleEscalation: when the escalation is resolved, the link records it and the change is still under review', () => {
+    const linked = ok(linkEscalation(breached(), link));
+    const resolution = { note: 'chair chased the steward', by: 'carl', at: hoursLater(50) };
+    const result = settleEscalation(linked, {
+      escalationId: link.escalationId,
+      status: 'resolved',
+      resolution,
+      at: hoursLater(50),
+    });
+    expect(result.ok && result.state).toMatchObject({ status: 'under_review', votes: [], closedAt: null });
+    expect(result.ok && result.state.escalations[0]).toMatchObject({ status: 'resolved', resolution });
+    expect(result.ok && pendingRoles(result.state)).toEqual(['ccb-chair', 'integration-specialist', 'data-steward']);
+    const again = settleEscalation(ok(result), {
+      escalationId: link.escalationId,
+      status: 'resolved',
+      resolution,
+      at: hoursLater(51),
+    });
+    expect(again.ok && again.events).toEqual([]);
+  });
+
+  it('settleEscalation: when the escalation is not linked to the request, the result is VALIDATION_FAILED', () => {
+    const outcome = { escalationId: 'esc-other', status: 'resolved', resolution: null, at: hoursLater(50) };
+    expect(settleEscalation(breached(), outcome)).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
   });
 });
 

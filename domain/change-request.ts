@@ -79,6 +79,19 @@ export const Decision = z
 export type Decision = z.infer<typeof Decision>;
 
 export type Vote = { round: number; role: Role; decision: DecisionKind; reason?: string; by: string; at: string };
+
+/**
+ * An escalation a passed decision SLA started, and what became of it. Its resolution is recorded here for the
+ * board to see; it decides nothing about the change, which still needs its votes.
+ */
+export type EscalationLink = {
+  round: number;
+  escalationId: string;
+  ladder: string;
+  startedAt: string;
+  status: 'open' | 'resolved';
+  resolution: { note: string; by: string; at: string } | null;
+};
 export type PastRound = { round: number; votes: Vote[]; submittedAt: string; slaBreachedAt: string | null };
 
 /** The whole change request; plain data so it survives Temporal serialization and replay. */
@@ -94,6 +107,8 @@ export type ChangeRequestState = ChangeRequestFields & {
   pastRounds: PastRound[];
   evidence: Evidence[];
   slaBreachedAt: string | null;
+  /** Escalations started by passed decision SLAs, oldest first; at most one per round. */
+  escalations: EscalationLink[];
   openedAt: string;
   updatedAt: string;
   closedAt: string | null;
@@ -112,7 +127,15 @@ export type ChangeRequestEvent =
   | { type: 'CHANGES_REQUESTED'; at: string; by: string; round: number; reason: string }
   | { type: 'WITHDRAWN'; at: string; by: string; reason?: string }
   | { type: 'SLA_BREACHED'; at: string; round: number; dueAt: string; pendingRoles: Role[]; onBreach: BreachAction }
-  | { type: 'EXPIRED'; at: string; round: number };
+  | { type: 'EXPIRED'; at: string; round: number }
+  | { type: 'ESCALATION_STARTED'; at: string; round: number; escalationId: string; ladder: string }
+  | {
+      type: 'ESCALATION_SETTLED';
+      at: string;
+      escalationId: string;
+      status: EscalationLink['status'];
+      resolution: EscalationLink['resolution'];
+    };
 
 export type ChangeRequestRefusalCode =
   | 'VALIDATION_FAILED'
@@ -193,6 +216,7 @@ export function openChangeRequest(input: OpenInput): ChangeRequestResult {
     pastRounds: [],
     evidence,
     slaBreachedAt: null,
+    escalations: [],
     openedAt: input.at,
     updatedAt: input.at,
     closedAt: null,
@@ -486,6 +510,79 @@ export function expireChangeRequest(state: ChangeRequestState, at: string): Chan
   };
 }
 
+/**
+ * Links the escalation a passed decision SLA started to the request: one per review round. It is a record of what
+ * happened, so it holds even if a decision closed the round while the escalation was starting.
+ */
+export function linkEscalation(
+  state: ChangeRequestState,
+  link: { escalationId: string; round: number; ladder: string; at: string },
+): ChangeRequestResult {
+  if (toMs(link.at) === null) return refuse('VALIDATION_FAILED', `at: "${link.at}" is not an ISO-8601 timestamp`);
+  if (link.escalationId.trim() === '') return refuse('VALIDATION_FAILED', 'escalationId: an escalation id is required');
+  if (!Number.isInteger(link.round) || link.round < 1 || link.round > state.round) {
+    return refuse('VALIDATION_FAILED', `round: change request ${state.id} has no review round ${link.round}`);
+  }
+  const current = (state.escalations ?? []).find((e) => e.round === link.round);
+  if (current) {
+    return refuse('INVALID_STATE', `round ${link.round} of change request ${state.id} already escalated`, {
+      escalationId: current.escalationId,
+    });
+  }
+  const entry: EscalationLink = {
+    round: link.round,
+    escalationId: link.escalationId,
+    ladder: link.ladder,
+    startedAt: link.at,
+    status: 'open',
+    resolution: null,
+  };
+  return {
+    ok: true,
+    state: { ...state, escalations: [...(state.escalations ?? []), entry], updatedAt: link.at },
+    events: [
+      {
+        type: 'ESCALATION_STARTED',
+        at: link.at,
+        round: link.round,
+        escalationId: link.escalationId,
+        ladder: link.ladder,
+      },
+    ],
+  };
+}
+
+/**
+ * Records what became of a linked escalation (resolved, or reopened and open again). The request's own status is
+ * untouched: resolving the escalation answers for the delay, it does not approve the change.
+ */
+export function settleEscalation(
+  state: ChangeRequestState,
+  outcome: { escalationId: string; status: string; resolution: EscalationLink['resolution']; at: string },
+): ChangeRequestResult {
+  if (toMs(outcome.at) === null) {
+    return refuse('VALIDATION_FAILED', `at: "${outcome.at}" is not an ISO-8601 timestamp`);
+  }
+  const links = state.escalations ?? [];
+  const index = links.findIndex((e) => e.escalationId === outcome.escalationId);
+  if (index < 0) {
+    return refuse(
+      'VALIDATION_FAILED',
+      `escalation ${outcome.escalationId} is not linked to change request ${state.id}`,
+    );
+  }
+  const status: EscalationLink['status'] = outcome.status === 'resolved' ? 'resolved' : 'open';
+  const resolution = status === 'resolved' ? (outcome.resolution ?? null) : null;
+  const before = links[index];
+  if (before.status === status && before.resolution?.at === resolution?.at) return { ok: true, state, events: [] };
+  const escalations = links.map((e, i) => (i === index ? { ...e, status, resolution } : e));
+  return {
+    ok: true,
+    state: { ...state, escalations, updatedAt: outcome.at },
+    events: [{ type: 'ESCALATION_SETTLED', at: outcome.at, escalationId: outcome.escalationId, status, resolution }],
+  };
+}
+
 /** What queries and the API show: the request without its policy, plus everything derived from it. */
 export type ChangeRequestView = Omit<ChangeRequestState, 'policy'> & {
   requiredRoles: Role[];
@@ -495,6 +592,8 @@ export type ChangeRequestView = Omit<ChangeRequestState, 'policy'> & {
   slaDueAt: string | null;
   reminderDueTimes: string[];
   retrospectiveDueAt: string | null;
+  /** The latest escalation a passed decision SLA started, if any. */
+  escalationId: string | null;
 };
 
 /** Projects the state into its read-only view. */
@@ -509,5 +608,7 @@ export function toView(state: ChangeRequestState): ChangeRequestView {
     slaDueAt: slaDueAt(state),
     reminderDueTimes: reminderDueTimes(state),
     retrospectiveDueAt: retrospectiveDueAt(state),
+    escalations: state.escalations ?? [],
+    escalationId: state.escalations?.at(-1)?.escalationId ?? null,
   };
 }

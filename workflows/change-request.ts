@@ -1,6 +1,7 @@
 // The change-control board's review of one change request. The domain decides every step; this file keeps its
 // state durable, refuses bad updates before they reach history, runs the review clock and hands writes to activities.
 import * as wf from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { ChangeRequestActivities, ChangeRequestWrite } from '../activities/change-request';
@@ -10,6 +11,7 @@ import type { ChangeControlPolicy, BreachAction } from '../domain/change-request
 import { optionalRolesFor, requiredRolesFor } from '../domain/change-request-policy';
 import * as cr from '../domain/change-request';
 import type { Role } from '../domain/roles';
+import { escalation, escalationWorkflowId, type EscalationOutcome } from './escalation';
 
 /** The workflow type name clients start. */
 export const CHANGE_REQUEST_WORKFLOW = 'changeRequest';
@@ -53,6 +55,8 @@ export const withdraw = wf.defineUpdate<cr.ChangeRequestView, [WithdrawInput]>('
 /** Answers once every step accepted so far is in the database, so a caller can read its own writes. */
 export const recorded = wf.defineUpdate<cr.ChangeRequestView>('recorded');
 export const view = wf.defineQuery<cr.ChangeRequestView>('view');
+/** Sent by the escalation a passed decision SLA started, when it is resolved or reopened. */
+export const escalationSettled = wf.defineSignal<[EscalationOutcome]>('escalation-settled');
 
 // Projection writes must land: they retry until the database answers. Notifications retry inside the notifier.
 const store = wf.proxyActivities<ChangeRequestActivities>({
@@ -130,16 +134,61 @@ function announcements(state: cr.ChangeRequestState, event: cr.ChangeRequestEven
       return about('cr.changes-requested', requester, `${name} needs changes: ${event.reason}`, { by: event.by });
     case 'EXPIRED':
       return about('cr.expired', requester, `${name} expired without a decision`, { round: event.round });
+    case 'ESCALATION_STARTED':
+      return about('cr.escalated', requester, `${name} is escalated (${event.escalationId}) for its late decision`, {
+        round: event.round,
+        escalationId: event.escalationId,
+      });
     default:
       return [];
   }
 }
 
+// Histories recorded before a passed SLA started an escalation must replay without the child.
+const SLA_ESCALATION_PATCH = 'cr-sla-escalation';
+
+/** The escalation key of a round's passed decision SLA: one escalation per round, whatever retries happen. */
+export function slaEscalationKey(workflowId: string, round: number): string {
+  return `${workflowId}-round-${round}-sla`;
+}
+
 /**
- * Hook for the class's breach action. The breach is already recorded and notified when this runs; an `escalate`
- * action hands the request to the escalation ladder it names, and the round stays open for decisions meanwhile.
+ * The class's `escalate` breach action: starts an escalation on the ladder it names as a child, keyed by request
+ * and round so it is started once. The child outlives the request (ABANDON): the delay is answered for even if
+ * the board decides meanwhile. It names the request as its subject and signals back when resolved or reopened.
+ * Resolves with the escalation's id; the round stays open for decisions meanwhile.
  */
-async function onSlaBreach(_action: BreachAction, _state: cr.ChangeRequestState): Promise<void> {}
+async function onSlaBreach(
+  action: Extract<BreachAction, { action: 'escalate' }>,
+  state: cr.ChangeRequestState,
+  workflowId: string,
+): Promise<string> {
+  const key = slaEscalationKey(workflowId, state.round);
+  const escalationId = escalationWorkflowId(key);
+  try {
+    await wf.startChild(escalation, {
+      workflowId: escalationId,
+      args: [
+        {
+          key,
+          severity: action.ladder,
+          title: `Change request "${state.title}" has no decision: round ${state.round} passed its deadline`,
+          owner: { role: action.owner ?? 'ccb-chair' },
+          by: `workflow:${workflowId}`,
+          source: { kind: 'workflow', ref: workflowId },
+          subject: { type: 'change-request', id: state.id },
+          parentSignal: escalationSettled.name,
+        },
+      ],
+      parentClosePolicy: 'ABANDON',
+      // An escalation with this key that already ran keeps its id; the request links to it instead.
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    });
+  } catch (e) {
+    if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
+  }
+  return escalationId;
+}
 
 /** One change request from draft to a final decision, under the policy version it was opened with. */
 export async function changeRequest(input: ChangeRequestStart): Promise<ChangeRequestOutcome> {
@@ -227,6 +276,16 @@ export async function changeRequest(input: ChangeRequestStart): Promise<ChangeRe
     return cr.toView(state);
   });
   wf.setHandler(view, () => cr.toView(state));
+  wf.setHandler(escalationSettled, (outcome) => {
+    const settled = cr.settleEscalation(state, {
+      escalationId: String(outcome?.escalationId ?? ''),
+      status: String(outcome?.status ?? ''),
+      resolution: outcome?.resolution ?? null,
+      at: now(),
+    });
+    if (settled.ok) void commit(settled);
+    else wf.log.warn('escalation outcome ignored', { crId: state.id, message: settled.message });
+  });
 
   await openedWritten;
 
@@ -283,7 +342,13 @@ export async function changeRequest(input: ChangeRequestStart): Promise<ChangeRe
       if (expired.ok) await commit(expired);
       continue;
     }
-    await onSlaBreach(action, state);
+    // A decision may have closed the round while the breach was being written; then there is nothing to escalate.
+    if (!moved() && wf.patched(SLA_ESCALATION_PATCH)) {
+      const escalationId = await onSlaBreach(action, state, workflowId);
+      const linked = cr.linkEscalation(state, { escalationId, round, ladder: action.ladder, at: now() });
+      if (linked.ok) await commit(linked);
+      else wf.log.warn('escalation not linked', { crId: state.id, escalationId, message: linked.message });
+    }
     await wf.condition(moved);
   }
 

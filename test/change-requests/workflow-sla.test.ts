@@ -3,14 +3,17 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
+import type { ChangeRequestView } from '../../domain/change-request';
 import {
   changeRequest,
   changeRequestWorkflowId,
   decide,
+  slaEscalationKey,
   submit,
   view,
   type ChangeRequestStart,
 } from '../../workflows/change-request';
+import { escalation, escalationView, escalationWorkflowId, resolveEscalation } from '../../workflows/escalation';
 import {
   evidence,
   fields,
@@ -77,6 +80,34 @@ async function submitted(overrides: Partial<ChangeRequestStart> = {}) {
 }
 
 const sentFor = (id: string) => notifier.sent.filter((n) => n.subjectId === id);
+
+/** Replays the current histories of these workflows through the bundle; resolves with how many replayed. */
+async function replayNow(workflowIds: string[]): Promise<number> {
+  const histories = await Promise.all(
+    workflowIds.map(async (workflowId) => ({
+      workflowId,
+      history: await env.client.workflow.getHandle(workflowId).fetchHistory(),
+    })),
+  );
+  let replayed = 0;
+  const options = { workflowBundle: await workflowBundle(), replayName: 'cr-sla-escalation' };
+  for await (const result of Worker.runReplayHistories(options, histories)) {
+    if (result.error) throw new Error(`history of ${result.workflowId} does not replay: ${result.error.message}`);
+    replayed++;
+  }
+  return replayed;
+}
+
+/** The projected view once `ok` holds (polled in real time; the last one is returned either way after 30 s). */
+async function viewOnceWritten(id: string, ok: (v: ChangeRequestView) => boolean): Promise<ChangeRequestView> {
+  const until = Date.now() + 30_000;
+  for (;;) {
+    const row = await db.prisma.changeRequest.findUnique({ where: { id } });
+    const v = row?.view as ChangeRequestView | undefined;
+    if (v && (ok(v) || Date.now() > until)) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 describe('change-request workflow: decision SLA and reminders (time skipping)', () => {
   it('sla: when nobody decides within 48 hours, pending roles are reminded at 24 and 40 hours and the breach is recorded', async () => {
@@ -145,6 +176,72 @@ describe('change-request workflow: decision SLA and reminders (time skipping)', 
     const row = await db.prisma.changeRequest.findUniqueOrThrow({ where: { id } });
     expect(row.status).toBe('expired');
     expect(sentFor(id).map((n) => n.kind)).toEqual(expect.arrayContaining(['cr.sla-breached', 'cr.expired']));
+  });
+
+  it('sla: when the decision SLA passes, an escalation starts as a child on the policy ladder and each names the other', async () => {
+    const { id, handle } = await submitted();
+    await env.sleep(49 * HOUR);
+    const cr = await viewOnceWritten(id, (v) => v.escalationId !== null);
+    const escalationId = escalationWorkflowId(slaEscalationKey(changeRequestWorkflowId(id), 1));
+    expect(cr).toMatchObject({ status: 'under_review', escalationId });
+    expect(cr.escalations).toEqual([
+      expect.objectContaining({ round: 1, escalationId, ladder: 'normal', status: 'open', resolution: null }),
+    ]);
+
+    const child = env.client.workflow.getHandle<typeof escalation>(escalationId);
+    const esc = await child.query(escalationView);
+    expect(esc).toMatchObject({
+      severity: 'normal',
+      owner: { role: 'ccb-chair' },
+      responsible: { role: 'ccb-chair' },
+      subject: { type: 'change-request', id },
+      source: { kind: 'workflow', ref: changeRequestWorkflowId(id) },
+    });
+    expect((await child.describe()).parentExecution?.workflowId).toBe(changeRequestWorkflowId(id));
+    expect(sentFor(id).filter((n) => n.kind === 'cr.escalated').map((n) => n.to)).toEqual(['user:u-requester']);
+    const audit = await db.prisma.auditEvent.findFirstOrThrow({
+      where: { subjectId: id, action: 'CHANGE_REQUEST_ESCALATION_STARTED' },
+    });
+    expect(audit.payload).toMatchObject({ escalationId, round: 1, ladder: 'normal' });
+
+    // Resolving the escalation answers for the delay; it is recorded on the request, which still needs its votes.
+    await child.executeUpdate(resolveEscalation, {
+      args: [{ actor: people.chair, note: 'chased the reviewers; they decide tomorrow' }],
+    });
+    const settled = await viewOnceWritten(id, (v) => v.escalations[0]?.status === 'resolved');
+    expect(settled).toMatchObject({ status: 'under_review', closedAt: null, votes: [] });
+    expect(settled.pendingRoles).toEqual(['ccb-chair', 'integration-specialist', 'data-steward']);
+    expect(settled.escalations[0].resolution).toMatchObject({ by: people.chair.id });
+    const row = await db.prisma.escalation.findUniqueOrThrow({ where: { id: escalationId } });
+    expect([row.subjectType, row.subjectId, row.status]).toEqual(['change-request', id, 'resolved']);
+
+    // The board decides; the request closes and the escalation, abandoned by design, runs on for its reopen window.
+    for (const [actor, role] of [
+      [people.chair, 'ccb-chair'],
+      [people.specialist, 'integration-specialist'],
+      [people.steward, 'data-steward'],
+    ] as const) {
+      await handle.executeUpdate(decide, { args: [{ actor, role, decision: 'approve' }] });
+    }
+    expect(await handle.result()).toMatchObject({ status: 'approved' });
+    expect((await child.describe()).status.name).toBe('RUNNING');
+    expect(await db.prisma.escalation.count({ where: { subjectType: 'change-request', subjectId: id } })).toBe(1);
+    // Replayed now: skipped time can take a closed run past retention before the suite's final replay.
+    expect(await replayNow([changeRequestWorkflowId(id), escalationId])).toBe(2);
+  });
+
+  it('sla: when an escalation with the round key already runs, the request links to it instead of starting another', async () => {
+    const { id } = await submitted();
+    const key = slaEscalationKey(changeRequestWorkflowId(id), 1);
+    await env.client.workflow.start(escalation, {
+      taskQueue,
+      workflowId: escalationWorkflowId(key),
+      args: [{ key, severity: 'normal', title: 'Raised by hand', owner: { role: 'ccb-chair' }, by: 'u-chair' }],
+    });
+    await env.sleep(49 * HOUR);
+    const cr = await viewOnceWritten(id, (v) => v.escalationId !== null);
+    expect(cr.escalationId).toBe(escalationWorkflowId(key));
+    expect(await db.prisma.escalation.count({ where: { key } })).toBe(1);
   });
 
   it('replay: when every history this suite produced is replayed, each replays without nondeterminism', async () => {

@@ -56,6 +56,12 @@ function describe(e: ChangeRequestEvent): string {
       }`;
     case 'EXPIRED':
       return `expired without a decision in round ${e.round}`;
+    case 'ESCALATION_STARTED':
+      return `escalation ${e.escalationId} started on ladder ${e.ladder} for round ${e.round}`;
+    case 'ESCALATION_SETTLED':
+      return e.status === 'resolved'
+        ? `escalation ${e.escalationId} resolved${e.resolution ? ` by ${e.resolution.by}: ${e.resolution.note}` : ''}; the change still needs its decision`
+        : `escalation ${e.escalationId} reopened`;
   }
 }
 

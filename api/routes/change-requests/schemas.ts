@@ -31,6 +31,18 @@ export const Evidence = z
   .object({ kind: EvidenceKind, title: z.string(), uri: z.string().optional(), addedBy: z.string(), addedAt: Time })
   .openapi('Evidence');
 
+/** An escalation started because a review round passed its decision deadline. */
+export const ChangeRequestEscalation = z
+  .object({
+    round: z.int(),
+    escalationId: z.string().openapi({ description: 'Read it at GET /escalations/{escalationId}' }),
+    ladder: z.string(),
+    startedAt: Time,
+    status: z.enum(['open', 'resolved']),
+    resolution: z.object({ note: z.string(), by: z.string(), at: Time }).nullable(),
+  })
+  .openapi('ChangeRequestEscalation');
+
 /** Everything known about a change request: its fields, its review state and what the policy requires of it. */
 export const ChangeRequest = z
   .object({
@@ -62,6 +74,16 @@ export const ChangeRequest = z
     slaDueAt: Time.nullable(),
     reminderDueTimes: z.array(Time),
     retrospectiveDueAt: Time.nullable(),
+    // Defaults: requests projected before escalations were linked have neither field in their stored view.
+    escalations: z.array(ChangeRequestEscalation).default([]).openapi({
+      description:
+        'Escalations started by passed decision deadlines, one per round at most; resolving one approves nothing',
+    }),
+    escalationId: z
+      .string()
+      .nullable()
+      .default(null)
+      .openapi({ description: 'The latest of those escalations, if any' }),
   })
   .openapi('ChangeRequest');
 export type ChangeRequest = z.infer<typeof ChangeRequest>;
