@@ -97,8 +97,8 @@ export interface ReconcileDeps {
   readChunkBytes?: number;
   /** Called after each commit, with the partitions done; tests use it to crash a worker there. */
   afterCheckpoint?: (partitionsDone: number) => Promise<void>;
-  /** Called after each spill checkpoint; tests use it to crash a worker mid-spill. */
-  afterSpillCheckpoint?: (state: SpillState) => Promise<void>;
+  /** Called after each spill checkpoint (and at the end of each side); tests use it to crash or hold a worker there. */
+  afterSpillCheckpoint?: (state: SpillState, runId: string) => Promise<void>;
 }
 
 /** What the reconciliation needs of the activity context; a bench passes its own. */
@@ -344,7 +344,7 @@ async function spill(ctx: RunContext, from: SpillState): Promise<SpillState> {
           }
           checkpoint(position, side);
           beat(live);
-          await deps.afterSpillCheckpoint?.(state);
+          await deps.afterSpillCheckpoint?.(state, input.runId);
           last = performance.now();
         }
       }
@@ -353,6 +353,8 @@ async function spill(ctx: RunContext, from: SpillState): Promise<SpillState> {
     }
     checkpoint(null, 'new');
     beat(state.records.legacy + state.records.new);
+    checkStop(progress);
+    await deps.afterSpillCheckpoint?.(state, input.runId);
   }
   return state;
 }

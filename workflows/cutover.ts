@@ -1,11 +1,11 @@
 // The parallel run of a legacy and a new system, window by window, up to the switch and the legacy system's
 // retirement. The domain decides every step; this file keeps the state durable, refuses bad updates before they
 // reach history, queues reconciliations and hands writes to activities.
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { ActivityCancellationType, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import * as wf from '@temporalio/workflow';
-import { ApplicationFailure } from '@temporalio/workflow';
-import type { CutoverActivities, CutoverProcessEvent } from '../activities/cutover';
-import type { ReconcileResult } from '../activities/reconcile';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import type { CutoverActivities, CutoverProcessEvent, StagedRemoval, StagedRemovalReason } from '../activities/cutover';
+import type { ReconcileInput, ReconcileResult } from '../activities/reconcile';
 import type { createReconcileActivities } from '../activities/reconcile';
 import type { RecordFormat, SourceRef } from '../activities/record-sources';
 import type { Actor } from '../domain/actor';
@@ -29,8 +29,15 @@ export type CutoverStart = {
   openedBy: Actor;
 };
 
-/** A staged upload of one side of one window. */
-export type UploadInfo = { format: RecordFormat; path: string; bytes: number; by: string; at: string };
+/** A staged upload of one side of one window; `removedAt` once its file is gone (reconciled, refused, closed). */
+export type UploadInfo = {
+  format: RecordFormat;
+  path: string;
+  bytes: number;
+  by: string;
+  at: string;
+  removedAt?: string;
+};
 export type UploadInput = {
   actor: Actor;
   window: string;
@@ -38,6 +45,8 @@ export type UploadInput = {
   format: RecordFormat;
   path: string;
   bytes: number;
+  /** The folder the API stages this cutover's uploads in; cleared of orphans, and removed when the cutover ends. */
+  stagingDir?: string;
 };
 export type ReconcileRequest = { actor: Actor; window: string };
 export type RehearseInput = { actor: Actor; steps: co.RehearsedStep[] };
@@ -73,13 +82,28 @@ const store = wf.proxyActivities<CutoverActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 });
 
-/** How a window's reconciliation runs: long, heartbeating, resumed from its checkpoint when retried. */
+/**
+ * How a window's reconciliation runs: long, heartbeating, resumed from its checkpoint when retried. The SDK sends a
+ * heartbeat at most every 80 % of the heartbeat timeout, and a cancellation only comes back with one, so the timeout
+ * is short: a closed cutover stops its reconciliation within seconds, and a dead worker is noticed as soon. The
+ * workflow waits for the attempt to acknowledge, so its spill is gone before the staged uploads are removed.
+ */
 export const RECONCILE_ACTIVITY = {
   startToCloseTimeout: '4 hours',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 10 },
 } as const;
 const reconciler = wf.proxyActivities<ReturnType<typeof createReconcileActivities>>(RECONCILE_ACTIVITY);
+const closer = wf.proxyActivities<ReturnType<typeof createReconcileActivities>>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+
+// A file in the staging folder that no upload names and nobody wrote to for a day was cut off by a crash.
+const ORPHAN_IDLE_MS = 24 * 3600_000;
+
+type RunOutcome = ReconcileResult | { status: 'stopped' } | { status: 'failed'; message: string };
 
 function now(): string {
   return new Date().toISOString();
@@ -120,6 +144,11 @@ export async function cutover(input: CutoverStart): Promise<co.CutoverView> {
   let revision = 0;
   let writes: Promise<unknown> = Promise.resolve();
   let attempt = 0;
+  let stagingDir: string | null = null;
+  /** Files of uploads replaced by a later one, not yet removed. */
+  let retired: string[] = [];
+  /** Files the running reconciliation reads. */
+  let reading: string[] = [];
 
   const view = (): CutoverProcessView => ({
     ...co.toView(state),
@@ -139,7 +168,7 @@ export async function cutover(input: CutoverStart): Promise<co.CutoverView> {
 
   const sourceOf = (window: string, side: Side): SourceRef | null => {
     const upload = uploads[window]?.[side];
-    if (upload) return { kind: 'file', path: upload.path, format: upload.format };
+    if (upload && !upload.removedAt) return { kind: 'file', path: upload.path, format: upload.format };
     const table = input.plan.source?.[side];
     return table ? { kind: 'table', table: table.table, windowColumn: table.windowColumn, window } : null;
   };
@@ -180,6 +209,66 @@ export async function cutover(input: CutoverStart): Promise<co.CutoverView> {
     }
   };
 
+  const liveUploads = () =>
+    Object.values(uploads).flatMap((sides) => Object.values(sides).filter((u) => u !== undefined && !u.removedAt));
+  const inUse = (file: string) => reading.includes(file) || liveUploads().some((u) => u.path === file);
+
+  // Staged files go once the step that needed them is recorded; the removal is recorded after it happened.
+  const removeStaged = async (
+    reason: StagedRemovalReason,
+    windows: string[],
+    files: string[],
+    sweep: Pick<StagedRemoval, 'keep' | 'idleMs' | 'all'> | null = null,
+  ) => {
+    const dir = sweep && stagingDir ? { dir: stagingDir, ...sweep } : {};
+    if (files.length === 0 && !('dir' in dir)) return;
+    const { removed } = await store.removeStagedFiles({ cutoverId: input.id, files, ...dir });
+    if (removed > 0 || files.length > 0) {
+      await record([{ type: 'STAGED_FILES_REMOVED', at: now(), reason, windows, files: removed }]);
+    }
+  };
+
+  /** Marks `sides` of `window` removed when they still name the files the run read, and removes those files. */
+  const releaseWindow = async (window: string, sides: readonly Side[], read: string[], reason: StagedRemovalReason) => {
+    const at = now();
+    for (const side of sides) {
+      const u = uploads[window]?.[side];
+      if (u && !u.removedAt && read.includes(u.path)) u.removedAt = at;
+    }
+    const files = read.filter((f) => !inUse(f));
+    const stale = retired.filter((f) => !inUse(f));
+    retired = retired.filter(inUse);
+    await removeStaged(reason, [window], [...new Set([...files, ...stale])], {
+      keep: [...liveUploads().map((u) => u.path), ...retired, ...reading],
+      idleMs: ORPHAN_IDLE_MS,
+    });
+  };
+
+  /**
+   * Runs one window's reconciliation, cancelling it if the cutover closes meanwhile (abort, rollback): the attempt
+   * stops at its next heartbeat and removes its spill and partial results.
+   */
+  const runWindow = async (args: ReconcileInput): Promise<RunOutcome> => {
+    const job = new wf.CancellationScope();
+    const watch = new wf.CancellationScope();
+    watch
+      .run(() => wf.condition(() => co.FINAL.includes(state.status)))
+      .then(
+        () => job.cancel(),
+        () => undefined,
+      );
+    try {
+      return await job.run(() => reconciler.reconcileWindow(args));
+    } catch (e) {
+      // Closed meanwhile: cancelled, or (its worker gone) timed out while being cancelled.
+      if (co.FINAL.includes(state.status)) return { status: 'stopped' };
+      if (e instanceof ActivityFailure) return { status: 'failed', message: e.cause?.message ?? e.message };
+      throw e;
+    } finally {
+      watch.cancel();
+    }
+  };
+
   const apply = async (t: co.CutoverTransition, extra: CutoverProcessEvent[] = []) => {
     if (!t.ok) throw failure(t);
     state = t.state;
@@ -200,6 +289,9 @@ export async function cutover(input: CutoverStart): Promise<co.CutoverView> {
     recordUpload,
     async (u) => {
       const at = now();
+      const replaced = uploads[u.window]?.[u.side];
+      if (replaced && !replaced.removedAt && replaced.path !== u.path) retired.push(replaced.path);
+      if (u.stagingDir) stagingDir = u.stagingDir;
       uploads[u.window] = {
         ...uploads[u.window],
         [u.side]: { format: u.format, path: u.path, bytes: u.bytes, by: u.actor.id, at },
@@ -216,6 +308,10 @@ export async function cutover(input: CutoverStart): Promise<co.CutoverView> {
           bytes: u.bytes,
         },
       ]);
+      // A replaced upload goes at once, unless the running reconciliation reads it.
+      const superseded = retired.filter((f) => !inUse(f));
+      retired = retired.filter(inUse);
+      await removeStaged('superseded', [u.window], superseded);
       return view();
     },
     { validator: (u) => rejectUnless(co.canReconcile(state, u.window, u.actor)) },
@@ -254,27 +350,46 @@ export async function cutover(input: CutoverStart): Promise<co.CutoverView> {
 
   while (!co.FINAL.includes(state.status)) {
     await wf.condition(() => pending.length > 0 || co.FINAL.includes(state.status));
-    if (pending.length === 0) break;
+    if (co.FINAL.includes(state.status)) break;
     const window = pending[0];
-    const result: ReconcileResult = await reconciler.reconcileWindow({
-      runId: `${input.id}/${window}/${state.status === 'switched' ? 'watch' : 'parallel'}/${++attempt}`,
+    const legacy = sourceOf(window, 'legacy')!;
+    const next = sourceOf(window, 'new')!;
+    const runId = `${input.id}/${window}/${state.status === 'switched' ? 'watch' : 'parallel'}/${++attempt}`;
+    const read = [legacy, next].flatMap((s) => (s.kind === 'file' ? [s.path] : []));
+    reading = read;
+    const result = await runWindow({
+      runId,
       cutoverId: input.id,
       window,
       planVersion: input.planVersion,
       plan: { records: input.plan.records, fields: input.plan.fields, thresholds: input.plan.thresholds },
-      legacy: sourceOf(window, 'legacy')!,
-      new: sourceOf(window, 'new')!,
+      legacy,
+      new: next,
     });
+    reading = [];
     pending.shift();
     const at = now();
+    if (result.status === 'stopped') {
+      // Normally the attempt already closed its run; this covers one whose worker died before it could.
+      await closer.abandonReconciliation(runId);
+      await record([{ type: 'RECONCILIATION_CANCELLED', at, window, runId }]);
+      break;
+    }
+    if (result.status === 'failed') {
+      // The window stays uploaded and may be queued again; the cutover carries on.
+      await record([{ type: 'RECONCILIATION_FAILED', at, window, runId, message: result.message }]);
+      continue;
+    }
     if (result.status === 'invalid') {
       invalid[window] = { runId: result.runId, problemCount: result.problemCount };
       await record([
         { type: 'WINDOW_INPUT_INVALID', at, window, runId: result.runId, problemCount: result.problemCount },
       ]);
+      // The malformed side is of no further use; a side that read clean stays for the next attempt.
+      await releaseWindow(window, result.problemSides, read, 'input-invalid');
       continue;
     }
-    // The cutover may have been aborted or rolled back while the window ran; then the result is only stored.
+    // The cutover may have been closed as the window finished; then the result is only stored.
     const t = co.recordWindow(
       state,
       {
@@ -303,8 +418,22 @@ export async function cutover(input: CutoverStart): Promise<co.CutoverView> {
       extra.push({ type: 'ESCALATION_REQUESTED', at, ...entry });
     }
     await record([...t.events, ...extra]);
+    await releaseWindow(window, ['legacy', 'new'], read, 'reconciled');
   }
 
+  await wf.condition(wf.allHandlersFinished);
+  // Closed: windows still queued will never run, and every staged file goes with the staging folder.
+  if (pending.length > 0) {
+    const dropped = pending.splice(0);
+    await record([{ type: 'RECONCILIATIONS_DROPPED', at: now(), windows: dropped }]);
+  }
+  const at = now();
+  const left = liveUploads();
+  for (const u of left) u.removedAt = at;
+  const files = [...new Set([...left.map((u) => u.path), ...retired])];
+  retired = [];
+  await removeStaged('closed', Object.keys(uploads), files, { all: true });
+  // Updates that arrived while closing (reads of the recorded state) finish before the workflow does.
   await wf.condition(wf.allHandlersFinished);
   await writes;
   return co.toView(state);

@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Context } from '@temporalio/activity';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { createCutoverActivities } from '../../activities/cutover';
 import { createEscalationActivities } from '../../activities/escalation';
 import { createLogNotifier } from '../../activities/notifier';
-import { createReconcileActivities } from '../../activities/reconcile';
+import { createReconcileActivities, type SpillState } from '../../activities/reconcile';
 import { backends, createTestDatabase, silentLog, type TestDb } from '../helpers/db';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -19,6 +20,17 @@ export interface CutoverEnvironment {
   dir: string;
   worker: Worker;
   running: Promise<void>;
+}
+
+/**
+ * Windows labelled `hold-*` stay at their first spill checkpoint until cancelled, as a window too large to finish
+ * before the cutover closes would; heartbeats and the cancellation itself go through the server as always.
+ */
+async function holdUntilCancelled(_state: SpillState, runId: string): Promise<void> {
+  if (!runId.split('/')[1]?.startsWith('hold')) return;
+  const { cancellationSignal } = Context.current();
+  if (cancellationSignal.aborted) return;
+  await new Promise((resolve) => cancellationSignal.addEventListener('abort', resolve, { once: true }));
 }
 
 /** Starts the server (via the SDK's existing-path launch), a database and a running worker on `taskQueue`. */
@@ -39,7 +51,13 @@ export async function startCutoverEnvironment(taskQueue: string, dirPrefix: stri
     activities: {
       ...createCutoverActivities({ prisma: db.prisma }),
       ...createEscalationActivities({ prisma: db.prisma, clock: () => new Date(), notifier: createLogNotifier(silentLog) }),
-      ...createReconcileActivities({ prisma: db.prisma, log: silentLog, workDir: path.join(dir, 'work'), partitions: 4 }),
+      ...createReconcileActivities({
+        prisma: db.prisma,
+        log: silentLog,
+        workDir: path.join(dir, 'work'),
+        partitions: 4,
+        afterSpillCheckpoint: holdUntilCancelled,
+      }),
     },
   });
   return { env, db, bundle, dir, worker, running: worker.run() };

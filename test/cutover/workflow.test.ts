@@ -34,6 +34,7 @@ let dir: string;
 let worker: Worker;
 let running: Promise<void>;
 let n = 0;
+let files = 0;
 const TASK_QUEUE = 'cutover-wf';
 
 beforeAll(async () => {
@@ -110,6 +111,37 @@ async function refusal(p: Promise<unknown>): Promise<string | undefined> {
 }
 
 const passing = { actor: lead, steps: [{ step: 'point back to legacy', passed: true }] };
+const failing = { actor: lead, steps: [{ step: 'point back to legacy', passed: false, note: 'DNS still cached' }] };
+
+const idOf = (h: WorkflowHandle) => h.workflowId.replace(/^cutover-/, '');
+
+/** Stages one side of a window the way the API does: a fresh file per upload, in the cutover's staging folder. */
+async function stage(h: WorkflowHandle, window: string, side: 'legacy' | 'new', rows: Record<string, unknown>[]) {
+  const stagingDir = path.join(dir, 'staging', idOf(h));
+  const file = path.join(stagingDir, window, `${side}-${++files}.ndjson`);
+  writeNdjson(file, rows);
+  await h.executeUpdate(recordUpload, {
+    args: [{ actor: steward, window, side, format: 'ndjson', path: file, bytes: fs.statSync(file).size, stagingDir }],
+  });
+  return file;
+}
+
+async function actionsOf(h: WorkflowHandle) {
+  const rows = await db.prisma.auditEvent.findMany({
+    where: { subjectType: 'cutover', subjectId: idOf(h) },
+    orderBy: { id: 'asc' },
+  });
+  return rows.map((r) => ({ action: r.action, payload: r.payload as Record<string, unknown> }));
+}
+
+async function switched(h: WorkflowHandle) {
+  await windowOf(h, 'd1');
+  await windowOf(h, 'd2');
+  await h.executeUpdate(rehearseFallback, { args: [passing] });
+  await h.executeUpdate(freezeCutover, { args: [{ actor: lead }] });
+  await h.executeUpdate(switchCutover, { args: [{ actor: chair }] });
+  await h.executeUpdate(switchCutover, { args: [{ actor: lead }] });
+}
 
 describe('cutover workflow', () => {
   it('cutover: when clean windows reach the streak, the rehearsed, frozen cutover switches with lead and chair, watches clean and decommissions', async () => {
@@ -153,7 +185,9 @@ describe('cutover workflow', () => {
   it('cutover: when a window spikes, the clean streak resets and an escalation is requested', async () => {
     const h = await start();
     await windowOf(h, 'd1');
-    const spiked = await windowOf(h, 'd2', { mismatch: [1, 2] });
+    await windowOf(h, 'd2', { mismatch: [1, 2] });
+    // The escalation is started right after the window is counted; a query may fall in between.
+    const spiked = await until(h, (v) => v.escalations.length > 0);
     expect(spiked).toMatchObject({ status: 'parallel_run', cleanStreak: 0 });
     expect(spiked.windows.at(-1)).toMatchObject({ window: 'd2', clean: false, rate: 0.01 });
     expect(spiked.escalations).toEqual([
@@ -177,6 +211,123 @@ describe('cutover workflow', () => {
     expect(await h.query(cutoverView)).toMatchObject({ status: 'frozen', switchRequest: {} });
     await h.executeUpdate(abortCutover, { args: [{ actor: lead, reason: 'test over' }] });
     await h.result();
+  });
+
+  it('switch: when the last fallback rehearsal failed, it is refused until a passing rehearsal is recorded', async () => {
+    const h = await start();
+    await windowOf(h, 'd1');
+    await windowOf(h, 'd2');
+    await h.executeUpdate(freezeCutover, { args: [{ actor: lead }] });
+    expect(await h.executeUpdate(rehearseFallback, { args: [failing] })).toMatchObject({
+      rehearsal: { passed: false },
+    });
+    expect(await refusal(h.executeUpdate(switchCutover, { args: [{ actor: lead }] }))).toBe('FALLBACK_NOT_REHEARSED');
+    await h.executeUpdate(rehearseFallback, { args: [passing] });
+    expect(await h.executeUpdate(switchCutover, { args: [{ actor: lead }] })).toMatchObject({
+      status: 'frozen',
+      switchRequest: { lead: { by: 'lena' } },
+    });
+    await h.executeUpdate(abortCutover, { args: [{ actor: chair, reason: 'test over' }] });
+    await h.result();
+  });
+
+  it.each([
+    ['aborted before the switch', false],
+    ['rolled back during the watch', true],
+  ] as const)(
+    'reconcile: when the cutover is %s while a large window reconciles, the reconciliation is cancelled and its spill, partial results and uploads are removed',
+    async (_when, afterSwitch) => {
+      const h = await start();
+      if (afterSwitch) await switched(h);
+      const { legacy, next } = windowRecords(100_000, { mismatch: [7, 99_000] });
+      await stage(h, 'hold-1', 'legacy', legacy);
+      await stage(h, 'hold-1', 'new', next);
+      await stage(h, 'later', 'legacy', legacy.slice(0, 10));
+      await h.executeUpdate(requestReconcile, { args: [{ actor: steward, window: 'hold-1' }] });
+      let run = null;
+      while (!run) {
+        run = await db.prisma.reconciliationRun.findFirst({ where: { cutoverId: idOf(h), window: 'hold-1' } });
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(run.status).toBe('running');
+
+      const closed = afterSwitch
+        ? await h.executeUpdate(rollbackCutover, { args: [{ actor: chair, reason: 'customs rejects' }] })
+        : await h.executeUpdate(abortCutover, { args: [{ actor: chair, reason: 'vendor not ready' }] });
+      expect(closed.status).toBe(afterSwitch ? 'rolled_back' : 'aborted');
+      await h.result();
+
+      expect(await db.prisma.reconciliationRun.findUniqueOrThrow({ where: { id: run.id } })).toMatchObject({
+        status: 'cancelled',
+      });
+      expect(await db.prisma.discrepancy.count({ where: { runId: run.id } })).toBe(0);
+      expect(fs.readdirSync(path.join(dir, 'work')).filter((d) => d.startsWith(idOf(h)))).toEqual([]);
+      expect(fs.existsSync(path.join(dir, 'staging', idOf(h)))).toBe(false);
+      const history = await h.fetchHistory();
+      expect(history.events!.some((e) => e.activityTaskCanceledEventAttributes)).toBe(true);
+      expect(history.events!.filter((e) => e.activityTaskCompletedEventAttributes)).toHaveLength(
+        history.events!.filter((e) => e.activityTaskScheduledEventAttributes).length - 1,
+      );
+      const row = await db.prisma.cutover.findUniqueOrThrow({ where: { id: idOf(h) } });
+      const view = row.view as unknown as CutoverProcessView;
+      expect(view.pending).toEqual([]);
+      expect(view.uploads['hold-1'].legacy!.removedAt).toEqual(expect.any(String));
+      expect(view.uploads.later.legacy!.removedAt).toEqual(expect.any(String));
+      const actions = (await actionsOf(h)).map((a) => a.action);
+      expect(actions).toEqual(
+        expect.arrayContaining(['CUTOVER_RECONCILIATION_CANCELLED', 'CUTOVER_STAGED_FILES_REMOVED']),
+      );
+    },
+  );
+
+  it('uploads: when windows are reconciled, replaced or refused, their staged files go; idle orphans go; closing empties the staging folder', async () => {
+    const h = await start();
+    const staging = path.join(dir, 'staging', idOf(h));
+    const { legacy, next } = windowRecords(200);
+    const replaced = await stage(h, 'd1', 'legacy', legacy.slice(0, 5));
+    expect(fs.existsSync(replaced)).toBe(true);
+    const kept = [await stage(h, 'd1', 'legacy', legacy), await stage(h, 'd1', 'new', next)];
+    expect(fs.existsSync(replaced)).toBe(false);
+    // What an upload cut off by a crash leaves behind: removed once idle for a day, kept while it may be in flight.
+    const orphan = path.join(staging, 'd1', 'legacy-cut-off.ndjson');
+    const inFlight = path.join(staging, 'd9', 'new-in-flight.ndjson');
+    writeNdjson(orphan, legacy.slice(0, 3));
+    writeNdjson(inFlight, next.slice(0, 3));
+    const twoDaysAgo = new Date(Date.now() - 48 * 3600_000);
+    fs.utimesSync(orphan, twoDaysAgo, twoDaysAgo);
+
+    await h.executeUpdate(requestReconcile, { args: [{ actor: steward, window: 'd1' }] });
+    let v = await until(h, (x) => x.uploads.d1?.new?.removedAt !== undefined);
+    expect(v.windows).toEqual([expect.objectContaining({ window: 'd1', clean: true })]);
+    expect(kept.map((f) => fs.existsSync(f))).toEqual([false, false]);
+    expect(fs.existsSync(orphan)).toBe(false);
+    expect(fs.existsSync(inFlight)).toBe(true);
+
+    // A malformed side goes; the side that read clean stays for the next attempt.
+    const bad = await stage(h, 'd2', 'legacy', [{ ref: 'D0000001' }]);
+    fs.appendFileSync(bad, '{oops\n');
+    const good = await stage(h, 'd2', 'new', next);
+    await h.executeUpdate(requestReconcile, { args: [{ actor: steward, window: 'd2' }] });
+    v = await until(h, (x) => x.uploads.d2?.legacy?.removedAt !== undefined);
+    expect(v.invalid.d2).toMatchObject({ problemCount: 1 });
+    expect(v.uploads.d2.new!.removedAt).toBeUndefined();
+    expect([fs.existsSync(bad), fs.existsSync(good)]).toEqual([false, true]);
+    expect(await refusal(h.executeUpdate(requestReconcile, { args: [{ actor: steward, window: 'd2' }] }))).toBe(
+      'WINDOW_NOT_UPLOADED',
+    );
+    await stage(h, 'd2', 'legacy', legacy);
+    await h.executeUpdate(requestReconcile, { args: [{ actor: steward, window: 'd2' }] });
+    v = await until(h, (x) => x.uploads.d2?.new?.removedAt !== undefined);
+    expect(v).toMatchObject({ status: 'ready', cleanStreak: 2 });
+    expect(fs.existsSync(good)).toBe(false);
+
+    await h.executeUpdate(abortCutover, { args: [{ actor: lead, reason: 'test over' }] });
+    await h.result();
+    expect(fs.existsSync(staging)).toBe(false);
+    const reasons = (await actionsOf(h))
+      .filter((a) => a.action === 'CUTOVER_STAGED_FILES_REMOVED')
+      .map((a) => a.payload.reason);
+    expect(reasons).toEqual(['superseded', 'reconciled', 'input-invalid', 'reconciled', 'closed']);
   });
 
   it('cutover: when a watch window after the switch spikes, it rolls back; a manual rollback needs a switched cutover', async () => {

@@ -26,6 +26,11 @@ export const CutoverWindow = z
 
 const Stamp = z.object({ by: z.string(), at: Time });
 
+/** A staged upload; `removedAt` once its file is gone (the window was reconciled, refused as malformed, or closed). */
+const Upload = z
+  .object({ format: z.string(), bytes: z.int(), by: z.string(), at: Time, removedAt: Time.optional() })
+  .openapi('CutoverUpload');
+
 /** A cutover as its workflow last recorded it: state, windows with rates, clean streak, rehearsal, switch approvals. */
 export const Cutover = z
   .object({
@@ -52,13 +57,7 @@ export const Cutover = z
       })
       .nullable(),
     switchRequest: z.object({ lead: Stamp.optional(), chair: Stamp.optional() }),
-    uploads: z.record(
-      z.string(),
-      z.object({
-        legacy: z.object({ format: z.string(), bytes: z.int(), by: z.string(), at: Time }).optional(),
-        new: z.object({ format: z.string(), bytes: z.int(), by: z.string(), at: Time }).optional(),
-      }),
-    ),
+    uploads: z.record(z.string(), z.object({ legacy: Upload.optional(), new: Upload.optional() })),
     pending: z.array(z.string()),
     invalid: z.record(z.string(), z.object({ runId: z.string(), problemCount: z.int() })),
     escalations: z.array(z.object({ window: z.string(), key: z.string(), severity: z.string(), started: z.boolean() })),

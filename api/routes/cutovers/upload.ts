@@ -113,7 +113,9 @@ function uploadRoute(side: Side): Route {
             const bytes = await receive(req, file, setup.maxUploadBytes ?? DEFAULT_MAX_BYTES);
             const actor = workflowActor(actorOf(res));
             const view = await updateCutover(deps, id, (h) =>
-              h.executeUpdate(recordUpload, { args: [{ actor, window, side, format, path: file, bytes }] }),
+              h.executeUpdate(recordUpload, {
+                args: [{ actor, window, side, format, path: file, bytes, stagingDir: path.join(setup.uploadDir, id) }],
+              }),
             );
             res.status(200).json(Cutover.parse(view));
           } catch (e) {
