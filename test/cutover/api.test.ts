@@ -254,6 +254,42 @@ describe('cutover API', () => {
     expect(unknown.status).toBe(404);
   });
 
+  it('reconcile: when an upload is malformed, the window is refused and its page lists each problem by side and line', async () => {
+    const id = await openCutover();
+    const { legacy, next } = windowRecords(20);
+    // Line 4 of the CSV has two columns instead of five; line 21 of the NDJSON is cut off.
+    const lines = csv(legacy).split('\n');
+    const badCsv = [...lines.slice(0, 3), 'D0000099,C99', ...lines.slice(3)].join('\n');
+    await request(app)
+      .post(`/api/v1/cutovers/${id}/windows/d1/legacy`)
+      .set(as('steward'))
+      .set('Content-Type', 'text/csv')
+      .send(badCsv)
+      .expect(200);
+    await request(app)
+      .post(`/api/v1/cutovers/${id}/windows/d1/new`)
+      .set(as('steward'))
+      .set('Content-Type', 'application/x-ndjson')
+      .send(ndjson(next) + '{"ref": "D0000021",\n')
+      .expect(200);
+    await request(app).post(`/api/v1/cutovers/${id}/reconcile`).set(as('steward')).send({ window: 'd1' }).expect(202);
+    let view = (await request(app).get(`/api/v1/cutovers/${id}`).set(as('member'))).body;
+    while (!view.invalid.d1) {
+      await new Promise((r) => setTimeout(r, 50));
+      view = (await request(app).get(`/api/v1/cutovers/${id}`).set(as('member'))).body;
+    }
+    expect(view).toMatchObject({ windows: [], invalid: { d1: { problemCount: 2 } } });
+
+    const page = await request(app).get(`/api/v1/cutovers/${id}/windows/d1/discrepancies`).set(as('member'));
+    expect(page.status).toBe(200);
+    expect(page.body).toMatchObject({ status: 'invalid', problemCount: 2, items: [] });
+    expect(page.body.problems.map((p: { side: string; line: number }) => [p.side, p.line])).toEqual([
+      ['legacy', 4],
+      ['new', 21],
+    ]);
+    expect(await db.prisma.discrepancy.count({ where: { runId: page.body.runId } })).toBe(0);
+  });
+
   it('actions: the switch is refused until ready, frozen and rehearsed; roles are enforced; history tells the story', async () => {
     const id = await openCutover();
     const early = await request(app).post(`/api/v1/cutovers/${id}/switch`).set(as('lead')).send({});

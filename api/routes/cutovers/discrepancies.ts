@@ -1,9 +1,13 @@
+import type { InputProblem } from '../../../activities/reconcile';
 import { ClearwayError } from '../../../errors';
 import { findCutover } from '../../cutovers';
 import { defineRoute } from '../../define-route';
 import { DiscrepancyPage, DiscrepancyQuery, WindowParams } from './schemas';
 
-/** GET /api/v1/cutovers/{id}/windows/{window}/discrepancies: a window's discrepancies, paged, by kind and field. */
+/**
+ * GET /api/v1/cutovers/{id}/windows/{window}/discrepancies: a window's discrepancies, paged, by kind and field; for a
+ * run refused as malformed, its problems with side and line (and no discrepancy, since none was stored).
+ */
 export const listDiscrepanciesRoute = defineRoute({
   method: 'get',
   path: '/api/v1/cutovers/{id}/windows/{window}/discrepancies',
@@ -17,10 +21,10 @@ export const listDiscrepanciesRoute = defineRoute({
     const run = await deps.prisma.reconciliationRun.findFirst({
       where: query.runId
         ? { id: query.runId, cutoverId: params.id, window: params.window }
-        : { cutoverId: params.id, window: params.window, status: 'completed' },
+        : { cutoverId: params.id, window: params.window, status: { in: ['completed', 'invalid'] } },
       orderBy: { startedAt: 'desc' },
     });
-    if (!run) throw new ClearwayError('NOT_FOUND', `window ${params.window} has no completed reconciliation`);
+    if (!run) throw new ClearwayError('NOT_FOUND', `window ${params.window} has no finished reconciliation`);
     const rows = await deps.prisma.discrepancy.findMany({
       where: {
         runId: run.id,
@@ -38,6 +42,8 @@ export const listDiscrepanciesRoute = defineRoute({
       status: run.status,
       counts: run.counts as Record<string, number>,
       rate: run.rate,
+      problemCount: run.problemCount,
+      problems: run.problems as InputProblem[],
       items: page.map((r) => ({
         id: String(r.id),
         kind: r.kind as 'mismatch',

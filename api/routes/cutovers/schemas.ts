@@ -92,7 +92,10 @@ export const RehearsalBody = z
 export const DiscrepancyQuery = z.object({
   kind: z.enum(DISCREPANCY_KINDS).optional(),
   field: z.string().min(1).max(64).optional(),
-  runId: z.string().optional().openapi({ description: 'A run of the window; the latest completed one unless given' }),
+  runId: z
+    .string()
+    .optional()
+    .openapi({ description: 'A run of the window; the latest finished (completed or refused) one unless given' }),
   cursor: z.string().regex(/^\d+$/).optional().openapi({ description: 'nextCursor of the previous page' }),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
@@ -104,6 +107,10 @@ export const DiscrepancyPage = z
     status: z.string(),
     counts: Counts,
     rate: z.number().nullable(),
+    problemCount: z.int().openapi({ description: 'Malformed rows of a refused (invalid) run; 0 otherwise' }),
+    problems: z
+      .array(z.object({ side: z.enum(['legacy', 'new']), line: z.int(), message: z.string() }))
+      .openapi({ description: 'The first malformed rows (up to 100), each with its side and line' }),
     items: z.array(
       z.object({
         id: z.string(),
