@@ -52,12 +52,24 @@ export const ConfigSchema = z.object({
     .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })
     .default('info')
     .describe('Log level'),
+  METRICS_TOKEN: z
+    .string()
+    .min(16, { error: 'must be at least 16 characters' })
+    .optional()
+    .describe('Bearer token GET /metrics requires; unset serves /metrics to anyone who reaches the API'),
+  WORKER_METRICS_ADDRESS: z
+    .string()
+    .regex(/^[^\s:/]+:\d{1,5}$/, { error: 'must be host:port' })
+    .optional()
+    .describe(
+      'host:port where a worker serves its Prometheus metrics (Temporal SDK, workflow counters); unset: a free loopback port',
+    ),
 });
 
 /** Validated configuration. */
 export type Config = z.infer<typeof ConfigSchema>;
 
-const SECRET_KEYS: string[] = ['DATABASE_URL', 'ESCALATION_WEBHOOK_SECRET'];
+const SECRET_KEYS: string[] = ['DATABASE_URL', 'ESCALATION_WEBHOOK_SECRET', 'METRICS_TOKEN'];
 
 /** The variable names Clearway reads. */
 export const CONFIG_KEYS = Object.keys(ConfigSchema.shape) as (keyof Config)[];

@@ -7,6 +7,7 @@ import { expressPath, type RawBodyRequest, type Route } from './define-route';
 import type { ApiDeps } from './deps';
 import { consoleRouter } from './console/router';
 import { errorHandler, notFound, sendError } from './http-errors';
+import { createMetrics } from './metrics';
 import { routes as defaultRoutes } from './routes';
 import { ErrorBody, z } from './schemas';
 
@@ -29,6 +30,8 @@ export function buildApp(deps: ApiDeps, opts: AppOptions = {}): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  const metrics = createMetrics(deps.prisma, deps.log, deps.metrics);
+  app.use(metrics.observe);
   app.use(
     pinoHttp({
       logger: deps.log,
@@ -39,7 +42,7 @@ export function buildApp(deps: ApiDeps, opts: AppOptions = {}): Express {
         res.setHeader('X-Request-Id', id);
         return id;
       },
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' },
       serializers: {
         req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
@@ -113,6 +116,22 @@ export function buildApp(deps: ApiDeps, opts: AppOptions = {}): Express {
     responses: {
       200: { description: 'Ready', content: { 'application/json': { schema: Ready } } },
       503: { description: 'A component is unavailable', content: { 'application/json': { schema: ErrorBody } } },
+    },
+  });
+
+  app.get('/metrics', metrics.serve);
+  registry.registerPath({
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics: HTTP, workflows, gates, escalations, reconciliation, the Temporal worker',
+    description: 'Needs `Authorization: Bearer <METRICS_TOKEN>` when METRICS_TOKEN is set; open otherwise.',
+    tags: ['health'],
+    responses: {
+      200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: z.string() } } },
+      401: {
+        description: 'METRICS_TOKEN is set and was not sent',
+        content: { 'application/json': { schema: ErrorBody } },
+      },
     },
   });
 

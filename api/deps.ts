@@ -3,6 +3,7 @@ import type { PrismaClient } from '../generated/prisma/client';
 import type { ChangeControlPolicy } from '../domain/change-request-policy';
 import type { EscalationPolicy } from '../domain/escalation-policy';
 import type { Logger } from '../log';
+import type { MetricsOptions } from './metrics';
 
 /** Everything the API needs from the outside, injected so tests pass real but local instances. */
 export interface ApiDeps {
@@ -13,6 +14,8 @@ export interface ApiDeps {
   /** Readiness checks by component name; each resolves when its component answers, or throws why not. */
   checks: Record<string, () => Promise<void>>;
   version: string;
+  /** How GET /metrics is served: its token and the in-process worker's metrics; open, API-only figures unless given. */
+  metrics?: MetricsOptions;
   /** Base URL of a Temporal UI showing the same executions (operators get links to it), when there is one. */
   temporalUiUrl?: string;
   /** What new change requests start under: the loaded change-control policy and the workflows' task queue. */

@@ -9,6 +9,7 @@ import { listen } from './http-server';
 import { Lifecycle } from './lifecycle';
 import { changeControlSetup } from './change-control';
 import { connectTemporal } from './temporal';
+import { workerMetricsAddress } from './worker-metrics';
 
 /** Which long-running parts a command runs in this process. */
 export interface ServiceSelection {
@@ -70,6 +71,7 @@ export async function runServices(ctx: CliContext, selection: ServiceSelection):
       reconcileWorkDir: path.join(config.DATA_DIR, 'reconcile'),
       databaseUrl: db.url,
       escalationPolicy: changeControl.escalation,
+      workerMetricsAddress: selection.worker ? await workerMetricsAddress(config.WORKER_METRICS_ADDRESS) : undefined,
     });
     life.add({ name: 'temporal', stop: () => temporal.stop() });
 
@@ -85,6 +87,8 @@ export async function runServices(ctx: CliContext, selection: ServiceSelection):
           temporal: () => temporal.check(),
         },
         version,
+        // The worker of this process, if any, is scraped through the API's /metrics: one target for `clearway start`.
+        metrics: { token: config.METRICS_TOKEN, workerMetrics: temporal.workerMetrics },
         changeRequests: { ...changeControl.policy, taskQueue: config.TASK_QUEUE },
         // Uploads are staged on this machine's disk, where the embedded worker reads them.
         cutovers: { taskQueue: config.TASK_QUEUE, uploadDir: path.join(config.DATA_DIR, 'cutovers') },

@@ -1,5 +1,12 @@
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type LogLevel,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { Notifier } from '../activities/notifier';
 import type { Config } from '../config';
@@ -7,6 +14,7 @@ import type { EscalationPolicy } from '../domain/escalation-policy';
 import { ClearwayError } from '../errors';
 import type { PrismaClient } from '../generated/prisma/client';
 import type { Logger } from '../log';
+import { prometheusTelemetry, scrapeWorkerMetrics, workflowMetricsSinks } from './worker-metrics';
 
 /** The link to Temporal: a client once connected, a readiness check, optionally a worker. */
 export interface TemporalLink {
@@ -14,6 +22,8 @@ export interface TemporalLink {
   client(): Client;
   /** Resolves when Temporal answers now; rejects with the reason otherwise. */
   check(): Promise<void>;
+  /** The worker's Prometheus metrics, when this process runs one; rejects while its exporter does not answer. */
+  workerMetrics: (() => Promise<string>) | null;
   stop(): Promise<void>;
 }
 
@@ -32,6 +42,8 @@ export interface TemporalOptions {
   databaseUrl?: string;
   /** The escalation policy new escalations start under, as loaded at start-up. */
   escalationPolicy?: { policy: EscalationPolicy; version: string };
+  /** host:port where the worker's SDK runtime serves its Prometheus metrics (see cli/worker-metrics.ts). */
+  workerMetricsAddress?: string;
 }
 
 const RETRY_MIN_MS = 500;
@@ -84,7 +96,7 @@ export function connectTemporal(config: Config, log: Logger, opts: TemporalOptio
   };
 
   const runWorker = async (address: string) => {
-    installRuntimeLogger(tlog);
+    installRuntime(tlog, opts.workerMetricsAddress);
     let delay = RETRY_MIN_MS;
     while (!stopped) {
       try {
@@ -102,6 +114,7 @@ export function connectTemporal(config: Config, log: Logger, opts: TemporalOptio
             databaseUrl: opts.databaseUrl,
             escalationPolicy: opts.escalationPolicy,
           }),
+          ...observability(),
         });
         if (stopped) break;
         tlog.info({ taskQueue: config.TASK_QUEUE }, 'worker polling');
@@ -135,6 +148,13 @@ export function connectTemporal(config: Config, log: Logger, opts: TemporalOptio
       const c = connection;
       await c.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () => c.workflowService.getSystemInfo({}));
     },
+    workerMetrics:
+      opts.worker && opts.workerMetricsAddress
+        ? () => {
+            if (!metricsServed) return Promise.reject(new Error("the worker's metrics exporter is not running"));
+            return scrapeWorkerMetrics(opts.workerMetricsAddress!);
+          }
+        : null,
     async stop() {
       stopped = true;
       wake?.();
@@ -146,10 +166,23 @@ export function connectTemporal(config: Config, log: Logger, opts: TemporalOptio
   };
 }
 
-let runtimeInstalled = false;
+/** Workflow starts and outcomes are counted by an interceptor bundled with the workflows, through a sink. */
+function observability(): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+  return {
+    interceptors: { workflowModules: [require.resolve('../workflows/interceptors.ts')] },
+    sinks: workflowMetricsSinks(),
+  };
+}
 
-// The SDK logs through one process-wide Runtime; route it into pino once, at warn and above.
-function installRuntimeLogger(log: Logger): void {
+let runtimeInstalled = false;
+let metricsServed = false;
+
+/**
+ * The SDK logs through one process-wide Runtime; route it into pino once, at warn and above. The same Runtime serves
+ * the worker's metrics (SDK and workflow counters) in Prometheus format on `metricsAddress`; if that address cannot
+ * be bound the worker runs without them and says so once.
+ */
+function installRuntime(log: Logger, metricsAddress: string | undefined): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const levels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
@@ -159,7 +192,16 @@ function installRuntimeLogger(log: Logger): void {
     WARN: 'warn',
     ERROR: 'error',
   };
-  Runtime.install({
-    logger: new DefaultLogger('WARN', (entry) => log[levels[entry.level]](entry.meta ?? {}, entry.message)),
-  });
+  const logger = new DefaultLogger('WARN', (entry) => log[levels[entry.level]](entry.meta ?? {}, entry.message));
+  if (metricsAddress) {
+    try {
+      Runtime.install({ logger, telemetryOptions: prometheusTelemetry(metricsAddress) });
+      metricsServed = true;
+      log.info({ address: metricsAddress }, 'worker metrics served');
+      return;
+    } catch (e) {
+      log.warn({ err: e, address: metricsAddress }, 'worker metrics cannot be served; running without them');
+    }
+  }
+  Runtime.install({ logger });
 }

@@ -59,6 +59,7 @@ describe('config', () => {
   });
 
   it.each([
+    ['WORKER_METRICS_ADDRESS', '9464', /invalid WORKER_METRICS_ADDRESS="9464": must be host:port/],
     ['PORT', 'abc', /invalid PORT="abc": must be a port number/],
     ['PORT', '70000', /invalid PORT="70000": must be between 0 and 65535/],
     ['PORT', '80.5', /PORT.*whole number/],
@@ -97,4 +98,11 @@ describe('config', () => {
     expect(rows.find((r) => r.name === 'DATABASE_URL')).toMatchObject({ default: '' });
     for (const row of rows) expect(row.description).not.toBe('');
   });
+
+  it.each([['METRICS_TOKEN', 'short-token', 'invalid METRICS_TOKEN: must be at least 16 characters']])(
+    'config: when %s is invalid, the error names it without echoing the value',
+    (name, value, message) => {
+      expect(failure({ [name]: value }).message).toMatch(new RegExp(`^${message}`));
+    },
+  );
 });
