@@ -67,15 +67,20 @@ function isDefault(f: PField, v: any): boolean {
   return v === 0 || v === '' || v === false;
 }
 
-function valueToJson(f: PField, v: any): unknown {
+function valueToJson(f: PField, v: any, shorthand: boolean): unknown {
   const t = f.resolvedType;
   if (isEnum(t)) return t.valuesById[v] ?? v;
-  if (t) return messageToJson(t, v);
+  if (t) return messageToJson(t, v, shorthand);
   return scalarToJson(f.type, v);
 }
 
-/** A message as proto3 JSON: camelCase names, defaults omitted, int64 as strings, enums by name. */
-export function messageToJson(type: PType, m: any): unknown {
+/**
+ * A message as proto3 JSON: camelCase names, defaults omitted, int64 as strings, enums by name.
+ * With `shorthand` (the real server's HTTP API default) payloads that hold plain JSON are written as
+ * that JSON; without it (`?noPayloadShorthand`, and what the Temporal UI's own server sends) every
+ * payload is `{metadata, data}` in base64.
+ */
+export function messageToJson(type: PType, m: any, shorthand = true): unknown {
   switch (type.fullName) {
     case '.google.protobuf.Timestamp':
       return new Date(num(m.seconds) * 1000 + Math.floor((m.nanos ?? 0) / 1e6)).toISOString();
@@ -86,11 +91,12 @@ export function messageToJson(type: PType, m: any): unknown {
     case '.google.protobuf.Any':
       return { '@type': m.type_url ?? m.typeUrl, value: Buffer.from(m.value ?? []).toString('base64') };
     case '.temporal.api.common.v1.Payload': {
-      const short = payloadShorthand(m);
+      const short = shorthand ? payloadShorthand(m) : { ok: false };
       if (short.ok) return short.value;
       break;
     }
     case '.temporal.api.common.v1.Payloads': {
+      if (!shorthand) break;
       const items = (m.payloads ?? []).map(payloadShorthand);
       if (items.every((i: { ok: boolean }) => i.ok)) return items.map((i: { value?: unknown }) => i.value);
       break;
@@ -100,9 +106,9 @@ export function messageToJson(type: PType, m: any): unknown {
   for (const f of type.fieldsArray) {
     const v = m[f.name];
     if (isDefault(f, v)) continue;
-    if (f.repeated) out[f.name] = v.map((x: unknown) => valueToJson(f, x));
-    else if (f.map) out[f.name] = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, valueToJson(f, x)]));
-    else out[f.name] = valueToJson(f, v);
+    if (f.repeated) out[f.name] = v.map((x: unknown) => valueToJson(f, x, shorthand));
+    else if (f.map) out[f.name] = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, valueToJson(f, x, shorthand)]));
+    else out[f.name] = valueToJson(f, v, shorthand);
   }
   return out;
 }
@@ -139,14 +145,14 @@ function jsonPayload(v: unknown): object {
   return { metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from(JSON.stringify(v)) };
 }
 
-function valueFromJson(f: PField, v: unknown, path: string): unknown {
+function valueFromJson(f: PField, v: unknown, path: string, shorthand: boolean): unknown {
   const t = f.resolvedType;
   if (isEnum(t)) {
     if (typeof v === 'number') return v;
     if (typeof v === 'string' && v in t.values) return t.values[v];
     return bad(path, `unknown enum value ${JSON.stringify(v)}`);
   }
-  if (t) return messageFromJson(t, v, path);
+  if (t) return messageFromJson(t, v, path, shorthand);
   switch (f.type) {
     case 'string':
       if (typeof v !== 'string') bad(path, 'expected a string');
@@ -165,8 +171,11 @@ function valueFromJson(f: PField, v: unknown, path: string): unknown {
   }
 }
 
-/** A proto3 JSON value (camelCase or snake_case names, payload shorthand accepted) as a message object. */
-export function messageFromJson(type: PType, json: unknown, path = '$'): any {
+/**
+ * A proto3 JSON value (camelCase or snake_case names) as a message object. With `shorthand` a payload
+ * may be given as the JSON it holds; without it payloads are read as `{metadata, data}` messages only.
+ */
+export function messageFromJson(type: PType, json: unknown, path = '$', shorthand = true): any {
   switch (type.fullName) {
     case '.google.protobuf.Timestamp': {
       const ms = typeof json === 'string' ? Date.parse(json) : NaN;
@@ -177,10 +186,11 @@ export function messageFromJson(type: PType, json: unknown, path = '$'): any {
       if (typeof json !== 'string') bad(path, 'expected a duration like "1.5s"');
       return parseDuration(json, path);
     case '.temporal.api.common.v1.Payloads':
-      if (Array.isArray(json)) return { payloads: json.map(jsonPayload) };
+      if (shorthand && Array.isArray(json)) return { payloads: json.map(jsonPayload) };
       break;
     case '.temporal.api.common.v1.Payload':
-      return jsonPayload(json);
+      if (shorthand) return jsonPayload(json);
+      break;
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) bad(path, 'expected an object');
   const out: Record<string, unknown> = {};
@@ -191,13 +201,25 @@ export function messageFromJson(type: PType, json: unknown, path = '$'): any {
     const p = `${path}.${key}`;
     if (f.repeated) {
       if (!Array.isArray(v)) bad(p, 'expected an array');
-      out[f.name] = v.map((x, i) => valueFromJson(f, x, `${p}[${i}]`));
+      out[f.name] = v.map((x, i) => valueFromJson(f, x, `${p}[${i}]`, shorthand));
     } else if (f.map) {
       if (typeof v !== 'object') bad(p, 'expected an object');
-      out[f.name] = Object.fromEntries(Object.entries(v as object).map(([k, x]) => [k, valueFromJson(f, x, `${p}.${k}`)]));
-    } else out[f.name] = valueFromJson(f, v, p);
+      out[f.name] = Object.fromEntries(Object.entries(v as object).map(([k, x]) => [k, valueFromJson(f, x, `${p}.${k}`, shorthand)]));
+    } else out[f.name] = valueFromJson(f, v, p, shorthand);
   }
   return out;
+}
+
+/** Whether a dotted path (snake_case or camelCase names) names a field of the message. */
+export function hasPath(type: PType, dotted: string): boolean {
+  let t: PType | PEnum | null = type;
+  for (const part of dotted.split('.')) {
+    if (!t || isEnum(t)) return false;
+    const f: PField | undefined = t.fields[camel(part)] ?? t.fields[part];
+    if (!f) return false;
+    t = f.resolvedType;
+  }
+  return true;
 }
 
 /** Sets a value at a dotted snake_case field path (from a URL template or query string), converting it by the field's type. */
@@ -213,8 +235,8 @@ export function setPath(type: PType, target: any, dotted: string, raw: string | 
       const conv = (s: string) => {
         if (f.resolvedType && !isEnum(f.resolvedType)) return messageFromJson(f.resolvedType, s, dotted);
         if (f.type === 'bool') return s === 'true';
-        if (f.type === 'string' || isEnum(f.resolvedType)) return valueFromJson(f, isEnum(f.resolvedType) && /^\d+$/.test(s) ? Number(s) : s, dotted);
-        return valueFromJson(f, s, dotted);
+        if (f.type === 'string' || isEnum(f.resolvedType)) return valueFromJson(f, isEnum(f.resolvedType) && /^\d+$/.test(s) ? Number(s) : s, dotted, true);
+        return valueFromJson(f, s, dotted, true);
       };
       obj[f.name] = f.repeated ? values.map(conv) : conv(values[values.length - 1]);
       return;

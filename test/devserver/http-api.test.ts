@@ -102,6 +102,19 @@ test('http: payloads use the JSON shorthand and times are RFC 3339', async () =>
   expect(res.body.history.events[0].eventId).toBe('1');
 });
 
+test('http: ?noPayloadShorthand writes payloads in full, ?pretty indents, other unknown parameters are ignored', async () => {
+  const path = '/api/v1/namespaces/default/workflows/http-mixed/history';
+  const full = await fetch(`${base}${path}?noPayloadShorthand&pretty&no_such_field=1`);
+  const text = await full.text();
+  expect(text).toMatch(/^{\n {2}"history"/);
+  const grpc = await svc().getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId: 'http-mixed' } });
+  expect(JSON.parse(text)).toEqual(messageToJson(type(ws.GetWorkflowExecutionHistoryResponse), grpc, false));
+  const result = JSON.parse(text).history.events.at(-1).workflowExecutionCompletedEventAttributes.result;
+  expect(result.payloads[0]).toEqual({ metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('"hello mix|x"').toString('base64') });
+  // A bad value for a real field is still refused.
+  expect((await get(`${path}?maximumPageSize=lots`)).status).toBe(400);
+});
+
 test('http: a query posted as JSON is answered by the worker', async () => {
   const tq = h.taskQueue();
   const worker = await h.worker(tq);
