@@ -6,6 +6,9 @@ WORKDIR /app
 ENV NODE_ENV=production
 
 COPY package.json package-lock.json ./
+# `npm ci` runs the root package's `prepare` script, the Temporal UI build; without the development
+# dependencies it only says the UI is not built (this image uses the temporalio/ui container instead).
+COPY devserver/ui/app/package.json devserver/ui/app/build.js devserver/ui/app/
 RUN npm ci --omit=dev --no-audit --no-fund
 
 COPY --chown=node:node . .
