@@ -11,6 +11,7 @@ export interface DevServerArgs {
   logLevel: string;
   logFormat: string;
   uiPort?: number;
+  uiIp?: string;
   httpPort?: number;
   headless: boolean;
   searchAttributes: string[];
@@ -54,7 +55,8 @@ export function parseDevServerArgs(argv: string[]): DevServerArgs {
     .option('-f, --db-filename <file>', 'durable store file')
     .option('--log-level <level>', 'log level', 'warn')
     .option('--log-format <format>', 'log format (json or pretty)', 'pretty')
-    .option('--ui-port <port>', 'Temporal UI port', portNumber)
+    .option('--ui-port <port>', 'Temporal UI port (default: --port + 1000)', portNumber)
+    .option('--ui-ip <ip>', 'address the UI binds (default: --ip)')
     .option('--http-port <port>', "port of Temporal's HTTP API", portNumber)
     .option('--headless', 'do not serve the UI', false)
     .option('--search-attribute <name=type>', 'custom search attribute (repeatable)', collect, [] as string[])
@@ -70,6 +72,7 @@ export function parseDevServerArgs(argv: string[]): DevServerArgs {
     logLevel: o.logLevel,
     logFormat: o.logFormat,
     uiPort: o.uiPort,
+    uiIp: o.uiIp,
     httpPort: o.httpPort,
     headless: !!o.headless,
     searchAttributes: o.searchAttribute,
@@ -92,6 +95,17 @@ export function searchAttributeTypes(pairs: string[]): Record<string, number> {
     out[name] = t;
   }
   return out;
+}
+
+/**
+ * The port the UI is served on, or undefined for none: as `temporal server start-dev`, the UI is on
+ * unless `--headless`, at `--ui-port` or else the gRPC port + 1000 (8233 beside 7233). The
+ * time-skipping test server has none.
+ */
+export function uiPortOf(args: DevServerArgs): number | undefined {
+  if (args.headless || args.timeSkipping) return undefined;
+  if (args.uiPort !== undefined) return args.uiPort;
+  return args.port === 0 || args.port + 1000 > 65535 ? 0 : args.port + 1000;
 }
 
 /** Runs the server from command-line arguments until SIGINT/SIGTERM; resolves with the exit code. */
@@ -117,13 +131,17 @@ export async function runDevServerCli(argv: string[]): Promise<number> {
       searchAttributes: searchAttributeTypes(args.searchAttributes),
       retentionMs: args.retentionMs,
       httpPort: args.httpPort,
+      uiPort: uiPortOf(args),
+      uiIp: args.uiIp,
     });
   } catch (err) {
     process.stderr.write(`clearway devserver: ${(err as Error).message}\n`);
     return 1;
   }
   process.stdout.write(`Temporal server (embedded) listening on ${server.address}\n`);
-  if (server.httpPort) process.stdout.write(`Temporal HTTP API on http://${args.ip}:${server.httpPort}\n`);
+  const url = (ip: string, port: number) => `http://${ip.includes(':') ? `[${ip}]` : ip}:${port}`;
+  if (server.httpPort) process.stdout.write(`Temporal HTTP API on ${url(args.ip, server.httpPort)}\n`);
+  if (server.uiPort !== undefined) process.stdout.write(`Temporal UI on ${url(args.uiIp ?? args.ip, server.uiPort)}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

@@ -14,6 +14,8 @@ import { TimeSkipper } from './timers/time-skipper';
 import { testServiceHandlers } from './rpc/test-service';
 import { bindServer } from './grpc/bind';
 import { createHttpApi } from './http/server';
+import { findUiBuild } from './ui/assets';
+import { createUiServer } from './ui/server';
 import type http from 'node:http';
 
 /** Options for the embedded Temporal-compatible server. */
@@ -34,6 +36,14 @@ export interface DevServerOptions {
   searchAttributes?: Record<string, number>;
   /** Serve Temporal's HTTP API (transcoded from the proto annotations) on this port; 0 picks one. */
   httpPort?: number;
+  /** Serve the Temporal UI (and the HTTP API it calls) on this port; 0 picks one. */
+  uiPort?: number;
+  /** Address the UI binds, default `ip`. */
+  uiIp?: string;
+  /** Where the built UI is, default where `npm install` builds it. */
+  uiBuildDir?: string;
+  /** When the UI's port cannot be bound, run without the UI (and warn) instead of failing to start. */
+  uiOptional?: boolean;
   /** Retention of closed runs in namespaces created without one (default 7 days). */
   retentionMs?: number;
   /** Overrides of the real server's limits (for tests of the size guard). */
@@ -52,6 +62,8 @@ export interface DevServer {
   readonly engine: Engine;
   /** Port of Temporal's HTTP API, when it was asked for. */
   readonly httpPort?: number;
+  /** Port of the Temporal UI, when it was asked for. */
+  readonly uiPort?: number;
   stop(): Promise<void>;
 }
 
@@ -84,39 +96,66 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const port = await bindServer(server, ip, opts.port);
   log.info({ port, ip }, 'embedded Temporal server listening');
   const httpApi = opts.httpPort === undefined ? null : createHttpApi(handlers, log);
-  const httpPort = httpApi ? await listenHttp(httpApi, ip, opts.httpPort!) : undefined;
+  const build = opts.uiPort === undefined ? null : findUiBuild(opts.uiBuildDir);
+  const ui = opts.uiPort === undefined ? null : createUiServer({ handlers, log, defaultNamespace: opts.namespaces?.[0] ?? 'default', build });
   let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    for (const s of [httpApi, ui]) {
+      s?.closeAllConnections();
+      s?.close();
+    }
+    engine.stop();
+    shutdownHooks.forEach((f) => f());
+    await closeGrpc(server);
+    store.close();
+  };
+  let httpPort: number | undefined;
+  let uiPort: number | undefined;
+  try {
+    if (httpApi) httpPort = await listenHttp(httpApi, ip, opts.httpPort!, 'HTTP');
+    if (ui) {
+      try {
+        uiPort = await listenHttp(ui, opts.uiIp ?? ip, opts.uiPort!, 'Temporal UI');
+        log.info({ port: uiPort }, 'Temporal UI listening');
+        if (!build) log.warn('the Temporal UI is not built (npm run build:ui): its port answers the API only');
+      } catch (err) {
+        if (!opts.uiOptional) throw err;
+        log.warn(`${(err as Error).message}: running without the Temporal UI`);
+      }
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
   return {
     port,
     address: `${ip.includes(':') ? `[${ip}]` : ip}:${port}`,
     engine,
     httpPort,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      httpApi?.closeAllConnections();
-      httpApi?.close();
-      engine.stop();
-      shutdownHooks.forEach((f) => f());
-      await new Promise<void>((resolve) => {
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, 2000);
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      });
-      store.close();
-    },
+    uiPort,
+    stop,
   };
 }
 
-function listenHttp(server: http.Server, ip: string, port: number): Promise<number> {
+function closeGrpc(server: { forceShutdown(): void; tryShutdown(cb: () => void): void }): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const force = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, 2000);
+    server.tryShutdown(() => {
+      clearTimeout(force);
+      resolve();
+    });
+  });
+}
+
+function listenHttp(server: http.Server, ip: string, port: number, what: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new Error(err.code === 'EADDRINUSE' ? `HTTP port ${port} on ${ip} is already in use` : err.message)),
+      reject(new Error(err.code === 'EADDRINUSE' ? `${what} port ${port} on ${ip} is already in use` : err.message)),
     );
     server.listen(port, ip === 'localhost' ? '127.0.0.1' : ip, () => resolve((server.address() as { port: number }).port));
   });

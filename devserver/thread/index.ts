@@ -8,6 +8,7 @@ export interface ThreadedDevServer {
   readonly port: number;
   readonly address: string;
   readonly httpPort?: number;
+  readonly uiPort?: number;
   stop(): Promise<void>;
 }
 
@@ -58,6 +59,7 @@ export function startDevServerThread(opts: ThreadOptions & { log: Logger }): Pro
         port: m.port,
         address: m.address,
         httpPort: m.httpPort,
+        uiPort: m.uiPort,
         async stop() {
           if (exited) return;
           worker.postMessage({ type: 'stop' });

@@ -18,7 +18,7 @@ port.on('message', (m: { type: 'stop' }) => {
 startDevServer({ ...opts, logger }).then(
   (s) => {
     server = s;
-    post({ type: 'ready', port: s.port, address: s.address, httpPort: s.httpPort });
+    post({ type: 'ready', port: s.port, address: s.address, httpPort: s.httpPort, uiPort: s.uiPort });
   },
   (err: unknown) => post({ type: 'failed', message: (err as Error).message ?? String(err) }),
 );

@@ -5,7 +5,7 @@ export type ThreadOptions = Omit<DevServerOptions, 'logger'>;
 
 /** What the server's thread tells its parent. */
 export type ThreadMessage =
-  | { type: 'ready'; port: number; address: string; httpPort?: number }
+  | { type: 'ready'; port: number; address: string; httpPort?: number; uiPort?: number }
   | { type: 'failed'; message: string }
   | { type: 'log'; line: string }
   | { type: 'stopped' };

@@ -6,13 +6,16 @@ import { echo, mixed, setValue, state, unblock, waiter } from './workflows';
 
 let h: Harness;
 let base: string;
+// The Temporal UI's port: the same routes, payloads written in full as the UI's own server writes them.
+let uiBase: string;
 const ws = temporal.api.workflowservice.v1;
 const ops = temporal.api.operatorservice.v1;
 const type = (t: unknown) => t as unknown as PType;
 
 beforeAll(async () => {
-  h = await startHarness({ httpPort: 0 });
+  h = await startHarness({ httpPort: 0, uiPort: 0 });
   base = `http://127.0.0.1:${h.server.httpPort}`;
+  uiBase = `http://127.0.0.1:${h.server.uiPort}`;
   const tq = h.taskQueue();
   const worker = await h.worker(tq);
   await worker.runUntil(async () => {
@@ -29,13 +32,13 @@ afterAll(async () => {
   await h.close();
 });
 
-async function get(path: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(base + path);
+async function get(path: string, origin = base): Promise<{ status: number; body: any }> {
+  const res = await fetch(origin + path);
   return { status: res.status, body: await res.json() };
 }
 
-async function post(path: string, body: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+async function post(path: string, body: unknown, origin = base): Promise<{ status: number; body: any }> {
+  const res = await fetch(origin + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
   return { status: res.status, body: await res.json() };
 }
 
@@ -90,6 +93,152 @@ test.each([
     return;
   }
   expect(res.body).toEqual(grpc);
+});
+
+// Every WorkflowService and OperatorService call the Temporal UI's pages make, written as the UI writes
+// it (query parameters, bodies), on the UI's port: the answer equals the gRPC answer to the same request,
+// as proto3 JSON with payloads in full (the UI decodes them itself).
+const runIdOf = async (workflowId: string) => (await h.client.workflow.getHandle(workflowId).describe()).runId;
+const q = encodeURIComponent;
+
+interface UiCall {
+  /** The path and query string the UI requests. */
+  path(): Promise<string>;
+  /** The same request over gRPC. */
+  grpc(): Promise<object>;
+  response: unknown;
+}
+
+const uiCalls: Record<string, UiCall> = {
+  GetSystemInfo: { path: async () => '/api/v1/system-info?', grpc: () => svc().getSystemInfo({}), response: ws.GetSystemInfoResponse },
+  GetClusterInfo: { path: async () => '/api/v1/cluster-info?', grpc: () => svc().getClusterInfo({}), response: ws.GetClusterInfoResponse },
+  ListNamespaces: { path: async () => '/api/v1/namespaces?', grpc: () => svc().listNamespaces({}), response: ws.ListNamespacesResponse },
+  DescribeNamespace: {
+    path: async () => '/api/v1/namespaces/default?',
+    grpc: () => svc().describeNamespace({ namespace: 'default' }),
+    response: ws.DescribeNamespaceResponse,
+  },
+  ListSearchAttributes: {
+    path: async () => '/api/v1/namespaces/default/search-attributes?',
+    grpc: () => h.connection.operatorService.listSearchAttributes({ namespace: 'default' }),
+    response: ops.ListSearchAttributesResponse,
+  },
+  'ListWorkflowExecutions (the list page)': {
+    path: async () => '/api/v1/namespaces/default/workflows?pageSize=100&nextPageToken=',
+    grpc: () => svc().listWorkflowExecutions({ namespace: 'default', pageSize: 100 }),
+    response: ws.ListWorkflowExecutionsResponse,
+  },
+  'ListWorkflowExecutions (the latest run of an id)': {
+    path: async () => `/api/v1/namespaces/default/workflows?query=${q('WorkflowId="http-mixed"')}&pageSize=1`,
+    grpc: () => svc().listWorkflowExecutions({ namespace: 'default', query: 'WorkflowId="http-mixed"', pageSize: 1 }),
+    response: ws.ListWorkflowExecutionsResponse,
+  },
+  'ListWorkflowExecutions (relationships)': {
+    path: async () => `/api/v1/namespaces/default/workflows?query=${q(`RootWorkflowId = "http-mixed" AND RootRunId = "${await runIdOf('http-mixed')}"`)}`,
+    grpc: async () =>
+      svc().listWorkflowExecutions({ namespace: 'default', query: `RootWorkflowId = "http-mixed" AND RootRunId = "${await runIdOf('http-mixed')}"` }),
+    response: ws.ListWorkflowExecutionsResponse,
+  },
+  'CountWorkflowExecutions (the list header)': {
+    path: async () => `/api/v1/namespaces/default/workflow-count?query=${q('GROUP BY ExecutionStatus')}`,
+    grpc: () => svc().countWorkflowExecutions({ namespace: 'default', query: 'GROUP BY ExecutionStatus' }),
+    response: ws.CountWorkflowExecutionsResponse,
+  },
+  'DescribeWorkflowExecution (a run)': {
+    path: async () => `/api/v1/namespaces/default/workflows/http-open?execution.runId=${await runIdOf('http-open')}`,
+    grpc: async () => svc().describeWorkflowExecution({ namespace: 'default', execution: { workflowId: 'http-open', runId: await runIdOf('http-open') } }),
+    response: ws.DescribeWorkflowExecutionResponse,
+  },
+  'GetWorkflowExecutionHistory (a closed run)': {
+    path: async () => `/api/v1/namespaces/default/workflows/http-mixed/history?execution.runId=${await runIdOf('http-mixed')}&waitNewEvent=false`,
+    grpc: async () => svc().getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId: 'http-mixed', runId: await runIdOf('http-mixed') } }),
+    response: ws.GetWorkflowExecutionHistoryResponse,
+  },
+  'GetWorkflowExecutionHistory (the next page by token)': {
+    path: async () => {
+      const first = await get('/api/v1/namespaces/default/workflows/http-mixed/history?maximumPageSize=4', uiBase);
+      return `/api/v1/namespaces/default/workflows/http-mixed/history?maximumPageSize=4&next_page_token=${q(first.body.nextPageToken)}`;
+    },
+    grpc: async () => {
+      const execution = { workflowId: 'http-mixed' };
+      const first = await svc().getWorkflowExecutionHistory({ namespace: 'default', execution, maximumPageSize: 4 });
+      return svc().getWorkflowExecutionHistory({ namespace: 'default', execution, maximumPageSize: 4, nextPageToken: first.nextPageToken });
+    },
+    response: ws.GetWorkflowExecutionHistoryResponse,
+  },
+  GetWorkflowExecutionHistoryReverse: {
+    path: async () => '/api/v1/namespaces/default/workflows/http-open/history-reverse?maximumPageSize=20',
+    grpc: () => svc().getWorkflowExecutionHistoryReverse({ namespace: 'default', execution: { workflowId: 'http-open' }, maximumPageSize: 20 }),
+    response: ws.GetWorkflowExecutionHistoryReverseResponse,
+  },
+  'DescribeTaskQueue (workflow pollers)': {
+    path: async () => '/api/v1/namespaces/default/task-queues/http-tq?taskQueueType=1',
+    grpc: () => svc().describeTaskQueue({ namespace: 'default', taskQueue: { name: 'http-tq' }, taskQueueType: 1 }),
+    response: ws.DescribeTaskQueueResponse,
+  },
+  'DescribeTaskQueue (activity pollers)': {
+    path: async () => '/api/v1/namespaces/default/task-queues/http-tq?taskQueueType=2',
+    grpc: () => svc().describeTaskQueue({ namespace: 'default', taskQueue: { name: 'http-tq' }, taskQueueType: 2 }),
+    response: ws.DescribeTaskQueueResponse,
+  },
+};
+
+test.each(Object.keys(uiCalls))('ui: %s answers on the UI port what it answers over gRPC, payloads in full', async (name) => {
+  const call = uiCalls[name];
+  const path = await call.path();
+  const res = await get(path, uiBase);
+  expect(res.status).toBe(200);
+  expect(res.body).toEqual(messageToJson(type(call.response), await call.grpc(), false));
+});
+
+/** A payload as the UI encodes one: base64 metadata and data. */
+const uiPayload = (value: unknown) => ({
+  metadata: { encoding: Buffer.from('json/plain').toString('base64') },
+  data: Buffer.from(JSON.stringify(value)).toString('base64'),
+});
+
+test('ui: queries, signals, updates, cancel and terminate posted as the UI posts them act like gRPC', async () => {
+  const tq = h.taskQueue();
+  const worker = await h.worker(tq);
+  await worker.runUntil(async () => {
+    const handle = await h.client.workflow.start(waiter, { taskQueue: tq, workflowId: 'ui-actions' });
+    const { runId } = await handle.describe();
+    const execution = { workflowId: 'ui-actions', runId };
+    const path = '/api/v1/namespaces/default/workflows/ui-actions';
+
+    for (const queryType of ['state', '__temporal_workflow_metadata', '__stack_trace']) {
+      const res = await post(`${path}/query/${queryType}?`, { execution, query: { queryType, queryArgs: null } }, uiBase);
+      expect(res.status).toBe(200);
+      const grpc = await svc().queryWorkflow({ namespace: 'default', execution, query: { queryType } });
+      expect(res.body).toEqual(messageToJson(type(ws.QueryWorkflowResponse), grpc, false));
+    }
+
+    const update = { workflowExecution: { runId }, request: { meta: { updateId: 'ui-update', identity: 'ui' }, input: { args: { payloads: [uiPayload('from the ui')] } } } };
+    const updated = await post(`${path}/update/setValue`, update, uiBase);
+    expect(updated.status).toBe(200);
+    expect(updated.body.outcome.success.payloads).toEqual([uiPayload('set:from the ui')]);
+    // The same request again (same update id) over gRPC is answered with the outcome already recorded.
+    const again = await svc().updateWorkflowExecution({
+      namespace: 'default',
+      workflowExecution: { workflowId: 'ui-actions', runId },
+      request: { meta: { updateId: 'ui-update', identity: 'ui' }, input: { name: 'setValue', args: { payloads: [{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('"from the ui"') }] } } },
+    });
+    expect(updated.body).toEqual(messageToJson(type(ws.UpdateWorkflowExecutionResponse), again, false));
+    expect(await handle.query(state)).toBe('from the ui');
+
+    const signal = { signalName: 'unblock', workflowExecution: execution, input: { payloads: [uiPayload('ui signal')] } };
+    const signalled = await post(`${path}/signal/unblock`, signal, uiBase);
+    expect(signalled).toEqual({ status: 200, body: {} });
+    expect(await handle.result()).toBe('from the ui/ui signal');
+
+    const other = await h.client.workflow.start(waiter, { taskQueue: tq, workflowId: 'ui-cancelled' });
+    expect(await post('/api/v1/namespaces/default/workflows/ui-cancelled/cancel?', {}, uiBase)).toEqual({ status: 200, body: {} });
+    await expect(other.result()).rejects.toThrow();
+    expect((await other.describe()).status.name).toBe('CANCELLED');
+    const third = await h.client.workflow.start(waiter, { taskQueue: tq, workflowId: 'ui-terminated' });
+    expect(await post('/api/v1/namespaces/default/workflows/ui-terminated/terminate', { reason: 'from the UI' }, uiBase)).toEqual({ status: 200, body: {} });
+    expect((await third.describe()).status.name).toBe('TERMINATED');
+  });
 });
 
 test('http: payloads use the JSON shorthand and times are RFC 3339', async () => {

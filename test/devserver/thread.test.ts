@@ -41,3 +41,16 @@ test('thread: when the port is taken, start-up rejects naming the port in use', 
   await expect(startDevServerThread({ port: holder.port, logLevel: 'silent', log })).rejects.toThrow(/already in use/);
   await holder.stop();
 });
+
+test('thread: with a UI port it serves the Temporal UI; when that port is taken and the UI is optional, it serves without it', async () => {
+  const { log, lines } = capture();
+  const server = await startDevServerThread({ port: 0, uiPort: 0, namespaces: ['thread-ns'], logLevel: 'info', log });
+  const settings = (await (await fetch(`http://127.0.0.1:${server.uiPort}/api/v1/settings`)).json()) as { DefaultNamespace: string };
+  expect(settings.DefaultNamespace).toBe('thread-ns');
+  const second = await startDevServerThread({ port: 0, uiPort: server.uiPort, uiOptional: true, logLevel: 'info', log });
+  expect(second.uiPort).toBeUndefined();
+  expect(lines).toContainEqual(expect.objectContaining({ level: 40, msg: expect.stringMatching(/Temporal UI port \d+ .* already in use: running without the Temporal UI/) }));
+  await second.stop();
+  await expect(startDevServerThread({ port: 0, uiPort: server.uiPort, logLevel: 'silent', log })).rejects.toThrow(/Temporal UI port \d+ .* already in use/);
+  await server.stop();
+});
