@@ -18,6 +18,12 @@ const policyFile = () =>
     .regex(/\.(ya?ml|json)$/i, { error: 'must name a .yaml, .yml or .json file' })
     .optional();
 
+const otlpUrl = () =>
+  z
+    .string()
+    .regex(/^https?:\/\/\S+$/, { error: 'must be an http:// or https:// URL' })
+    .optional();
+
 /** Every setting Clearway reads from the environment; descriptions feed the README table. */
 export const ConfigSchema = z.object({
   PORT: port(3000).describe('HTTP port of the API'),
@@ -64,12 +70,29 @@ export const ConfigSchema = z.object({
     .describe(
       'host:port where a worker serves its Prometheus metrics (Temporal SDK, workflow counters); unset: a free loopback port',
     ),
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl().describe(
+    'OpenTelemetry collector (OTLP/HTTP) base URL; traces go to its /v1/traces; unset (and no traces endpoint) turns tracing off',
+  ),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl().describe(
+    'Full OTLP/HTTP traces URL, used as given in place of the base URL',
+  ),
+  OTEL_EXPORTER_OTLP_HEADERS: z
+    .string()
+    .regex(/^[^=,\s]+=[^,]*(,[^=,\s]+=[^,]*)*$/, { error: 'must be key=value pairs separated by commas' })
+    .optional()
+    .describe('Headers sent with every OTLP export (key=value,...), e.g. a collector API key'),
+  OTEL_SERVICE_NAME: z.string().min(1).default('clearway').describe('service.name of the spans Clearway exports'),
 });
 
 /** Validated configuration. */
 export type Config = z.infer<typeof ConfigSchema>;
 
-const SECRET_KEYS: string[] = ['DATABASE_URL', 'ESCALATION_WEBHOOK_SECRET', 'METRICS_TOKEN'];
+const SECRET_KEYS: string[] = [
+  'DATABASE_URL',
+  'ESCALATION_WEBHOOK_SECRET',
+  'METRICS_TOKEN',
+  'OTEL_EXPORTER_OTLP_HEADERS',
+];
 
 /** The variable names Clearway reads. */
 export const CONFIG_KEYS = Object.keys(ConfigSchema.shape) as (keyof Config)[];

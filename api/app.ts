@@ -10,6 +10,7 @@ import { errorHandler, notFound, sendError } from './http-errors';
 import { createMetrics } from './metrics';
 import { routes as defaultRoutes } from './routes';
 import { ErrorBody, z } from './schemas';
+import { traceRequests } from './tracing';
 
 /** Options for buildApp. */
 export interface AppOptions {
@@ -68,6 +69,7 @@ export function buildApp(deps: ApiDeps, opts: AppOptions = {}): Express {
     );
   }
   app.use(express.json({ limit: opts.bodyLimit ?? '1mb', strict: true }));
+  if (deps.tracer) app.use(traceRequests(deps.tracer));
 
   const registry = new OpenAPIRegistry();
   registry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });

@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Client } from '@temporalio/client';
 import type { PrismaClient } from '../generated/prisma/client';
 import type { ChangeControlPolicy } from '../domain/change-request-policy';
@@ -16,6 +17,8 @@ export interface ApiDeps {
   version: string;
   /** How GET /metrics is served: its token and the in-process worker's metrics; open, API-only figures unless given. */
   metrics?: MetricsOptions;
+  /** Records a server span per request when tracing is configured; no tracing middleware is added without it. */
+  tracer?: Tracer;
   /** Base URL of a Temporal UI showing the same executions (operators get links to it), when there is one. */
   temporalUiUrl?: string;
   /** What new change requests start under: the loaded change-control policy and the workflows' task queue. */

@@ -9,6 +9,7 @@ import { listen } from './http-server';
 import { Lifecycle } from './lifecycle';
 import { changeControlSetup } from './change-control';
 import { connectTemporal } from './temporal';
+import { startTracing } from './tracing';
 import { workerMetricsAddress } from './worker-metrics';
 
 /** Which long-running parts a command runs in this process. */
@@ -35,6 +36,9 @@ export async function runServices(ctx: CliContext, selection: ServiceSelection):
     escalation: config.ESCALATION_POLICY,
   });
   try {
+    // Off unless an OTLP endpoint is configured; stopped last, so the spans of everything stopping are exported.
+    const tracing = startTracing(config, log);
+    if (tracing) life.add({ name: 'tracing', stop: () => tracing.stop() });
     const db = await openDatabase(config, log, selection.migrate);
     life.add({ name: 'database', stop: () => db.close() });
 
@@ -71,6 +75,7 @@ export async function runServices(ctx: CliContext, selection: ServiceSelection):
       reconcileWorkDir: path.join(config.DATA_DIR, 'reconcile'),
       databaseUrl: db.url,
       escalationPolicy: changeControl.escalation,
+      tracing,
       workerMetricsAddress: selection.worker ? await workerMetricsAddress(config.WORKER_METRICS_ADDRESS) : undefined,
     });
     life.add({ name: 'temporal', stop: () => temporal.stop() });
@@ -89,6 +94,7 @@ export async function runServices(ctx: CliContext, selection: ServiceSelection):
         version,
         // The worker of this process, if any, is scraped through the API's /metrics: one target for `clearway start`.
         metrics: { token: config.METRICS_TOKEN, workerMetrics: temporal.workerMetrics },
+        tracer: tracing?.tracer,
         changeRequests: { ...changeControl.policy, taskQueue: config.TASK_QUEUE },
         // Uploads are staged on this machine's disk, where the embedded worker reads them.
         cutovers: { taskQueue: config.TASK_QUEUE, uploadDir: path.join(config.DATA_DIR, 'cutovers') },

@@ -1,5 +1,11 @@
 import { Client, Connection } from '@temporalio/client';
 import {
+  makeWorkflowExporter,
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+  OpenTelemetryWorkflowClientInterceptor,
+} from '@temporalio/interceptors-opentelemetry';
+import {
   DefaultLogger,
   NativeConnection,
   Runtime,
@@ -14,6 +20,7 @@ import type { EscalationPolicy } from '../domain/escalation-policy';
 import { ClearwayError } from '../errors';
 import type { PrismaClient } from '../generated/prisma/client';
 import type { Logger } from '../log';
+import type { Tracing } from './tracing';
 import { prometheusTelemetry, scrapeWorkerMetrics, workflowMetricsSinks } from './worker-metrics';
 
 /** The link to Temporal: a client once connected, a readiness check, optionally a worker. */
@@ -42,6 +49,8 @@ export interface TemporalOptions {
   databaseUrl?: string;
   /** The escalation policy new escalations start under, as loaded at start-up. */
   escalationPolicy?: { policy: EscalationPolicy; version: string };
+  /** Spans for client calls, workflows and activities when tracing is configured. */
+  tracing?: Tracing | null;
   /** host:port where the worker's SDK runtime serves its Prometheus metrics (see cli/worker-metrics.ts). */
   workerMetricsAddress?: string;
 }
@@ -56,6 +65,7 @@ const CHECK_TIMEOUT_MS = 1500;
  */
 export function connectTemporal(config: Config, log: Logger, opts: TemporalOptions): TemporalLink {
   const tlog = log.child({ component: 'temporal' });
+  const tracer = opts.tracing?.tracer;
   let connection: Connection | undefined;
   let client: Client | undefined;
   let reason = opts.unavailable ?? `Temporal at ${opts.address} has not answered yet`;
@@ -83,7 +93,12 @@ export function connectTemporal(config: Config, log: Logger, opts: TemporalOptio
           return;
         }
         connection = c;
-        client = new Client({ connection: c, namespace: config.TEMPORAL_NAMESPACE });
+        client = new Client({
+          connection: c,
+          namespace: config.TEMPORAL_NAMESPACE,
+          // Starts, signals, updates and queries get a span whose context travels to the workflow in its headers.
+          interceptors: tracer ? { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer })] } : undefined,
+        });
         tlog.info({ address, namespace: config.TEMPORAL_NAMESPACE }, 'connected to Temporal');
         return;
       } catch (e) {
@@ -114,7 +129,7 @@ export function connectTemporal(config: Config, log: Logger, opts: TemporalOptio
             databaseUrl: opts.databaseUrl,
             escalationPolicy: opts.escalationPolicy,
           }),
-          ...observability(),
+          ...observability(opts.tracing),
         });
         if (stopped) break;
         tlog.info({ taskQueue: config.TASK_QUEUE }, 'worker polling');
@@ -166,11 +181,29 @@ export function connectTemporal(config: Config, log: Logger, opts: TemporalOptio
   };
 }
 
-/** Workflow starts and outcomes are counted by an interceptor bundled with the workflows, through a sink. */
-function observability(): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+/**
+ * Workflow starts and outcomes are counted by an interceptor bundled with the workflows; with tracing, workflows and
+ * activities get spans too, continuing the trace of the client call that started them.
+ */
+function observability(tracing: Tracing | null | undefined): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+  const workflowModules = [require.resolve('../workflows/interceptors.ts')];
+  if (!tracing) return { interceptors: { workflowModules }, sinks: workflowMetricsSinks() };
+  const tracer = tracing.tracer;
   return {
-    interceptors: { workflowModules: [require.resolve('../workflows/interceptors.ts')] },
-    sinks: workflowMetricsSinks(),
+    interceptors: {
+      workflowModules: [
+        ...workflowModules,
+        require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
+      ],
+      activity: [
+        (ctx) => ({
+          inbound: new OpenTelemetryActivityInboundInterceptor(ctx, { tracer }),
+          outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+        }),
+      ],
+    },
+    // Spans made inside the sandbox leave it through this sink, only for new (not replayed) history.
+    sinks: { ...workflowMetricsSinks(), exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
   };
 }
 

@@ -22,6 +22,7 @@ describe('config', () => {
       TEMPORAL_UI_PORT: 8233,
       TASK_QUEUE: 'clearway',
       LOG_LEVEL: 'info',
+      OTEL_SERVICE_NAME: 'clearway',
     });
   });
 
@@ -60,6 +61,8 @@ describe('config', () => {
 
   it.each([
     ['WORKER_METRICS_ADDRESS', '9464', /invalid WORKER_METRICS_ADDRESS="9464": must be host:port/],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318', /OTEL_EXPORTER_OTLP_ENDPOINT.*must be an http/],
+    ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'grpc://c:4317', /OTEL_EXPORTER_OTLP_TRACES_ENDPOINT.*must be an http/],
     ['PORT', 'abc', /invalid PORT="abc": must be a port number/],
     ['PORT', '70000', /invalid PORT="70000": must be between 0 and 65535/],
     ['PORT', '80.5', /PORT.*whole number/],
@@ -99,10 +102,10 @@ describe('config', () => {
     for (const row of rows) expect(row.description).not.toBe('');
   });
 
-  it.each([['METRICS_TOKEN', 'short-token', 'invalid METRICS_TOKEN: must be at least 16 characters']])(
-    'config: when %s is invalid, the error names it without echoing the value',
-    (name, value, message) => {
-      expect(failure({ [name]: value }).message).toMatch(new RegExp(`^${message}`));
-    },
-  );
+  it.each([
+    ['METRICS_TOKEN', 'short-token', 'invalid METRICS_TOKEN: must be at least 16 characters'],
+    ['OTEL_EXPORTER_OTLP_HEADERS', 'api-key s3cret', 'invalid OTEL_EXPORTER_OTLP_HEADERS: must be key=value pairs'],
+  ])('config: when %s is invalid, the error names it without echoing the value', (name, value, message) => {
+    expect(failure({ [name]: value }).message).toMatch(new RegExp(`^${message}`));
+  });
 });

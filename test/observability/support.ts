@@ -1,6 +1,8 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import type { AddressInfo } from 'node:net';
 import { createPrisma, type PrismaClient } from '../../cli/database';
 import { addUser } from '../../cli/users';
 import type { Role } from '../../domain/roles';
@@ -143,4 +145,72 @@ export function total(e: Exposition, name: string, match: Record<string, string>
   return e.samples
     .filter((s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v))
     .reduce((sum, s) => sum + s.value, 0);
+}
+
+/** A span as an OTLP/HTTP JSON export carries it. */
+export type ReceivedSpan = {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  service: string;
+  attributes: Record<string, unknown>;
+};
+
+/**
+ * A stand-in for an OpenTelemetry collector, which this machine cannot reach: it accepts OTLP/HTTP JSON trace exports
+ * on 127.0.0.1 and keeps the spans. Only the receiving end is stood in; the exporter is the real one.
+ */
+export async function startStandInCollector(): Promise<{
+  endpoint: string;
+  spans: ReceivedSpan[];
+  paths: string[];
+  close(): Promise<void>;
+}> {
+  const spans: ReceivedSpan[] = [];
+  const paths: string[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      paths.push(`${req.method} ${req.url} ${req.headers['content-type']}`);
+      try {
+        const doc = JSON.parse(body) as { resourceSpans?: any[] };
+        for (const rs of doc.resourceSpans ?? []) {
+          const attr = (list: any[] | undefined) =>
+            Object.fromEntries((list ?? []).map((a: any) => [a.key, Object.values(a.value ?? {})[0]]));
+          const service = String(attr(rs.resource?.attributes)['service.name'] ?? '');
+          for (const ss of rs.scopeSpans ?? []) {
+            for (const s of ss.spans ?? []) {
+              spans.push({
+                traceId: s.traceId,
+                spanId: s.spanId,
+                parentSpanId: s.parentSpanId || undefined,
+                name: s.name,
+                kind: s.kind,
+                service,
+                attributes: attr(s.attributes),
+              });
+            }
+          }
+        }
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      } catch {
+        res.writeHead(400).end();
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    spans,
+    paths,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
