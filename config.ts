@@ -41,7 +41,9 @@ export const ConfigSchema = z.object({
     .describe('Temporal frontend (host:port); unset starts the embedded Temporal server'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default').describe('Temporal namespace'),
   TEMPORAL_PORT: port(7233).describe('gRPC port of the embedded Temporal server'),
-  TEMPORAL_UI_PORT: port(8233).describe('Port of the Temporal UI (docker-compose route)'),
+  TEMPORAL_UI_PORT: port(8233).describe(
+    'Port of the Temporal UI: served by the embedded server (0 turns it off), or published by the docker-compose route',
+  ),
   TASK_QUEUE: z.string().min(1).default('clearway').describe('Temporal task queue the worker polls'),
   CHANGE_CONTROL_POLICY: policyFile().describe(
     'Change-control policy file (YAML or JSON); unset uses the shipped policies/change-control.yaml',

@@ -53,11 +53,15 @@ export async function runServices(ctx: CliContext, selection: ServiceSelection):
           dbFilename: path.join(config.DATA_DIR, 'temporal.db'),
           namespaces: [config.TEMPORAL_NAMESPACE],
           logLevel: config.LOG_LEVEL,
+          // The Temporal UI beside it (0 turns it off); a busy port costs the UI, never Temporal.
+          uiPort: config.TEMPORAL_UI_PORT || undefined,
+          uiOptional: true,
           log: log.child({ component: 'devserver' }),
         });
         life.add({ name: 'temporal-server', stop: () => server.stop() });
         address = server.address;
-        log.info({ address }, 'embedded Temporal server started');
+        const ui = server.uiPort === undefined ? undefined : `http://127.0.0.1:${server.uiPort}`;
+        log.info({ address, ui }, 'embedded Temporal server started');
       } catch (e) {
         unavailable = `the embedded Temporal server did not start: ${(e as Error).message}`;
         log.warn(`${unavailable}; serving without Temporal until restarted`);
