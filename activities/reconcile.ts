@@ -86,7 +86,7 @@ export interface ReconcileDeps {
   workDir: string;
   /** For plans reading windows from tables of the Clearway database. */
   databaseUrl?: string;
-  /** Key partitions; by default 64, more for inputs over 1 GB so a partition stays small. */
+  /** Key partitions; by default one per 2 MB of input, at least 256 and at most 512. */
   partitions?: number;
   clock?: () => Date;
   /** Records reconciled between commits; each commit is a checkpoint a retry resumes from. */
@@ -115,10 +115,14 @@ export interface Progress {
 }
 
 const SIDES = ['legacy', 'new'] as const;
-const DEFAULT_PARTITIONS = 64;
-const MAX_PARTITIONS = 1024;
-// About 16 MB of input per partition: the reconcile pass holds one partition of both sides at a time.
-const INPUT_BYTES_PER_PARTITION = 16 << 20;
+// Small partitions keep memory flat: the reconcile pass holds one partition at a time, and one that is done within a
+// young-generation collection or two never promotes its keys to the old generation. Only one side's files are open
+// at a time, so the cap stays well under the usual limit of 1,024 open files.
+const DEFAULT_PARTITIONS = 256;
+const MAX_PARTITIONS = 512;
+const INPUT_BYTES_PER_PARTITION = 2 << 20;
+// The spill buffers of all partitions together; each flushes when full.
+const SPILL_BUFFER_BYTES = 4 << 20;
 // A commit costs a few round trips; every 100,000 records keeps that under a second per million pairs while a
 // crash loses at most a few seconds of work.
 const DEFAULT_CHECKPOINT_RECORDS = 100_000;
@@ -145,14 +149,15 @@ function partitionOf(key: string, partitions: number): number {
 // Rows are encoded into a buffer at once: strings held until a flush would outlive the young generation and make
 // every minor collection promote them, which cost more than the reconciliation itself.
 class SpillFile {
-  private readonly buffer = Buffer.allocUnsafe(FLUSH_BYTES);
+  private readonly buffer: Buffer;
   private used = 0;
   private readonly fd: number;
   /** Bytes written so far; a checkpoint records them so a retry can cut the file back to a known whole. */
   written: number;
 
   /** Opens `file`, keeping its first `keep` bytes (a resumed spill) or none. */
-  constructor(file: string, keep: number) {
+  constructor(file: string, keep: number, bufferBytes: number) {
+    this.buffer = Buffer.allocUnsafe(bufferBytes);
     if (keep > 0) {
       fs.truncateSync(file, keep);
       this.fd = fs.openSync(file, 'a');
@@ -164,8 +169,8 @@ class SpillFile {
 
   write(text: string) {
     // A UTF-16 unit takes at most three UTF-8 bytes.
-    if (this.used + text.length * 3 > FLUSH_BYTES) this.flush();
-    if (text.length * 3 > FLUSH_BYTES) {
+    if (this.used + text.length * 3 > this.buffer.length) this.flush();
+    if (text.length * 3 > this.buffer.length) {
       this.written += fs.writeSync(this.fd, text);
       return;
     }
@@ -294,9 +299,10 @@ async function spill(ctx: RunContext, from: SpillState): Promise<SpillState> {
       problemCount++;
       if (problems.length < MAX_PROBLEMS_KEPT) problems.push({ side, ...p });
     };
+    const bufferBytes = Math.max(8 << 10, Math.min(FLUSH_BYTES, Math.floor(SPILL_BUFFER_BYTES / partitions)));
     const files = Array.from(
       { length: partitions },
-      (_, p) => new SpillFile(spillName(dir, side, p), state.sizes[side][p]),
+      (_, p) => new SpillFile(spillName(dir, side, p), state.sizes[side][p], bufferBytes),
     );
     const sink: RowSink = {
       row(line, values, plain) {
@@ -360,16 +366,17 @@ async function spill(ctx: RunContext, from: SpillState): Promise<SpillState> {
 }
 
 /**
- * The rows of one spill file, read 64 KiB at a time: whole-file strings would be large objects, which only a full
- * collection frees, and the resident memory would grow by a partition's worth per partition.
+ * The rows of one spill file, read 64 KiB at a time, each line decoded on its own. Decoding a whole block and slicing
+ * it would let every key the reconciler keeps (a slice, once 13 characters or longer) hold its entire block alive
+ * until the partition ends, and the old generation would fill with blocks.
  */
 class SpillCursor {
   private readonly fd: number;
-  private readonly block = Buffer.allocUnsafe(FLUSH_BYTES);
-  private carry: Buffer = Buffer.alloc(0);
-  private text = '';
-  private pos = 0;
-  private done = false;
+  private buf = Buffer.allocUnsafe(FLUSH_BYTES);
+  private start = 0;
+  private end = 0;
+  private eof = false;
+  private closed = false;
   row: string[] = [];
   line = 0;
 
@@ -378,42 +385,49 @@ class SpillCursor {
   }
 
   next(): boolean {
-    let end = this.text.indexOf('\n', this.pos);
-    while (end === -1) {
+    let nl = this.buf.indexOf(10, this.start);
+    while (nl === -1 || nl >= this.end) {
       if (!this.refill()) return false;
-      end = this.text.indexOf('\n', this.pos);
+      nl = this.buf.indexOf(10, this.start);
     }
-    const raw = this.text.slice(this.pos, end);
-    this.pos = end + 1;
+    const raw = this.buf.toString('utf8', this.start, nl);
     const parts = raw.split('\t');
+    // The reconciler keeps the first field (the key) for the rest of the partition. V8 makes a substring of 13
+    // characters or more a slice that keeps its whole line alive; decoded on its own, the key holds only itself.
+    if (parts[0].length >= 13) parts[0] = this.buf.toString('utf8', this.start, this.buf.indexOf(9, this.start));
+    this.start = nl + 1;
     this.line = Number(parts.pop());
     if (raw.includes('\\')) for (let i = 0; i < parts.length; i++) parts[i] = unescaped(parts[i]);
     this.row = parts;
     return true;
   }
 
-  /** Reads the next block; the text keeps whole lines only (a newline byte is never inside a UTF-8 sequence). */
+  /** Moves the unread bytes to the front and reads more after them; false at the end of the file. */
   private refill(): boolean {
-    if (this.done) return false;
-    const n = fs.readSync(this.fd, this.block, 0, this.block.length, null);
+    if (this.eof) return false;
+    const rest = this.end - this.start;
+    if (rest === this.buf.length) {
+      const bigger = Buffer.allocUnsafe(this.buf.length * 2);
+      this.buf.copy(bigger, 0, this.start, this.end);
+      this.buf = bigger;
+    } else if (rest > 0) {
+      this.buf.copy(this.buf, 0, this.start, this.end);
+    }
+    this.start = 0;
+    this.end = rest;
+    const n = fs.readSync(this.fd, this.buf, rest, this.buf.length - rest, null);
     if (n === 0) {
-      this.done = true;
-      fs.closeSync(this.fd);
+      this.close();
       return false;
     }
-    const bytes =
-      this.carry.length > 0 ? Buffer.concat([this.carry, this.block.subarray(0, n)]) : this.block.subarray(0, n);
-    const last = bytes.lastIndexOf(10);
-    this.text = last === -1 ? '' : bytes.toString('utf8', 0, last + 1);
-    // The carry is copied: the block is overwritten by the next read.
-    this.carry = Buffer.from(bytes.subarray(last + 1));
-    this.pos = 0;
+    this.end += n;
     return true;
   }
 
   close() {
-    if (!this.done) fs.closeSync(this.fd);
-    this.done = true;
+    if (!this.closed) fs.closeSync(this.fd);
+    this.closed = true;
+    this.eof = true;
   }
 }
 
@@ -488,7 +502,7 @@ function safeDirName(runId: string) {
   return runId.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
-/** The partitions for a run: enough that one holds about 16 MB of input. */
+/** The partitions for a run: enough that one holds about 2 MB of input (see DEFAULT_PARTITIONS). */
 function partitionsFor(input: ReconcileInput, deps: ReconcileDeps): number {
   if (deps.partitions) return deps.partitions;
   let bytes = 0;

@@ -236,21 +236,21 @@ export function displayKey(key: string): string {
   return key.split(KEY_SEPARATOR).join(' / ');
 }
 
-type Entry = {
-  legacyLine: number;
-  newLine: number;
-  /** Held only until the other side arrives, so aligned inputs keep almost nothing in memory. */
-  held: Row | undefined;
-  discrepant: boolean;
-};
-
 /**
  * Reconciles one window (or one key partition of it) fed a record at a time from either side, in any order:
  * a symmetric hash join that compares a pair as soon as both halves have arrived and forgets the records. Only
  * discrepancies are emitted; matched pairs are counted.
+ *
+ * Every key must be remembered to the end (a later duplicate refers to its first line), so a key costs only its
+ * string and a slot: lines and flags live in typed arrays by the key's index, and records are held, in a map of
+ * their own, only until the other side arrives.
  */
 export class Reconciler {
-  private readonly entries = new Map<string, Entry>();
+  private readonly index = new Map<string, number>();
+  private legacyLines = new Int32Array(1024);
+  private newLines = new Int32Array(1024);
+  private discrepant = new Uint8Array(1024);
+  private readonly held = new Map<number, Row>();
   private readonly counts = emptyCounts();
 
   constructor(
@@ -264,27 +264,27 @@ export class Reconciler {
     if (key === null) return { side, line, message: 'the record has no key' };
     if (side === 'legacy') this.counts.legacyRecords++;
     else this.counts.newRecords++;
-    const entry = this.entries.get(key);
-    if (entry === undefined) {
-      this.entries.set(key, {
-        legacyLine: side === 'legacy' ? line : 0,
-        newLine: side === 'new' ? line : 0,
-        held: record,
-        discrepant: false,
-      });
+    const i = this.index.get(key);
+    if (i === undefined) {
+      const at = this.index.size;
+      if (at === this.legacyLines.length) this.grow();
+      this.index.set(key, at);
+      if (side === 'legacy') this.legacyLines[at] = line;
+      else this.newLines[at] = line;
+      this.held.set(at, record);
       return null;
     }
-    const firstLine = side === 'legacy' ? entry.legacyLine : entry.newLine;
+    const firstLine = side === 'legacy' ? this.legacyLines[i] : this.newLines[i];
     if (firstLine !== 0) {
       this.counts.duplicates++;
-      this.mark(entry);
+      this.mark(i);
       this.emit({ kind: 'duplicate', key: displayKey(key), side, line, firstLine });
       return null;
     }
-    if (side === 'legacy') entry.legacyLine = line;
-    else entry.newLine = line;
-    const other = entry.held as Row;
-    entry.held = undefined;
+    if (side === 'legacy') this.legacyLines[i] = line;
+    else this.newLines[i] = line;
+    const other = this.held.get(i) as Row;
+    this.held.delete(i);
     const differences = side === 'legacy' ? this.plan.differences(record, other) : this.plan.differences(other, record);
     if (differences.length === 0) {
       this.counts.matched++;
@@ -293,12 +293,12 @@ export class Reconciler {
     const critical = differences.some((d) => d.critical);
     this.counts.mismatched++;
     if (critical) this.counts.criticalMismatches++;
-    this.mark(entry);
+    this.mark(i);
     this.emit({
       kind: 'mismatch',
       key: displayKey(key),
-      legacyLine: entry.legacyLine,
-      newLine: entry.newLine,
+      legacyLine: this.legacyLines[i],
+      newLine: this.newLines[i],
       critical,
       differences,
     });
@@ -307,25 +307,37 @@ export class Reconciler {
 
   /** Reports the keys only one side produced and returns the window's counts. */
   finish(): WindowCounts {
-    for (const [key, entry] of this.entries) {
-      if (entry.legacyLine === 0) {
+    for (const [key, i] of this.index) {
+      if (this.legacyLines[i] === 0) {
         this.counts.missingInLegacy++;
-        this.mark(entry);
-        this.emit({ kind: 'missing_in_legacy', key: displayKey(key), newLine: entry.newLine });
-      } else if (entry.newLine === 0) {
+        this.mark(i);
+        this.emit({ kind: 'missing_in_legacy', key: displayKey(key), newLine: this.newLines[i] });
+      } else if (this.newLines[i] === 0) {
         this.counts.missingInNew++;
-        this.mark(entry);
-        this.emit({ kind: 'missing_in_new', key: displayKey(key), legacyLine: entry.legacyLine });
+        this.mark(i);
+        this.emit({ kind: 'missing_in_new', key: displayKey(key), legacyLine: this.legacyLines[i] });
       }
     }
-    this.counts.keys = this.entries.size;
-    this.entries.clear();
+    this.counts.keys = this.index.size;
+    this.index.clear();
+    this.held.clear();
     return { ...this.counts };
   }
 
-  private mark(entry: Entry) {
-    if (entry.discrepant) return;
-    entry.discrepant = true;
+  private grow() {
+    const size = this.legacyLines.length * 2;
+    const legacy = new Int32Array(size);
+    legacy.set(this.legacyLines);
+    const next = new Int32Array(size);
+    next.set(this.newLines);
+    const flags = new Uint8Array(size);
+    flags.set(this.discrepant);
+    [this.legacyLines, this.newLines, this.discrepant] = [legacy, next, flags];
+  }
+
+  private mark(i: number) {
+    if (this.discrepant[i]) return;
+    this.discrepant[i] = 1;
     this.counts.discrepantKeys++;
   }
 }
