@@ -372,7 +372,6 @@ async function spill(ctx: RunContext, from: SpillState): Promise<SpillState> {
  */
 class SpillCursor {
   private readonly fd: number;
-  private buf = Buffer.allocUnsafe(FLUSH_BYTES);
   private start = 0;
   private end = 0;
   private eof = false;
@@ -380,8 +379,17 @@ class SpillCursor {
   row: string[] = [];
   line = 0;
 
-  constructor(file: string) {
+  /** Reads `file` into `buf`, which the caller reuses for the next file (fresh buffers fragment the allocator). */
+  constructor(
+    file: string,
+    private buf: Buffer,
+  ) {
     this.fd = fs.openSync(file, 'r');
+  }
+
+  /** The buffer in use, grown if a line needed it: hand it to the next cursor. */
+  get buffer(): Buffer {
+    return this.buf;
   }
 
   next(): boolean {
@@ -431,8 +439,8 @@ class SpillCursor {
   }
 }
 
-function readSpill(dir: string, side: Side, partition: number): SpillCursor {
-  return new SpillCursor(spillName(dir, side, partition));
+function readSpill(dir: string, side: Side, partition: number, buf: Buffer): SpillCursor {
+  return new SpillCursor(spillName(dir, side, partition), buf);
 }
 
 /**
@@ -690,17 +698,19 @@ async function reconcilePartitions(
   const checkpointEvery = deps.checkpointRecords ?? DEFAULT_CHECKPOINT_RECORDS;
   let pending: ReturnType<typeof discrepancyRow>[] = [];
   let sinceCheckpoint = 0;
+  let buffers: Buffer[] = [Buffer.allocUnsafe(FLUSH_BYTES), Buffer.allocUnsafe(FLUSH_BYTES)];
   for (let p = resumedAt; p < partitions; p++) {
     checkStop(progress);
     const reconciler = new Reconciler(compiled, (d) => pending.push(discrepancyRow(input.runId, p, d)));
-    const legacy = readSpill(dir, 'legacy', p);
-    const next = readSpill(dir, 'new', p);
+    const legacy = readSpill(dir, 'legacy', p, buffers[0]);
+    const next = readSpill(dir, 'new', p, buffers[1]);
     let n: number;
     try {
       n = reconcilePartition(legacy, next, reconciler);
     } finally {
       legacy.close();
       next.close();
+      buffers = [legacy.buffer, next.buffer];
     }
     records += n;
     sinceCheckpoint += n;
