@@ -1,5 +1,5 @@
 import * as wf from '@temporalio/workflow';
-import { ApplicationFailure, ParentClosePolicy } from '@temporalio/workflow';
+import { ApplicationFailure, ParentClosePolicy, TemporalFailure } from '@temporalio/workflow';
 import type { MeasurementBatch, RolloutActivities, RolloutRecordEvent, StepOutcome } from '../activities/rollout';
 import type { Actor } from '../domain/actor';
 import { nextTimingChange, type GateResult, type Measurement, type MeasurementProblem } from '../domain/gate';
@@ -18,6 +18,7 @@ import {
   toView,
   type Review,
   type ReviewDecision,
+  type RolloutEvent,
   type RollbackTarget,
   type RolloutRefusal,
   type RolloutResult,
@@ -36,6 +37,41 @@ export type RolloutStart = {
   by: string;
   /** Workflow type started when a review is overdue; the escalation ladder's workflow unless given. */
   escalationWorkflow?: string;
+  /**
+   * A run continues as new once its history holds more events than this (5,000 unless given, never under 50), or
+   * sooner when Temporal suggests it (at 10,240 events or 10 MB; a run is terminated at 51,200 events or 50 MB).
+   */
+  historyLimit?: number;
+  /** What the previous run handed over when it continued as new; absent in a rollout's first run. */
+  carried?: RolloutCarried;
+};
+
+/** A review's closing as its workflow tells the rollout. */
+export type ReviewClosing = { id: string; actor: Actor; findings: string; decision: ReviewDecision };
+
+/** Work that reached the rollout by signal; applied one item at a time, in the order it arrived. */
+export type Inbound =
+  | { kind: 'batch'; batch: MeasurementBatch }
+  | { kind: 'measure'; batchId: string; by: string; rows: unknown }
+  | { kind: 'overdue'; id: string; escalationId: string | null }
+  | ({ kind: 'closed' } & ReviewClosing);
+
+/** Everything one run of a rollout hands to the next when it continues as new. */
+export type RolloutCarried = {
+  /** The rollout itself: phase, visits (soak), reviews, hold, last gate, start (first month), plan (blackouts). */
+  state: RolloutState;
+  /** The projection's last revision: the next run's writes count on from it, so none is taken for a retry. */
+  revision: number;
+  /** Signalled batches numbered so far: a batch id (`<workflow id>/signal-<n>`) is never used twice. */
+  signalBatches: number;
+  /** Gate judgements asked for so far. */
+  evaluations: number;
+  /** How many phase visits have had their entry judged; a visit entered during the hand-over is judged next run. */
+  judgedVisit: number;
+  /** When the last gate shown would change with time alone. */
+  gateChangesAt: string | null;
+  /** Signals received and not yet applied: they are applied by the next run, in the same order. */
+  inbox: Inbound[];
 };
 
 export type AdvanceRequest = { actor: Actor; override?: { reason: string }; from?: string };
@@ -60,6 +96,12 @@ export const measure = wf.defineSignal<[SignalledMeasurements]>('measure');
 /** A review's child tells its rollout that the review passed its deadline. */
 export const reviewWentOverdue = wf.defineSignal<[{ id: string; escalationId: string | null }]>('review-overdue');
 /**
+ * A review's child tells its rollout that the review closed, and with which decision. The child signals the
+ * rollout's workflow id, which reaches whichever run is current: the run that opened the review may have continued
+ * as new since, so no run waits on a child's result.
+ */
+export const reviewClosed = wf.defineSignal<[ReviewClosing]>('review-closed');
+/**
  * Answers once the rollout has applied the closing of review `id` (its decision included) and written it, so a
  * caller that closed the review on its own workflow reads the outcome afterwards. NOT_FOUND for a review it lacks.
  */
@@ -82,6 +124,13 @@ const stepActs = wf.proxyActivities<RolloutActivities>({
 
 const nowIso = () => new Date().toISOString();
 
+const HISTORY_LIMIT = 5_000;
+// Below this a new run could have to hand over again before doing anything.
+const MIN_HISTORY_LIMIT = 50;
+// Pending signals carried into the next run's input stay well under the 2 MB a payload may hold; above this the
+// run applies them itself before it hands over (a signalled batch may carry 10,000 rows).
+const CARRY_BYTES = 256 * 1024;
+
 function failure(refusal: RolloutRefusal): ApplicationFailure {
   return ApplicationFailure.create({
     type: refusal.code,
@@ -98,30 +147,52 @@ function rejectUnless(refusal: RolloutRefusal | null): void {
 /**
  * One phased rollout. Every decision is the domain's; every write goes through activities, chained so the
  * projection sees revisions in order; an update returns once its change is written.
+ *
+ * Signals are queued and applied one at a time by a loop of their own. A rollout may run for months, so a run
+ * continues as new before its history grows too long, at a moment when nothing is half done: no update handler
+ * running, no queued item being applied, no write in flight. Signals not applied yet travel in the next run's input.
  */
 export async function rollout(input: RolloutStart): Promise<RolloutView> {
-  const started = startRollout({ ...input, at: nowIso() });
-  if (!started.ok) throw failure(started);
-  let state: RolloutState = started.state;
-  let revision = 0;
+  const { carried } = input;
+  let opening: RolloutEvent[] = [];
+  let state: RolloutState;
+  if (carried) {
+    state = carried.state;
+  } else {
+    const started = startRollout({ ...input, at: nowIso() });
+    if (!started.ok) throw failure(started);
+    state = started.state;
+    opening = started.events;
+  }
+  let revision = carried?.revision ?? 0;
   let writes: Promise<unknown> = Promise.resolve();
-  let signalBatches = 0;
-  let evaluations = 0;
-  let approved = false;
-  // Measurement batches being stored or judged: a gate judged on request waits for them.
-  let batchesInFlight = 0;
-  // Reviews whose outcome is not applied yet: the workflow does not end before they are.
-  let reviewsRunning = 0;
+  let writing = 0;
+  let signalBatches = carried?.signalBatches ?? 0;
+  let evaluations = carried?.evaluations ?? 0;
+  // A carried rollout was approved when its first run started.
+  let approved = carried !== undefined;
+  // Signals received, in arrival order, and the one being applied.
+  const inbox: Inbound[] = [...(carried?.inbox ?? [])];
+  let applying: Inbound | null = null;
+  // Set once this run is to continue as new: queued signals then wait for the next run.
+  let handingOver = false;
   // Gate judgements finished so far, and when the last one shown would change by itself.
   let judged = 0;
-  let gateChangesAt: string | null = null;
+  let gateChangesAt: string | null = carried?.gateChangesAt ?? null;
+  let judgedVisit = carried?.judgedVisit ?? 0;
+  const historyLimit = Math.max(MIN_HISTORY_LIMIT, input.historyLimit ?? HISTORY_LIMIT);
   const ready = () => wf.condition(() => approved);
   const ended = () => state.status === 'completed' || state.status === 'rolled-back';
 
   const write = (events: RolloutRecordEvent[]): Promise<unknown> => {
     revision += 1;
+    writing += 1;
     const snapshot = { revision, view: toView(state, nowIso()), plan: state.plan, events };
-    writes = writes.then(() => acts.projectRollout(snapshot));
+    writes = writes
+      .then(() => acts.projectRollout(snapshot))
+      .finally(() => {
+        writing -= 1;
+      });
     return writes;
   };
   const apply = async (result: RolloutResult): Promise<RolloutView> => {
@@ -144,9 +215,11 @@ export async function rollout(input: RolloutStart): Promise<RolloutView> {
       await write([{ type: 'ROLLBACK_STEP', at, phase: step.phase, step: step.name, action: step.action, outcome }]);
     }
   };
+  const isBatch = (item: Inbound | null) => item?.kind === 'batch' || item?.kind === 'measure';
+  const batchesPending = () => isBatch(applying) || inbox.some(isBatch);
   const judge = async (trigger: string): Promise<GateResult> => {
     // Measurements already handed to the workflow count: a gate judged on request must see them.
-    if (trigger === 'request' || trigger === 'advance') await wf.condition(() => batchesInFlight === 0);
+    if (trigger === 'request' || trigger === 'advance') await wf.condition(() => !batchesPending());
     const phase = currentPhase(state).name;
     const { nextChangeAt, ...gate } = await acts.evaluateGate({
       key: `${wf.workflowInfo().workflowId}/${wf.workflowInfo().runId}/${++evaluations}`,
@@ -169,10 +242,10 @@ export async function rollout(input: RolloutStart): Promise<RolloutView> {
     return gate;
   };
 
-  const startReview = (review: Review) => {
-    reviewsRunning += 1;
-    void wf
-      .executeChild(stewardshipReview, {
+  // The review runs on after this run continues as new (ABANDON), and tells the rollout of its outcome by signal.
+  const startReview = async (review: Review) => {
+    try {
+      await wf.startChild(stewardshipReview, {
         workflowId: review.id,
         args: [
           {
@@ -184,30 +257,15 @@ export async function rollout(input: RolloutStart): Promise<RolloutView> {
           },
         ],
         parentClosePolicy: ParentClosePolicy.ABANDON,
-      })
-      .then((outcome) =>
-        apply(closeReview(state, { id: review.id, ...outcome, at: nowIso() })).then(
-          () => undefined,
-          () => undefined,
-        ),
-      )
-      .finally(() => {
-        reviewsRunning -= 1;
       });
-  };
-
-  const onBatch = async (batch: MeasurementBatch) => {
-    batchesInFlight += 1;
-    try {
-      await handleBatch(batch);
-    } finally {
-      batchesInFlight -= 1;
+    } catch (error) {
+      wf.log.error('the review workflow did not start', { review: review.id, error: String(error) });
     }
   };
+
   const handleBatch = async (batch: MeasurementBatch) => {
-    await ready();
     for (const breach of batch.breaches) {
-      if (state.status === 'completed' || state.status === 'rolled-back') break;
+      if (ended()) break;
       const id = `${wf.workflowInfo().workflowId}-review-${state.reviews.length + 1}`;
       const opened = openReview(state, {
         id,
@@ -217,7 +275,7 @@ export async function rollout(input: RolloutStart): Promise<RolloutView> {
       });
       if (opened.ok && opened.events.length > 0) {
         await apply(opened);
-        startReview(state.reviews[state.reviews.length - 1]);
+        await startReview(opened.state.reviews[opened.state.reviews.length - 1]);
       }
     }
     if (state.status === 'active' || state.status === 'held') {
@@ -225,42 +283,95 @@ export async function rollout(input: RolloutStart): Promise<RolloutView> {
       await write([]);
     }
   };
+  const handleSignalled = async ({ batchId, by, rows }: Extract<Inbound, { kind: 'measure' }>) => {
+    // A signal cannot be refused like a request: a bad batch is recorded as rejected, with its bad rows by index.
+    const reject = (count: number, reason: string, problems: MeasurementProblem[] = []) =>
+      write([{ type: 'MEASUREMENTS_REJECTED', at: nowIso(), by, batchId, count, reason, problems }]);
+    if (ended()) {
+      await reject(Array.isArray(rows) ? rows.length : 0, `rollout ${state.id} is ${state.status}`);
+      return;
+    }
+    const batch = await acts.recordMeasurements({
+      rolloutId: state.id,
+      batchId,
+      by,
+      plan: state.plan,
+      rows: Array.isArray(rows) ? rows : [],
+    });
+    if ('reason' in batch) {
+      await reject(batch.count, batch.reason, batch.problems);
+      return;
+    }
+    await handleBatch(batch);
+  };
+  const applyItem = async (item: Inbound): Promise<unknown> => {
+    switch (item.kind) {
+      case 'batch':
+        return handleBatch(item.batch);
+      case 'measure':
+        return handleSignalled(item);
+      case 'overdue':
+        return apply(reviewOverdue(state, { id: item.id, escalationId: item.escalationId, at: nowIso() }));
+      case 'closed':
+        return apply(
+          closeReview(state, {
+            id: item.id,
+            actor: item.actor,
+            findings: item.findings,
+            decision: item.decision,
+            at: nowIso(),
+          }),
+        );
+    }
+  };
+
+  // Sizes of queued items, measured once each, when a hand-over needs them.
+  const sizes = new WeakMap<Inbound, number>();
+  const sizeOf = (item: Inbound): number => {
+    let size = sizes.get(item);
+    if (size === undefined) {
+      size = JSON.stringify(item).length;
+      sizes.set(item, size);
+    }
+    return size;
+  };
+  const inboxBytes = () => inbox.reduce((sum, item) => sum + sizeOf(item), 0);
+  // While handing over, the loop still applies what running handlers wait for (a batch an advance must see, the
+  // closing a review-settled update waits for), and what would make the next run's input too large.
+  const mayApply = () => inbox.length > 0 && (!handingOver || !wf.allHandlersFinished() || inboxBytes() > CARRY_BYTES);
+  const applyInbox = async (): Promise<void> => {
+    for (;;) {
+      await wf.condition(mayApply);
+      // Checked again: a hand-over woken in the same activation may have run first.
+      if (!mayApply()) continue;
+      applying = inbox.shift() ?? null;
+      try {
+        if (applying) await applyItem(applying);
+      } catch (error) {
+        // A refused item (a review this rollout lacks, a closing it cannot apply) is logged and the next one runs.
+        if (!(error instanceof TemporalFailure)) throw error;
+        wf.log.warn('a signalled item was not applied', { kind: applying?.kind, error: error.message });
+      } finally {
+        applying = null;
+      }
+    }
+  };
 
   wf.setHandler(rolloutView, () => toView(state, nowIso()));
-  wf.setHandler(measurementsRecorded, (batch) => onBatch(batch));
-  wf.setHandler(measure, async (signalled) => {
-    batchesInFlight += 1;
-    try {
-      await ready();
-      // A signal cannot be refused like a request: a bad batch is recorded as rejected, with its bad rows by index.
-      const by = typeof signalled?.by === 'string' && signalled.by.trim() !== '' ? signalled.by : 'signal:unnamed';
-      const batchId = `${wf.workflowInfo().workflowId}/signal-${++signalBatches}`;
-      const rows: unknown = signalled?.rows;
-      const reject = (count: number, reason: string, problems: MeasurementProblem[] = []) =>
-        write([{ type: 'MEASUREMENTS_REJECTED', at: nowIso(), by, batchId, count, reason, problems }]);
-      if (ended()) {
-        await reject(Array.isArray(rows) ? rows.length : 0, `rollout ${state.id} is ${state.status}`);
-        return;
-      }
-      const batch = await acts.recordMeasurements({
-        rolloutId: state.id,
-        batchId,
-        by,
-        plan: state.plan,
-        rows: Array.isArray(rows) ? rows : [],
-      });
-      if ('reason' in batch) {
-        await reject(batch.count, batch.reason, batch.problems);
-        return;
-      }
-      await onBatch(batch);
-    } finally {
-      batchesInFlight -= 1;
-    }
+  // Signal handlers only queue: what a signal asks for is then either applied or carried into the next run.
+  wf.setHandler(measurementsRecorded, (batch) => {
+    inbox.push({ kind: 'batch', batch });
   });
-  wf.setHandler(reviewWentOverdue, async ({ id, escalationId }) => {
-    await ready();
-    await apply(reviewOverdue(state, { id, escalationId, at: nowIso() })).catch(() => undefined);
+  wf.setHandler(measure, (signalled) => {
+    const by = typeof signalled?.by === 'string' && signalled.by.trim() !== '' ? signalled.by : 'signal:unnamed';
+    const batchId = `${wf.workflowInfo().workflowId}/signal-${++signalBatches}`;
+    inbox.push({ kind: 'measure', batchId, by, rows: signalled?.rows });
+  });
+  wf.setHandler(reviewWentOverdue, ({ id, escalationId }) => {
+    inbox.push({ kind: 'overdue', id, escalationId });
+  });
+  wf.setHandler(reviewClosed, (closing) => {
+    inbox.push({ ...closing, kind: 'closed' });
   });
   wf.setHandler(rolloutRecorded, async () => {
     await ready();
@@ -344,33 +455,77 @@ export async function rollout(input: RolloutStart): Promise<RolloutView> {
   );
 
   // Handlers are registered first so no early update is dropped; they wait until the approval is confirmed.
-  const status = await acts.changeRequestStatus(input.changeRequestId);
-  if (status !== 'approved') {
-    throw ApplicationFailure.nonRetryable(
-      `change request ${input.changeRequestId} is ${status ?? 'unknown'}, not approved`,
-      'CHANGE_NOT_APPROVED',
-    );
+  if (!carried) {
+    const status = await acts.changeRequestStatus(input.changeRequestId);
+    if (status !== 'approved') {
+      throw ApplicationFailure.nonRetryable(
+        `change request ${input.changeRequestId} is ${status ?? 'unknown'}, not approved`,
+        'CHANGE_NOT_APPROVED',
+      );
+    }
+    approved = true;
+    await write(opening);
   }
-  approved = true;
-  await write(started.events);
+  void applyInbox();
+
+  const handOverDue = () => {
+    const info = wf.workflowInfo();
+    return info.continueAsNewSuggested || info.historyLength > historyLimit;
+  };
+  // Nothing half done: no update handler running, no queued item being applied, no write in flight. Review
+  // children have started (a batch that opens a review is applied until its child runs).
+  const quiet = () => applying === null && writing === 0 && wf.allHandlersFinished() && inboxBytes() <= CARRY_BYTES;
+  // Done: the rollout ended, every review is closed and applied, and nothing is left to apply or write.
+  const settled = () =>
+    ended() &&
+    state.reviews.every((r) => r.status === 'closed') &&
+    inbox.length === 0 &&
+    applying === null &&
+    writing === 0 &&
+    wf.allHandlersFinished();
+  const handOver = async (): Promise<void> => {
+    handingOver = true;
+    while (!quiet()) await wf.condition(quiet);
+    if (settled()) return;
+    const next: RolloutCarried = {
+      state,
+      revision,
+      signalBatches,
+      evaluations,
+      judgedVisit,
+      gateChangesAt,
+      inbox: [...inbox],
+    };
+    await wf.continueAsNew<typeof rollout>({ ...input, carried: next });
+  };
 
   // The gate is judged continuously: on entering a phase, when measurements arrive, on request, and by timer at the
   // next moment its judgement or the rollout's readiness can change with time alone (a measurement ageing out of
   // its window or one ending later coming in, the first month ending, the soak served, a blackout starting or
   // ending). Every judgement is recorded as a GateEvaluation, and the projection follows it.
-  let judgedVisit = 0;
-  while (!ended()) {
-    if (state.visits.length !== judgedVisit) {
+  for (;;) {
+    if (!ended() && state.visits.length !== judgedVisit) {
       judgedVisit = state.visits.length;
       await judge(judgedVisit === 1 ? 'start' : 'phase-entered');
       await write([]);
       continue;
     }
+    if (settled()) break;
+    if (handOverDue()) {
+      await handOver();
+      continue;
+    }
     const seen = judged;
+    const wasEnded = ended();
+    const changed = () =>
+      ended() !== wasEnded ||
+      judged !== seen ||
+      (!wasEnded && state.visits.length !== judgedVisit) ||
+      settled() ||
+      handOverDue();
     const visit = state.visits[state.visits.length - 1];
-    const timing = nextTimingChange(state.plan, currentPhase(state), visit.enteredAt, nowIso());
-    const wakeAt = [gateChangesAt, timing].filter((t): t is string => t !== null).sort()[0];
-    const changed = () => ended() || judged !== seen || state.visits.length !== judgedVisit;
+    const timing = wasEnded ? null : nextTimingChange(state.plan, currentPhase(state), visit.enteredAt, nowIso());
+    const wakeAt = wasEnded ? undefined : [gateChangesAt, timing].filter((t): t is string => t !== null).sort()[0];
     if (wakeAt === undefined) {
       await wf.condition(changed);
     } else if (!(await wf.condition(changed, Math.max(1, Date.parse(wakeAt) - Date.now())))) {
@@ -378,20 +533,11 @@ export async function rollout(input: RolloutStart): Promise<RolloutView> {
       await write([]);
     }
   }
-
-  await wf.condition(
-    () =>
-      (state.status === 'completed' || state.status === 'rolled-back') &&
-      state.reviews.every((r) => r.status === 'closed') &&
-      batchesInFlight === 0 &&
-      reviewsRunning === 0 &&
-      wf.allHandlersFinished(),
-  );
   await writes;
   return toView(state, nowIso());
 }
 
-/** How a review starts: the review as the rollout opened it, and whom to tell when it is overdue. */
+/** How a review starts: the review as the rollout opened it, and whom to tell when it is overdue or closed. */
 export type ReviewStart = {
   rolloutId: string;
   rolloutWorkflowId: string;
@@ -419,7 +565,8 @@ export const reviewInfo = wf.defineQuery<ReviewInfo>('review');
 
 /**
  * A data-stewardship review owned by data stewards: closes with findings and a decision; when its deadline passes
- * unanswered it starts an escalation on the escalation ladder and keeps waiting for the steward.
+ * unanswered it starts an escalation on the escalation ladder and keeps waiting for the steward. It tells its rollout
+ * of both by signal to the rollout's workflow id, so the rollout's current run hears it whichever run opened it.
  */
 export async function stewardshipReview(
   input: ReviewStart,
@@ -461,6 +608,15 @@ export async function stewardshipReview(
     },
   );
 
+  const tellRollout = async <Args extends unknown[]>(signal: wf.SignalDefinition<Args>, ...args: Args) => {
+    try {
+      await wf.getExternalWorkflowHandle(input.rolloutWorkflowId).signal(signal, ...args);
+    } catch (error) {
+      // A rollout that was terminated no longer needs to know; the review's outcome stays in its own history.
+      wf.log.warn('the rollout could not be told', { signal: signal.name, error: String(error) });
+    }
+  };
+
   const left = Math.max(0, Date.parse(input.review.dueAt) - Date.now());
   if (!(await wf.condition(() => outcome !== null, left))) {
     overdue = true;
@@ -486,13 +642,12 @@ export async function stewardshipReview(
       // The escalation already runs (a retry) or cannot start; the breach is still recorded on the rollout.
       escalationId = null;
     }
-    await wf
-      .getExternalWorkflowHandle(input.rolloutWorkflowId)
-      .signal(reviewWentOverdue, { id: input.review.id, escalationId });
+    await tellRollout(reviewWentOverdue, { id: input.review.id, escalationId });
     await wf.condition(() => outcome !== null);
   }
   await wf.condition(wf.allHandlersFinished);
   const closed = outcome as CloseReviewRequest | null;
   if (!closed) throw ApplicationFailure.nonRetryable('review ended without a decision');
+  await tellRollout(reviewClosed, { id: input.review.id, ...closed });
   return closed;
 }

@@ -3,7 +3,13 @@ import path from 'node:path';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { defaultPayloadConverter } from '@temporalio/common';
+import request from 'supertest';
 import { createRolloutActivities, type RollbackRunner } from '../../activities/rollout';
+import { buildApp } from '../../api/app';
+import { reviewRoutes } from '../../api/routes/reviews';
+import { rolloutRoutes } from '../../api/routes/rollouts';
+import { addUser } from '../../cli/users';
 import type { Actor } from '../../domain/actor';
 import type { Measurement } from '../../domain/gate';
 import { RolloutPlan, type RolloutPlanInput } from '../../domain/rollout-plan';
@@ -19,6 +25,8 @@ import {
   rollout,
   rolloutView,
   rolloutWorkflowId,
+  reviewSettled,
+  type RolloutStart,
 } from '../../workflows/rollout';
 import { backends, createTestDatabase, silentLog, type TestDb } from '../helpers/db';
 
@@ -79,8 +87,25 @@ afterAll(async () => {
   await db?.close();
 });
 
-type Recorded = { workflowId: string; history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>> };
+type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
+type Recorded = { workflowId: string; history: History };
 const histories: Recorded[] = [];
+
+/** Every run of a workflow, oldest first, following each run back to the one it continued from. */
+async function runsOf(workflowId: string): Promise<History[]> {
+  const runs = [await env.client.workflow.getHandle(workflowId).fetchHistory()];
+  for (;;) {
+    const previous = runs[0].events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
+    if (!previous) return runs;
+    runs.unshift(await env.client.workflow.getHandle(workflowId, previous).fetchHistory());
+  }
+}
+
+/** What a run of a rollout started with. */
+function inputOf(run: History): RolloutStart {
+  const payload = run.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  return defaultPayloadConverter.fromPayload<RolloutStart>(payload!);
+}
 
 // Histories are fetched as each test ends: skipped time adds up and closed runs would leave retention.
 async function collectHistories(): Promise<void> {
@@ -89,7 +114,7 @@ async function collectHistories(): Promise<void> {
     where: { rolloutId: { in: fresh.filter((w) => w.startsWith('rollout-')).map((w) => w.slice('rollout-'.length)) } },
   });
   for (const workflowId of [...fresh, ...reviews.map((r) => r.id)]) {
-    histories.push({ workflowId, history: await env.client.workflow.getHandle(workflowId).fetchHistory() });
+    for (const history of await runsOf(workflowId)) histories.push({ workflowId, history });
   }
 }
 
@@ -112,12 +137,18 @@ async function withWorker<T>(fn: (taskQueue: string) => Promise<T>): Promise<T> 
   return result;
 }
 
-async function start(taskQueue: string, planInput: RolloutPlanInput = basePlan, changeRequestId = 'cr-approved-1') {
+async function start(
+  taskQueue: string,
+  planInput: RolloutPlanInput = basePlan,
+  changeRequestId = 'cr-approved-1',
+  historyLimit?: number,
+) {
   const id = randomUUID();
+  const plan = RolloutPlan.parse(planInput);
   const handle = await env.client.workflow.start(rollout, {
     taskQueue,
     workflowId: rolloutWorkflowId(id),
-    args: [{ id, changeRequestId, plan: RolloutPlan.parse(planInput), policyVersion: 'sha256:test', by: 'lena' }],
+    args: [{ id, changeRequestId, plan, policyVersion: 'sha256:test', by: 'lena', historyLimit }],
   });
   started.push(handle.workflowId);
   return { id, handle };
@@ -425,8 +456,225 @@ test('change request: when the change is not approved, the rollout does not star
   });
 });
 
+/** The rollout's current run id. */
+async function runId(handle: WorkflowHandle<typeof rollout>): Promise<string> {
+  return (await handle.describe()).runId;
+}
+
+/** Feeds the phase measurements and judges the gate until the rollout has continued as new at least once more. */
+async function untilContinued(handle: WorkflowHandle<typeof rollout>, phase: string, errorRate: number) {
+  const before = await runId(handle);
+  for (let round = 0; round < 40; round++) {
+    await measureAndJudge(handle, phase, errorRate);
+    if ((await runId(handle)) !== before) return;
+  }
+  throw new Error(`${handle.workflowId} never continued as new`);
+}
+
+// Reads until the workflow has applied what the test waits for; the bound only stops a hung run.
+async function eventually<T>(read: () => Promise<T>, holds: (value: T) => boolean): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    const value = await read();
+    if (holds(value)) return value;
+    if (attempt === 300) throw new Error(`never held; last read: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('continue-as-new: when measurements keep arriving past a small history bound, the rollout continues as new several times and loses none', async () => {
+  await withWorker(async (tq) => {
+    const { id, handle } = await start(tq, basePlan, 'cr-approved-1', 100);
+    const batches = 24;
+    const judgedBatches = () =>
+      db.prisma.gateEvaluation.count({ where: { rolloutId: id, trigger: { startsWith: 'measurements:' } } });
+    // Two bursts, each sent faster than it is applied: batches are still queued when a run hands over, and the
+    // second burst reaches a later run, which numbers its batches on from the first run's.
+    for (const burst of [0, 1]) {
+      for (let i = 0; i < batches / 2; i++) {
+        await handle.signal(measure, { by: 'feed', rows: await rows('pilot', 1 + (burst * 12 + i) / 100) });
+      }
+      // No update waits meanwhile (one judging the gate on request would have every queued batch applied first).
+      await eventually(judgedBatches, (n) => n === ((burst + 1) * batches) / 2);
+    }
+    expect((await handle.executeUpdate(evaluateRollout)).status).toBe('pass');
+
+    const runs = await runsOf(handle.workflowId);
+    expect(runs.length).toBeGreaterThanOrEqual(3);
+    const carried = runs.slice(1).map((run) => inputOf(run).carried!);
+    expect(carried.some((c) => c.inbox.length > 0)).toBe(true);
+    expect(carried.map((c) => c.state.visits)).toEqual(
+      carried.map(() => [expect.objectContaining({ phase: 'pilot' })]),
+    );
+    // Every batch stored under its own id and judged once; the phase's entry judged once, in the first run.
+    expect(await db.prisma.measurement.count({ where: { rolloutId: id } })).toBe(2 * batches);
+    expect(carried.map((c) => c.signalBatches)).toContain(batches / 2);
+    const judgements = await db.prisma.gateEvaluation.findMany({ where: { rolloutId: id } });
+    expect(judgements.filter((j) => j.trigger.startsWith('measurements:')).length).toBe(batches);
+    expect(judgements.filter((j) => j.trigger === 'start' || j.trigger === 'phase-entered').length).toBe(1);
+    // Revisions keep rising across runs: every write of every run reached the projection, none taken for a retry.
+    const revisions = carried.map((c) => c.revision);
+    expect(revisions).toEqual([...revisions].sort((a, b) => a - b));
+    expect(new Set(revisions).size).toBe(revisions.length);
+    const writes = runs
+      .flatMap((run) => run.events ?? [])
+      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'projectRollout').length;
+    const row = await eventually(
+      () => db.prisma.rollout.findUniqueOrThrow({ where: { id } }),
+      (r) => r.revision === writes,
+    );
+    expect([row.status, row.phase, row.gateStatus]).toEqual(['active', 'pilot', 'pass']);
+    await handle.terminate('test over');
+  });
+});
+
+test('continue-as-new: when a review is open across a hand-over, the next run blocks advancing until the steward closes it, then advances and completes', async () => {
+  await withWorker(async (tq) => {
+    const { id, handle } = await start(tq, basePlan, 'cr-approved-1', 60);
+    await measureAndJudge(handle, 'pilot', 2.6);
+    const [open] = (await handle.query(rolloutView)).openReviews;
+    expect(open).toMatchObject({ phase: 'pilot', status: 'open' });
+    await untilContinued(handle, 'pilot', 1.0);
+    await env.sleep(25 * H);
+    expect((await handle.query(rolloutView)).openReviews.map((r) => r.id)).toEqual([open.id]);
+    const blocked = await refusal(handle.executeUpdate(advanceRollout, { args: [{ actor: people.lena }] }));
+    expect([blocked.type, blocked.details]).toEqual(['REVIEW_OPEN', { reviews: [open.id] }]);
+
+    await env.client.workflow.getHandle(open.id).executeUpdate(closeStewardshipReview, {
+      args: [{ actor: people.dora, findings: 'one broker sent test declarations', decision: 'continue' }],
+    });
+    const settled = await handle.executeUpdate(reviewSettled, { args: [{ id: open.id }] });
+    expect(settled.reviews).toEqual([
+      expect.objectContaining({ id: open.id, status: 'closed', decision: 'continue', closedBy: 'dora' }),
+    ]);
+    expect((await handle.executeUpdate(advanceRollout, { args: [{ actor: people.lena }] })).phase).toBe('full');
+
+    // The new phase is judged on entry by the run that is current, and the rollout hands over again inside it.
+    await untilContinued(handle, 'full', 0.8);
+    await env.sleep(25 * H);
+    expect((await handle.executeUpdate(advanceRollout, { args: [{ actor: people.lena }] })).status).toBe('completed');
+    const done = await handle.result();
+    expect(done.visits.map((v) => [v.phase, v.leftBecause])).toEqual([
+      ['pilot', 'advanced'],
+      ['full', 'completed'],
+    ]);
+    expect((await runsOf(handle.workflowId)).length).toBeGreaterThanOrEqual(3);
+    const judgements = await db.prisma.gateEvaluation.findMany({ where: { rolloutId: id } });
+    expect(judgements.filter((j) => j.trigger === 'start' || j.trigger === 'phase-entered').length).toBe(2);
+    expect(await auditActions(id)).toEqual([
+      'ROLLOUT_STARTED',
+      'ROLLOUT_REVIEW_OPENED',
+      'ROLLOUT_REVIEW_CLOSED',
+      'ROLLOUT_ADVANCED',
+      'ROLLOUT_COMPLETED',
+    ]);
+    const review = await db.prisma.stewardshipReview.findUniqueOrThrow({ where: { id: open.id } });
+    expect([review.status, review.decision, review.closedBy]).toEqual(['closed', 'continue', 'dora']);
+  });
+});
+
+test('continue-as-new: when a review opened before a hand-over goes overdue, the current run records the escalation, and a rollback decision rolls back', async () => {
+  await withWorker(async (tq) => {
+    const { id, handle } = await start(tq, basePlan, 'cr-approved-1', 60);
+    await measureAndJudge(handle, 'pilot', 3.1);
+    const [open] = (await handle.query(rolloutView)).openReviews;
+    await untilContinued(handle, 'pilot', 1.0);
+
+    await env.sleep(49 * H);
+    const view = await eventually(
+      () => handle.query(rolloutView),
+      (v) => v.reviews[0]?.overdueAt !== null,
+    );
+    const escalationId = `esc-${open.id}-overdue`;
+    expect(view.reviews[0]).toMatchObject({ id: open.id, status: 'open', escalationId });
+    started.push(escalationId);
+    const esc = env.client.workflow.getHandle(escalationId);
+    expect(await esc.query<unknown>('input')).toMatchObject({ owner: { role: 'data-steward' } });
+    const stored = await eventually(
+      () => db.prisma.stewardshipReview.findUniqueOrThrow({ where: { id: open.id } }),
+      (r) => r.overdueAt !== null,
+    );
+    expect(stored.escalationId).toBe(escalationId);
+
+    await env.client.workflow.getHandle(open.id).executeUpdate(closeStewardshipReview, {
+      args: [{ actor: people.dora, findings: 'HS codes mapped wrongly', decision: 'rollback' }],
+    });
+    const done = await handle.result();
+    expect(done.status).toBe('rolled-back');
+    expect(done.reviews[0]).toMatchObject({ status: 'closed', decision: 'rollback', closedBy: 'dora' });
+    expect(await auditActions(id)).toEqual([
+      'ROLLOUT_STARTED',
+      'ROLLOUT_REVIEW_OPENED',
+      'ROLLOUT_REVIEW_OVERDUE',
+      'ROLLOUT_REVIEW_CLOSED',
+      'ROLLOUT_ROLLED_BACK',
+      'ROLLOUT_ROLLBACK_STEP',
+    ]);
+    await esc.terminate('test over');
+  });
+});
+
+test('continue-as-new: the API reads the same before and after a hand-over, its history spans the runs, and updates reach the new run', async () => {
+  await withWorker(async (tq) => {
+    const app = buildApp(
+      { prisma: db.prisma, log: silentLog, temporal: () => env.client, checks: {}, version: '0.0.0-test' },
+      { routes: [...rolloutRoutes, ...reviewRoutes] },
+    );
+    const lead = await addUser(db.prisma, { name: `lead-${randomUUID()}`, roles: ['rollout-lead'], actor: 'test' });
+    const get = async (path: string) => {
+      const res = await request(app).get(`/api/v1${path}`).set('authorization', `Bearer ${lead.token}`);
+      expect(res.status).toBe(200);
+      return res.body;
+    };
+    const { id, handle } = await start(tq, basePlan, 'cr-approved-1', 60);
+    await measureAndJudge(handle, 'pilot', 2.4);
+    const before = await get(`/rollouts/${id}`);
+    const listedBefore = await get(`/rollouts?limit=200`);
+    const historyBefore = await get(`/rollouts/${id}/history`);
+    expect(before.openReviews).toHaveLength(1);
+
+    // Batches with bad rows lengthen the history without changing the rollout.
+    const first = await runId(handle);
+    const [bad] = await rows('pilot', 1.0, -1);
+    for (let i = 0; i < 40 && (await runId(handle)) === first; i++) {
+      await handle.signal(measure, { by: 'feed', rows: [bad] });
+      await eventually(
+        () => db.prisma.auditEvent.count({ where: { subjectId: id, action: 'ROLLOUT_MEASUREMENTS_REJECTED' } }),
+        (n) => n === i + 1,
+      );
+    }
+    expect(await runId(handle)).not.toBe(first);
+
+    const after = await get(`/rollouts/${id}`);
+    expect({ ...after, timeInPhaseMs: 0 }).toEqual({ ...before, timeInPhaseMs: 0 });
+    const listedAfter = await get(`/rollouts?limit=200`);
+    const mine = (list: { items: { id: string }[] }) => list.items.find((r) => r.id === id);
+    expect(mine(listedAfter)).toEqual(mine(listedBefore));
+    const historyAfter = await get(`/rollouts/${id}/history`);
+    type Entry = { type: string; time: string; what: string; runId: string };
+    const story = (h: { entries: Entry[] }) => h.entries.map((e) => `${e.type} ${e.time} ${e.what}`);
+    expect(story(historyAfter).slice(0, historyBefore.entries.length)).toEqual(story(historyBefore));
+    expect(historyAfter.entries.slice(historyBefore.entries.length).map((e: Entry) => e.type)).toEqual(
+      expect.arrayContaining(['MEASUREMENTS_REJECTED']),
+    );
+    expect(new Set(historyAfter.entries.map((e: Entry) => e.runId)).size).toBeGreaterThanOrEqual(2);
+
+    const held = await request(app)
+      .post(`/api/v1/rollouts/${id}/hold`)
+      .set('authorization', `Bearer ${lead.token}`)
+      .send({ reason: 'quarter close' });
+    expect([held.status, held.body.status, held.body.openReviews]).toEqual([200, 'held', before.openReviews]);
+    expect((await get(`/rollouts/${id}`)).status).toBe('held');
+    await handle.terminate('test over');
+  });
+});
+
 test('replay: every history these tests produced replays with the current workflow code', async () => {
   expect(histories.length).toBeGreaterThanOrEqual(8);
+  // Runs that continued as new are replayed too, each on its own.
+  const continued = histories.filter(({ history }) =>
+    history.events?.some((e) => e.workflowExecutionContinuedAsNewEventAttributes),
+  );
+  expect(continued.length).toBeGreaterThanOrEqual(8);
   let n = 0;
   for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, histories)) {
     if (result.error) throw new Error(`history of ${result.workflowId} does not replay: ${result.error.message}`);

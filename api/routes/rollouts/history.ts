@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { SYSTEM_ACTOR, type RolloutRecordEvent, type RolloutWrite } from '../../../activities/rollout';
@@ -12,9 +12,16 @@ import { RolloutParams } from './schemas';
 
 const EventType = temporal.api.enums.v1.EventType;
 
+export const RolloutHistoryEntry = HistoryEntry.extend({
+  runId: z.string().openapi({ description: 'The workflow run the entry comes from (a long rollout continues as new)' }),
+}).openapi('RolloutHistoryEntry');
+export type RolloutHistoryEntry = z.infer<typeof RolloutHistoryEntry>;
+
 export const RolloutHistory = z
-  .object({ workflowId: z.string(), entries: z.array(HistoryEntry) })
+  .object({ workflowId: z.string(), entries: z.array(RolloutHistoryEntry) })
   .openapi('RolloutHistory');
+
+type History = { events?: temporal.api.history.v1.IHistoryEvent[] | null };
 
 function describe(e: RolloutRecordEvent): string {
   switch (e.type) {
@@ -47,9 +54,10 @@ function describe(e: RolloutRecordEvent): string {
   }
 }
 
-/** The rollout's story from its workflow history: every event it recorded, who caused it, and when. */
-export function readableRolloutHistory(events: temporal.api.history.v1.IHistoryEvent[]): HistoryEntry[] {
-  const entries: HistoryEntry[] = [];
+/** The rollout's story from one run's workflow history: every event it recorded, who caused it, and when. */
+export function readableRolloutHistory(events: temporal.api.history.v1.IHistoryEvent[]): RolloutHistoryEntry[] {
+  const runId = events[0]?.workflowExecutionStartedEventAttributes?.originalExecutionRunId ?? '';
+  const entries: RolloutHistoryEntry[] = [];
   for (const event of events) {
     if (event.eventType !== EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) continue;
     const attrs = event.activityTaskScheduledEventAttributes;
@@ -58,10 +66,28 @@ export function readableRolloutHistory(events: temporal.api.history.v1.IHistoryE
     const write = defaultPayloadConverter.fromPayload<RolloutWrite>(payload);
     for (const e of write.events) {
       const who = 'by' in e ? e.by : SYSTEM_ACTOR;
-      entries.push({ eventId: String(event.eventId ?? ''), type: e.type, time: e.at, who, what: describe(e) });
+      entries.push({ eventId: String(event.eventId ?? ''), runId, type: e.type, time: e.at, who, what: describe(e) });
     }
   }
   return entries;
+}
+
+/**
+ * The histories of a workflow's runs, oldest first: the current run's, then each run it continued from, back to the
+ * first or to the oldest still retained.
+ */
+export async function runHistories(client: Client, workflowId: string): Promise<History[]> {
+  const runs: History[] = [await client.workflow.getHandle(workflowId).fetchHistory()];
+  for (;;) {
+    const previous = runs[0].events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
+    if (!previous) return runs;
+    try {
+      runs.unshift(await client.workflow.getHandle(workflowId, previous).fetchHistory());
+    } catch (e) {
+      if (e instanceof WorkflowNotFoundError) return runs;
+      throw e;
+    }
+  }
 }
 
 /** GET /api/v1/rollouts/{id}/history: the workflow's history as readable entries (type, time, who, what). */
@@ -76,8 +102,8 @@ export const rolloutHistoryRoute = defineRoute({
     await findRollout(deps, params.id);
     const workflowId = rolloutWorkflowId(params.id);
     try {
-      const history = await deps.temporal().workflow.getHandle(workflowId).fetchHistory();
-      return { workflowId, entries: readableRolloutHistory(history.events ?? []) };
+      const runs = await runHistories(deps.temporal(), workflowId);
+      return { workflowId, entries: runs.flatMap((run) => readableRolloutHistory(run.events ?? [])) };
     } catch (e) {
       if (e instanceof WorkflowNotFoundError) {
         throw new ClearwayError('NOT_FOUND', `the history of rollout ${params.id} is no longer retained`);
