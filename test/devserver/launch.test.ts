@@ -53,3 +53,18 @@ test('arguments: when the port is not a number, the executable prints one line a
   expect(r.stderr.trim().split('\n')).toHaveLength(1);
   expect(r.stderr).toMatch(/port/);
 });
+
+test('createLocal: when the SDK asks for the UI on a port, the launched server serves the Temporal UI there', async () => {
+  const probe = await startDevServer({ port: 0, uiPort: 0, logLevel: 'silent' });
+  const uiPort = probe.uiPort!;
+  await probe.stop();
+  const env = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: executable }, ui: true, uiPort } });
+  try {
+    const settings = await fetch(`http://127.0.0.1:${uiPort}/api/v1/settings`);
+    expect(settings.status).toBe(200);
+    expect(((await settings.json()) as { DefaultNamespace: string }).DefaultNamespace).toBe('default');
+    expect((await fetch(`http://127.0.0.1:${uiPort}/api/v1/namespaces/default`)).status).toBe(200);
+  } finally {
+    await env.teardown();
+  }
+});
