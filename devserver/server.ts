@@ -6,6 +6,7 @@ import { clusterHandlers } from './rpc/cluster';
 import { executionHandlers } from './rpc/executions';
 import { taskHandlers } from './rpc/tasks';
 import { visibilityHandlers } from './rpc/visibility';
+import { versioningHandlers } from './rpc/versioning';
 import { MemoryStore, type Store } from './store/store';
 import { SqliteStore } from './store/sqlite-store';
 import { recover } from './engine/recover';
@@ -89,6 +90,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     ...executionHandlers(engine),
     ...taskHandlers(engine),
     ...visibilityHandlers(engine),
+    ...versioningHandlers(engine),
     ...(skipper ? testServiceHandlers(skipper) : {}),
   };
   const server = createGrpcServer(handlers, { log, includeTestService: !!skipper, onShutdown: (fn) => shutdownHooks.push(fn) });

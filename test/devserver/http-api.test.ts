@@ -191,6 +191,22 @@ test.each(Object.keys(uiCalls))('ui: %s answers on the UI port what it answers o
   expect(res.body).toEqual(messageToJson(type(call.response), await call.grpc(), false));
 });
 
+test.each([
+  ['GetWorkerVersioningRules', '/api/v1/namespaces/default/task-queues/http-tq/worker-versioning-rules?', 'v0.2'],
+  ['GetWorkerBuildIdCompatibility', '/api/v1/namespaces/default/task-queues/http-tq/worker-build-id-compatibility?', 'v0.1'],
+  ['GetWorkerTaskReachability', '/api/v1/namespaces/default/worker-task-reachability?buildIds=&taskQueues=http-tq', 'v0.2'],
+] as const)('ui: %s (the Versioning tab) is refused as by a server with worker versioning off, over HTTP and gRPC', async (rpc, path, version) => {
+  const res = await get(path, uiBase);
+  expect(res.status).toBe(403);
+  expect(res.body).toEqual({ code: 7, message: expect.stringContaining(`Worker versioning ${version}`), details: [] });
+  const grpc = {
+    GetWorkerVersioningRules: () => svc().getWorkerVersioningRules({ namespace: 'default', taskQueue: 'http-tq' }),
+    GetWorkerBuildIdCompatibility: () => svc().getWorkerBuildIdCompatibility({ namespace: 'default', taskQueue: 'http-tq' }),
+    GetWorkerTaskReachability: () => svc().getWorkerTaskReachability({ namespace: 'default', buildIds: [''], taskQueues: ['http-tq'] }),
+  }[rpc];
+  await expect(grpc()).rejects.toMatchObject({ code: 7, details: res.body.message });
+});
+
 /** A payload as the UI encodes one: base64 metadata and data. */
 const uiPayload = (value: unknown) => ({
   metadata: { encoding: Buffer.from('json/plain').toString('base64') },

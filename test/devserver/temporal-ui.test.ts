@@ -198,6 +198,10 @@ describeInBrowser('Temporal UI served by the embedded server', () => {
       await page.waitForURL((u) => u.pathname.endsWith(lands));
       await page.getByText(text).first().waitFor();
     }
+    // The task queue's Versioning tab: the server refuses versioning calls as one with versioning off.
+    await page.goto(`${ui}/namespaces/default/task-queues/${TASK_QUEUE}`);
+    await page.getByText('Versioning', { exact: true }).click();
+    await page.getByText('No versioning configured for task queue.').waitFor();
     await page.close();
   });
 });
