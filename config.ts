@@ -44,6 +44,10 @@ export const ConfigSchema = z.object({
   TEMPORAL_UI_PORT: port(8233).describe(
     'Port of the Temporal UI: served by the embedded server (0 turns it off), or published by the docker-compose route',
   ),
+  TEMPORAL_UI_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .optional()
+    .describe('Temporal UI the console links executions to; unset links to the embedded server’s UI when it serves one'),
   TASK_QUEUE: z.string().min(1).default('clearway').describe('Temporal task queue the worker polls'),
   CHANGE_CONTROL_POLICY: policyFile().describe(
     'Change-control policy file (YAML or JSON); unset uses the shipped policies/change-control.yaml',

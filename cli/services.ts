@@ -44,6 +44,7 @@ export async function runServices(ctx: CliContext, selection: ServiceSelection):
 
     let address = config.TEMPORAL_ADDRESS ?? null;
     let unavailable: string | undefined;
+    let temporalUiUrl = config.TEMPORAL_UI_URL;
     if (!address && selection.embeddedTemporal) {
       try {
         // On a thread of its own: the server's work then uses the second core instead of queueing
@@ -61,6 +62,7 @@ export async function runServices(ctx: CliContext, selection: ServiceSelection):
         life.add({ name: 'temporal-server', stop: () => server.stop() });
         address = server.address;
         const ui = server.uiPort === undefined ? undefined : `http://127.0.0.1:${server.uiPort}`;
+        temporalUiUrl ??= ui;
         log.info({ address, ui }, 'embedded Temporal server started');
       } catch (e) {
         unavailable = `the embedded Temporal server did not start: ${(e as Error).message}`;
@@ -96,6 +98,7 @@ export async function runServices(ctx: CliContext, selection: ServiceSelection):
           temporal: () => temporal.check(),
         },
         version,
+        temporalUiUrl,
         // The worker of this process, if any, is scraped through the API's /metrics: one target for `clearway start`.
         metrics: { token: config.METRICS_TOKEN, workerMetrics: temporal.workerMetrics },
         tracer: tracing?.tracer,

@@ -1,15 +1,13 @@
 // The web console in a real browser (Debian Chromium via playwright-core) against the real app: HTTP, the
-// embedded Temporal server, a worker and Postgres. Screenshots of each view go to docs/screenshots/.
-import fs from 'node:fs';
-import path from 'node:path';
+// embedded Temporal server, a worker and Postgres. Screenshots of each view are taken on every run and
+// refresh docs/screenshots/ with CLEARWAY_SCREENSHOTS=update.
 import type { Browser, Page } from 'playwright-core';
 import type { RolloutPlanInput } from '../../domain/rollout-plan';
-import { describeInBrowser, launchBrowser } from '../helpers/browser';
+import { describeInBrowser, launchBrowser, screenshotPath } from '../helpers/browser';
 import { evidence, fields } from '../helpers/change-requests';
 import { startApi, type ApiFixture, type ApiUser } from '../helpers/change-request-api';
 import { backends } from '../helpers/db';
 
-const SHOTS = path.resolve(__dirname, '../../docs/screenshots');
 const CR = '/api/v1/change-requests';
 const MIN = 60_000;
 
@@ -85,12 +83,11 @@ async function signIn(user: ApiUser, next = '/'): Promise<Page> {
   return page;
 }
 
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `console-${name}.png`), fullPage: true });
+const shot = (page: Page, name: string, fullPage = true) => page.screenshot({ path: screenshotPath(`console-${name}.png`), fullPage });
 
 describeInBrowser('web console', () => {
   beforeAll(async () => {
-    fs.mkdirSync(SHOTS, { recursive: true });
-    [api, browser] = await Promise.all([startApi(backends()[0]), launchBrowser()]);
+    [api, browser] = await Promise.all([startApi(backends()[0], { temporalUiUrl: 'http://127.0.0.1:8233/' }), launchBrowser()]);
     [chair, specialist, steward, lead, operator] = await Promise.all([
       api.user(['ccb-chair', 'finance']),
       api.user(['integration-specialist']),
@@ -177,7 +174,11 @@ describeInBrowser('web console', () => {
     const rows = await page.locator('.timeline-table tbody tr').allInnerTexts();
     expect(rows.some((r) => r.includes('WorkflowExecutionStarted') && r.includes('changeRequest'))).toBe(true);
     expect(rows.some((r) => r.includes('WorkflowExecutionUpdateAccepted') && r.includes('decide('))).toBe(true);
-    await shot(page, 'history');
+    const runId = new URL(page.url()).searchParams.get('runId');
+    await expect(page.locator('a', { hasText: 'open in Temporal UI' }).getAttribute('href')).resolves.toBe(
+      `http://127.0.0.1:8233/namespaces/default/workflows/cr-${id}/${runId}/history`,
+    );
+    await shot(page, 'history', false);
     await page.close();
   });
 

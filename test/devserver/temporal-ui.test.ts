@@ -1,8 +1,8 @@
 // The real Temporal UI, built from @temporalio/ui and served by the embedded server, driven in Chromium
-// over Clearway's change-request workflow run by a real worker. Screenshots go to docs/screenshots/.
+// over Clearway's change-request workflow run by a real worker. Screenshots refresh docs/screenshots/ with
+// CLEARWAY_SCREENSHOTS=update.
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
@@ -11,12 +11,11 @@ import { createActivities } from '../../activities';
 import type { Notifier } from '../../activities/notifier';
 import { startDevServer, type DevServer } from '../../devserver';
 import { changeRequest, changeRequestWorkflowId, decide, submit, type ChangeRequestStart } from '../../workflows/change-request';
-import { describeInBrowser, launchBrowser } from '../helpers/browser';
+import { describeInBrowser, launchBrowser, screenshotPath } from '../helpers/browser';
 import { evidence, fields, people, quietRuntime, shippedPolicy, workflowBundle } from '../helpers/change-requests';
 import { backends, createTestDatabase, silentLog, type TestDb } from '../helpers/db';
 
 const ROOT = path.resolve(__dirname, '../..');
-const SHOTS = path.join(ROOT, 'docs/screenshots');
 const TASK_QUEUE = 'temporal-ui';
 
 let server: DevServer;
@@ -71,8 +70,7 @@ async function newPage(): Promise<Page> {
 }
 
 async function shot(page: Page, name: string): Promise<void> {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `temporal-ui-${name}.png`) });
+  await page.screenshot({ path: screenshotPath(`temporal-ui-${name}.png`) });
 }
 
 describeInBrowser('Temporal UI served by the embedded server', () => {

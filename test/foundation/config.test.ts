@@ -36,6 +36,7 @@ describe('config', () => {
       TEMPORAL_NAMESPACE: 'prod',
       TEMPORAL_PORT: '7300',
       TEMPORAL_UI_PORT: '8300',
+      TEMPORAL_UI_URL: 'https://temporal.example.com/ui',
       TASK_QUEUE: 'cw',
       CHANGE_CONTROL_POLICY: '/etc/clearway/change-control.yaml',
       ESCALATION_POLICY: 'escalation.json',
@@ -48,6 +49,7 @@ describe('config', () => {
       PORT: 8080,
       TEMPORAL_PORT: 7300,
       TEMPORAL_ADDRESS: 'temporal:7233',
+      TEMPORAL_UI_URL: 'https://temporal.example.com/ui',
       LOG_LEVEL: 'debug',
     });
     expect(config).not.toHaveProperty('UNRELATED');
@@ -68,6 +70,7 @@ describe('config', () => {
     ['PORT', '80.5', /PORT.*whole number/],
     ['TEMPORAL_PORT', '-1', /TEMPORAL_PORT/],
     ['TEMPORAL_UI_PORT', 'x', /TEMPORAL_UI_PORT/],
+    ['TEMPORAL_UI_URL', 'javascript:alert(1)', /invalid TEMPORAL_UI_URL.*must be an http\(s\) URL/],
     ['LOG_LEVEL', 'loud', /invalid LOG_LEVEL="loud": must be one of fatal, error, warn, info, debug, trace, silent/],
     ['TEMPORAL_ADDRESS', 'temporal', /invalid TEMPORAL_ADDRESS="temporal": must be host:port/],
     ['DATABASE_URL', 'mysql://x', /invalid DATABASE_URL: must be a postgres/],

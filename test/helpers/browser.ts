@@ -1,6 +1,8 @@
 // Debian's Chromium driven by playwright-core, for the browser suites. Nothing is downloaded: when
 // the browser is not installed the suites are skipped with the one line that installs it.
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
@@ -30,4 +32,16 @@ export function launchBrowser(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+const DOCS = path.resolve(__dirname, '../../docs/screenshots');
+
+/**
+ * Where a suite's screenshot goes: the README's docs/screenshots/ when CLEARWAY_SCREENSHOTS=update
+ * (to refresh them), a scratch folder otherwise, so a test run leaves the checkout unchanged.
+ */
+export function screenshotPath(file: string): string {
+  const dir = process.env.CLEARWAY_SCREENSHOTS === 'update' ? DOCS : path.join(os.tmpdir(), 'clearway-screenshots');
+  fs.mkdirSync(dir, { recursive: true });
+  return path.join(dir, file);
 }

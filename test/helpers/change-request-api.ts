@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '../../api/app';
+import type { ApiDeps } from '../../api/deps';
 import { addUser } from '../../cli/users';
 import type { Role } from '../../domain/roles';
 import { recordingNotifier, shippedPolicy, startTemporal, type TemporalFixture } from './change-requests';
@@ -32,7 +33,7 @@ export interface ApiFixture {
 let seq = 0;
 
 /** Starts everything `clearway start` runs, in this process, on free ports. */
-export async function startApi(backend: Backend): Promise<ApiFixture> {
+export async function startApi(backend: Backend, extra: Partial<ApiDeps> = {}): Promise<ApiFixture> {
   const [db, temporal] = await Promise.all([createTestDatabase(backend), startTemporal()]);
   const notifier = recordingNotifier();
   const { worker, taskQueue } = await temporal.worker(db.prisma, notifier);
@@ -45,6 +46,7 @@ export async function startApi(backend: Backend): Promise<ApiFixture> {
     checks: {},
     version: '0.0.0-test',
     changeRequests: { policy, policyVersion: version, taskQueue },
+    ...extra,
   });
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
