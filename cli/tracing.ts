@@ -1,5 +1,5 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { ROOT_CONTEXT, type Context, type ContextManager, type Tracer } from '@opentelemetry/api';
+import type { Tracer } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -50,7 +50,7 @@ export function startTracing(config: Config, log: Logger): Tracing | null {
   const spanProcessor = new BatchSpanProcessor(exporter);
   const provider = new BasicTracerProvider({ resource, spanProcessors: [spanProcessor] });
   // No propagator given: the SDK's default, W3C trace context and baggage.
-  provider.register({ contextManager: new AsyncLocalContextManager() });
+  provider.register({ contextManager: new AsyncLocalStorageContextManager().enable() });
   log.info({ component: 'tracing', url, service: config.OTEL_SERVICE_NAME }, 'exporting traces');
   return {
     tracer: provider.getTracer('clearway', version),
@@ -61,43 +61,4 @@ export function startTracing(config: Config, log: Logger): Tracing | null {
       await provider.shutdown().catch((e: unknown) => log.warn({ err: e }, 'could not export the last spans'));
     },
   };
-}
-
-/**
- * The active span context follows async calls through AsyncLocalStorage, as @opentelemetry/context-async-hooks does
- * (not a dependency here). Without a context manager every span would be a root and nothing would propagate.
- */
-export class AsyncLocalContextManager implements ContextManager {
-  private readonly storage = new AsyncLocalStorage<Context>();
-
-  active(): Context {
-    return this.storage.getStore() ?? ROOT_CONTEXT;
-  }
-
-  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
-    context: Context,
-    fn: F,
-    thisArg?: ThisParameterType<F>,
-    ...args: A
-  ): ReturnType<F> {
-    return this.storage.run(context, () => fn.call(thisArg, ...args));
-  }
-
-  bind<T>(context: Context, target: T): T {
-    if (typeof target !== 'function') return target;
-    const run = this.with.bind(this);
-    const fn = target as unknown as (...args: unknown[]) => unknown;
-    return function (this: unknown, ...args: unknown[]) {
-      return run(context, () => fn.apply(this, args));
-    } as unknown as T;
-  }
-
-  enable(): this {
-    return this;
-  }
-
-  disable(): this {
-    this.storage.disable();
-    return this;
-  }
 }
