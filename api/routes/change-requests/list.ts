@@ -1,4 +1,4 @@
-import { ClearwayError } from '../../../errors';
+import { afterCursor, decodeCursor, pageOf } from '../../cursor';
 import type { Prisma } from '../../../generated/prisma/client';
 import { summary } from '../../change-requests';
 import { defineRoute } from '../../define-route';
@@ -18,22 +18,6 @@ export const ChangeRequestPage = z
   .object({ items: z.array(ChangeRequestSummary), nextCursor: z.string().nullable() })
   .openapi('ChangeRequestPage');
 
-// A cursor is the (openedAt, id) of the last item shown: stable under inserts, unlike an offset.
-function encodeCursor(openedAt: Date, id: string): string {
-  return Buffer.from(`${openedAt.toISOString()}|${id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { openedAt: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const openedAt = new Date(at ?? '');
-  if (!id || Number.isNaN(openedAt.getTime()) || !z.uuid().safeParse(id).success) {
-    throw new ClearwayError('VALIDATION_FAILED', 'query is invalid', [
-      { path: 'query.cursor', message: 'not a cursor this API returned' },
-    ]);
-  }
-  return { openedAt, id };
-}
-
 /** GET /api/v1/change-requests: newest first, filtered, a page at a time. */
 export const listChangeRequestsRoute = defineRoute({
   method: 'get',
@@ -43,26 +27,20 @@ export const listChangeRequestsRoute = defineRoute({
   query: ListChangeRequestsQuery,
   response: ChangeRequestPage,
   async handler({ query, deps }) {
-    const after = query.cursor ? decodeCursor(query.cursor) : null;
+    const after = decodeCursor(query.cursor, z.uuid());
     const where: Prisma.ChangeRequestWhereInput = {
       status: query.status,
       class: query.class,
       requester: query.requester,
       affectedSystems: query.system ? { has: query.system } : undefined,
-      ...(after
-        ? { OR: [{ openedAt: { lt: after.openedAt } }, { openedAt: after.openedAt, id: { lt: after.id } }] }
-        : {}),
+      ...afterCursor('openedAt', after),
     };
     const rows = await deps.prisma.changeRequest.findMany({
       where,
       orderBy: [{ openedAt: 'desc' }, { id: 'desc' }],
       take: query.limit + 1,
     });
-    const page = rows.slice(0, query.limit);
-    const last = page[page.length - 1];
-    return {
-      items: page.map(summary),
-      nextCursor: rows.length > query.limit && last ? encodeCursor(last.openedAt, last.id) : null,
-    };
+    const page = pageOf(rows, query.limit, (r) => r.openedAt);
+    return { items: page.rows.map(summary), nextCursor: page.nextCursor };
   },
 });

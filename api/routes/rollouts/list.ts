@@ -1,4 +1,4 @@
-import { ClearwayError } from '../../../errors';
+import { afterCursor, decodeCursor, pageOf } from '../../cursor';
 import type { Prisma } from '../../../generated/prisma/client';
 import { rolloutSummary } from '../../rollouts';
 import { defineRoute } from '../../define-route';
@@ -16,22 +16,6 @@ export const RolloutPage = z
   .object({ items: z.array(RolloutSummary), nextCursor: z.string().nullable() })
   .openapi('RolloutPage');
 
-// A cursor is the (startedAt, id) of the last item shown: stable under inserts, unlike an offset.
-function encodeCursor(startedAt: Date, id: string): string {
-  return Buffer.from(`${startedAt.toISOString()}|${id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { startedAt: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const startedAt = new Date(at ?? '');
-  if (!id || Number.isNaN(startedAt.getTime()) || !RolloutId.safeParse(id).success) {
-    throw new ClearwayError('VALIDATION_FAILED', 'query is invalid', [
-      { path: 'query.cursor', message: 'not a cursor this API returned' },
-    ]);
-  }
-  return { startedAt, id };
-}
-
 /** GET /api/v1/rollouts: newest first, by status or change request, a page at a time. */
 export const listRolloutsRoute = defineRoute({
   method: 'get',
@@ -41,24 +25,18 @@ export const listRolloutsRoute = defineRoute({
   query: ListRolloutsQuery,
   response: RolloutPage,
   async handler({ query, deps }) {
-    const after = query.cursor ? decodeCursor(query.cursor) : null;
+    const after = decodeCursor(query.cursor, RolloutId);
     const where: Prisma.RolloutWhereInput = {
       status: query.status,
       changeRequestId: query.changeRequestId,
-      ...(after
-        ? { OR: [{ startedAt: { lt: after.startedAt } }, { startedAt: after.startedAt, id: { lt: after.id } }] }
-        : {}),
+      ...afterCursor('startedAt', after),
     };
     const rows = await deps.prisma.rollout.findMany({
       where,
       orderBy: [{ startedAt: 'desc' }, { id: 'desc' }],
       take: query.limit + 1,
     });
-    const page = rows.slice(0, query.limit);
-    const last = page[page.length - 1];
-    return {
-      items: page.map(rolloutSummary),
-      nextCursor: rows.length > query.limit && last ? encodeCursor(last.startedAt, last.id) : null,
-    };
+    const page = pageOf(rows, query.limit, (r) => r.startedAt);
+    return { items: page.rows.map(rolloutSummary), nextCursor: page.nextCursor };
   },
 });
