@@ -1,4 +1,4 @@
-import { BusinessProfile, budgetStatus, churnLoss, delayExposure, firstMonthCheck, moneyAtStake } from './impact';
+import { BusinessProfile, budgetStatus, churnLoss, delayExposure, moneyAtStake } from './impact';
 
 const seeds = BusinessProfile.parse({
   name: 'Import brokerage',
@@ -61,14 +61,6 @@ describe('impact', () => {
     expect(s.ratio === null ? null : Number(s.ratio.toFixed(4))).toBe(ratio);
     expect(s.overrun).toBe(overrun);
   });
-
-  it.each([
-    [4, 2, 0.8, 'expected', 'expected'],
-    [4.01, 2, 0.85, 'above-expected', 'expected'],
-    [3, 2, 0.79, 'expected', 'below-expected'],
-  ] as const)('first month: %d tickets per 100 against a baseline of %d and throughput %d are %s / %s', (t, base, tp, tickets, productivity) =>
-    expect(firstMonthCheck({ ticketsPer100: t, baselineTicketsPer100: base, throughputRatio: tp })).toEqual({ tickets, productivity }),
-  );
 
   it.each([
     [{ annualChurnRate: 1.5 }, 'annualChurnRate'],

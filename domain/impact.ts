@@ -101,21 +101,3 @@ export function budgetStatus(p: Pick<BusinessProfile, 'budget' | 'spent'>): {
   if (p.budget === null || p.budget === 0) return { budget: p.budget, spent: p.spent, ratio: null, overrun: 0 };
   return { budget: p.budget, spent: p.spent, ratio: p.spent / p.budget, overrun: cents(Math.max(0, p.spent - p.budget)) };
 }
-
-/**
- * First-month expectations from the seeds: support tickets may double and productivity may dip by
- * about 20%. Beyond that the rollout is in trouble, not just settling in.
- */
-export const FIRST_MONTH = { ticketSurge: 2, productivityFloor: 0.8 } as const;
-
-/** Whether support load and throughput are within what the first month is expected to bring. */
-export function firstMonthCheck(m: {
-  ticketsPer100: number;
-  baselineTicketsPer100: number;
-  throughputRatio: number;
-}): { tickets: 'expected' | 'above-expected'; productivity: 'expected' | 'below-expected' } {
-  return {
-    tickets: m.ticketsPer100 <= m.baselineTicketsPer100 * FIRST_MONTH.ticketSurge ? 'expected' : 'above-expected',
-    productivity: m.throughputRatio >= FIRST_MONTH.productivityFloor ? 'expected' : 'below-expected',
-  };
-}

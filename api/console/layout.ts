@@ -13,6 +13,7 @@ const NAV = [
   ['/rollouts', 'Rollouts'],
   ['/cutovers', 'Cutovers'],
   ['/escalations', 'Escalations'],
+  ['/programs', 'Programs'],
   ['/operator', 'Workflows'],
 ] as const;
 

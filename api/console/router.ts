@@ -11,6 +11,7 @@ import { escalationsView } from './views/escalations';
 import { inboxView } from './views/inbox';
 import { loginView } from './views/login';
 import { operatorView, workflowView } from './views/operator';
+import { programsView } from './views/programs';
 import { rolloutActions, rolloutView, rolloutsView } from './views/rollouts';
 
 const CSS = fs.readFileSync(path.join(__dirname, 'console.css'));
@@ -130,6 +131,7 @@ export function consoleRouter(): Router {
   router.get('/cutovers', view(cutoversView));
   router.get('/cutovers/:id', view(cutoverView));
   router.get('/escalations', view(escalationsView));
+  router.get('/programs', view(programsView));
   router.get('/operator', view(operatorView));
   router.get('/operator/workflows/:workflowId', view(workflowView));
   return router;

@@ -182,13 +182,16 @@ describeInBrowser('web console', () => {
     await page.close();
   });
 
-  test('escalations and cutovers: when opened, the views render for a signed-in user', async () => {
+  test('escalations, cutovers and programs: when opened, the views render; a program 30% over budget says so', async () => {
     const page = await signIn(chair, '/escalations');
     await expect(page.locator('h1').innerText()).resolves.toBe('Escalations');
     await expect(page.locator('figure.chart').count()).resolves.toBe(3);
     await shot(page, 'escalations');
     await page.goto(`${api.baseUrl}/cutovers`);
     await expect(page.locator('h1').innerText()).resolves.toBe('Cutovers');
+    await page.goto(`${api.baseUrl}/programs`);
+    await expect(page.locator('#program-import-brokerage').innerText()).resolves.toMatch(/\$500,000[\s\S]*\$325,000 of \$250,000[\s\S]*30% over/);
+    await shot(page, 'programs');
     await page.close();
   });
 
