@@ -530,13 +530,16 @@ function partitionsFor(input: ReconcileInput, deps: ReconcileDeps): number {
 class RunClosed extends Error {}
 
 /** Removes a run's spill and partial discrepancies and marks it cancelled, unless it already finished. */
-async function abandonRun(deps: ReconcileDeps, runId: string, dir: string): Promise<void> {
+/** How a run that will never finish is closed: given up when cancelled, or failed with the last attempt's error. */
+type RunEnd = { status: 'cancelled' } | { status: 'failed'; failure: string };
+
+async function closeRun(deps: ReconcileDeps, runId: string, dir: string, end: RunEnd): Promise<void> {
   await fs.promises.rm(dir, { recursive: true, force: true });
   const clock = deps.clock ?? (() => new Date());
   await deps.prisma.$transaction(async (tx) => {
     const closed = await tx.reconciliationRun.updateMany({
       where: { id: runId, status: 'running' },
-      data: { status: 'cancelled', finishedAt: clock() },
+      data: { ...end, finishedAt: clock() },
     });
     if (closed.count > 0) await tx.discrepancy.deleteMany({ where: { runId } });
   });
@@ -668,7 +671,7 @@ export async function reconcileWindow(
     const stopped = progress.signal?.aborted || e instanceof RunClosed;
     if (!stopped) throw e;
     if (e instanceof RunClosed || (progress.abandoned?.() ?? true)) {
-      await abandonRun(deps, input.runId, dir);
+      await closeRun(deps, input.runId, dir, { status: 'cancelled' });
       log.info('reconciliation cancelled; its spill and partial results are removed');
       throw new CancelledFailure('CANCELLED');
     }
@@ -830,6 +833,15 @@ export const createReconcileActivities = (deps: ReconcileDeps) => ({
    * removes its partial discrepancies and, if it is here, its spill. A finished run is left as it is.
    */
   async abandonReconciliation(runId: string): Promise<void> {
-    await abandonRun(deps, runId, path.join(deps.workDir, safeDirName(runId)));
+    await closeRun(deps, runId, path.join(deps.workDir, safeDirName(runId)), { status: 'cancelled' });
+  },
+
+  /**
+   * Closes a run whose attempts are spent: marks it failed with the last error and removes its partial
+   * discrepancies and, if it is here, its spill, so nothing reads half a window as a result. A finished run is left
+   * as it is.
+   */
+  async failReconciliation(runId: string, failure: string): Promise<void> {
+    await closeRun(deps, runId, path.join(deps.workDir, safeDirName(runId)), { status: 'failed', failure });
   },
 });

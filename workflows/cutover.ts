@@ -60,6 +60,8 @@ export type CutoverProcessView = co.CutoverView & {
   pending: string[];
   /** Windows whose input was refused as malformed; they count for nothing until reconciled again. */
   invalid: Record<string, { runId: string; problemCount: number }>;
+  /** Windows whose last reconciliation failed after its retries, with the error; queue them again to retry. */
+  failed: Record<string, { runId: string; message: string; at: string }>;
   escalations: { window: string; key: string; severity: string; started: boolean }[];
   revision: number;
 };
@@ -99,6 +101,8 @@ const closer = wf.proxyActivities<ReturnType<typeof createReconcileActivities>>(
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 });
+
+const CLOSE_FAILED_RUNS_PATCH = 'cutover-close-failed-runs';
 
 // A file in the staging folder that no upload names and nobody wrote to for a day was cut off by a crash.
 const ORPHAN_IDLE_MS = 24 * 3600_000;
@@ -140,6 +144,7 @@ export async function cutover(input: CutoverStart): Promise<co.CutoverView> {
   const uploads: CutoverProcessView['uploads'] = {};
   const pending: string[] = [];
   const invalid: CutoverProcessView['invalid'] = {};
+  const failed: CutoverProcessView['failed'] = {};
   const escalations: CutoverProcessView['escalations'] = [];
   let revision = 0;
   let writes: Promise<unknown> = Promise.resolve();
@@ -155,6 +160,7 @@ export async function cutover(input: CutoverStart): Promise<co.CutoverView> {
     uploads,
     pending: [...pending],
     invalid,
+    failed,
     escalations,
     revision,
   });
@@ -297,6 +303,7 @@ export async function cutover(input: CutoverStart): Promise<co.CutoverView> {
         [u.side]: { format: u.format, path: u.path, bytes: u.bytes, by: u.actor.id, at },
       };
       delete invalid[u.window];
+      delete failed[u.window];
       await record([
         {
           type: 'UPLOAD_RECORDED',
@@ -369,6 +376,7 @@ export async function cutover(input: CutoverStart): Promise<co.CutoverView> {
     reading = [];
     pending.shift();
     const at = now();
+    if (result.status !== 'stopped') delete failed[window];
     if (result.status === 'stopped') {
       // Normally the attempt already closed its run; this covers one whose worker died before it could.
       await closer.abandonReconciliation(runId);
@@ -376,7 +384,10 @@ export async function cutover(input: CutoverStart): Promise<co.CutoverView> {
       break;
     }
     if (result.status === 'failed') {
-      // The window stays uploaded and may be queued again; the cutover carries on.
+      // The window stays uploaded and may be queued again; the cutover carries on. Histories from before runs were
+      // closed on failure replay without the close.
+      if (wf.patched(CLOSE_FAILED_RUNS_PATCH)) await closer.failReconciliation(runId, result.message);
+      failed[window] = { runId, message: result.message, at };
       await record([{ type: 'RECONCILIATION_FAILED', at, window, runId, message: result.message }]);
       continue;
     }

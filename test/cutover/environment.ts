@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { createCutoverActivities } from '../../activities/cutover';
@@ -23,11 +23,17 @@ export interface CutoverEnvironment {
 }
 
 /**
- * Windows labelled `hold-*` stay at their first spill checkpoint until cancelled, as a window too large to finish
- * before the cutover closes would; heartbeats and the cancellation itself go through the server as always.
+ * Test faults at the reconciliation's checkpoint, chosen by window label. `hold-*` windows stay at their first spill
+ * checkpoint until cancelled, as a window too large to finish before the cutover closes would; heartbeats and the
+ * cancellation itself go through the server as always. `broken-*` windows fail for good there, as a run whose
+ * retries are spent does, with its spill and first results already written.
  */
-async function holdUntilCancelled(_state: SpillState, runId: string): Promise<void> {
-  if (!runId.split('/')[1]?.startsWith('hold')) return;
+async function injectFaults(_state: SpillState, runId: string): Promise<void> {
+  const window = runId.split('/')[1] ?? '';
+  if (window.startsWith('broken')) {
+    throw ApplicationFailure.create({ type: 'DISK_GONE', message: 'the spill disk went away', nonRetryable: true });
+  }
+  if (!window.startsWith('hold')) return;
   const { cancellationSignal } = Context.current();
   if (cancellationSignal.aborted) return;
   await new Promise((resolve) => cancellationSignal.addEventListener('abort', resolve, { once: true }));
@@ -50,13 +56,17 @@ export async function startCutoverEnvironment(taskQueue: string, dirPrefix: stri
     workflowBundle: bundle,
     activities: {
       ...createCutoverActivities({ prisma: db.prisma }),
-      ...createEscalationActivities({ prisma: db.prisma, clock: () => new Date(), notifier: createLogNotifier(silentLog) }),
+      ...createEscalationActivities({
+        prisma: db.prisma,
+        clock: () => new Date(),
+        notifier: createLogNotifier(silentLog),
+      }),
       ...createReconcileActivities({
         prisma: db.prisma,
         log: silentLog,
         workDir: path.join(dir, 'work'),
         partitions: 4,
-        afterSpillCheckpoint: holdUntilCancelled,
+        afterSpillCheckpoint: injectFaults,
       }),
     },
   });

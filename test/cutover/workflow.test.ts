@@ -97,7 +97,12 @@ async function windowOf(h: WorkflowHandle, window: string, seeds: Seeds = {}) {
     });
   }
   await h.executeUpdate(requestReconcile, { args: [{ actor: steward, window }] });
-  return until(h, (v) => v.pending.length === 0 && (v.windows.some((w) => w.window === window) || window in v.invalid));
+  return until(
+    h,
+    (v) =>
+      v.pending.length === 0 &&
+      (v.windows.some((w) => w.window === window) || window in v.invalid || window in v.failed),
+  );
 }
 
 async function refusal(p: Promise<unknown>): Promise<string | undefined> {
@@ -344,6 +349,42 @@ describe('cutover workflow', () => {
     const rolled = await windowOf(h, 'd3', { critical: [5] });
     expect(rolled).toMatchObject({ status: 'rolled_back', final: true });
     expect(await h.result()).toMatchObject({ status: 'rolled_back' });
+  });
+
+  it('reconcile: when a window fails for good, its run is closed as failed, its spill goes and the cutover carries on', async () => {
+    const h = await start();
+    const failed = await windowOf(h, 'broken-1');
+    expect(failed.failed['broken-1']).toEqual({
+      runId: `${idOf(h)}/broken-1/parallel/1`,
+      message: 'the spill disk went away',
+      at: expect.any(String),
+    });
+    expect(failed).toMatchObject({ cleanStreak: 0, windows: [], pending: [] });
+    const run = await db.prisma.reconciliationRun.findUniqueOrThrow({
+      where: { id: `${idOf(h)}/broken-1/parallel/1` },
+    });
+    expect(run).toMatchObject({ status: 'failed', failure: 'the spill disk went away', finishedAt: expect.any(Date) });
+    expect(await db.prisma.discrepancy.count({ where: { runId: run.id } })).toBe(0);
+    expect(fs.readdirSync(path.join(dir, 'work')).filter((name) => name.includes('broken-1'))).toEqual([]);
+    await h.executeUpdate(cutoverRecorded);
+    expect(await actionsOf(h)).toEqual(
+      expect.arrayContaining([
+        {
+          action: 'CUTOVER_RECONCILIATION_FAILED',
+          payload: expect.objectContaining({ window: 'broken-1', message: 'the spill disk went away' }),
+        },
+      ]),
+    );
+    // A later window reconciles as usual; uploading the failed one again clears its failure.
+    expect((await windowOf(h, 'd1')).windows.map((w) => w.window)).toEqual(['d1']);
+    const file = path.join(dir, h.workflowId, 'broken-1', 'legacy-again.ndjson');
+    writeNdjson(file, windowRecords(10).legacy);
+    const again = await h.executeUpdate(recordUpload, {
+      args: [{ actor: steward, window: 'broken-1', side: 'legacy', format: 'ndjson', path: file, bytes: 1 }],
+    });
+    expect(again.failed).toEqual({});
+    await h.executeUpdate(abortCutover, { args: [{ actor: lead, reason: 'test over' }] });
+    await h.result();
   });
 
   it('reconcile: when a window is malformed or not uploaded, it is reported and not counted', async () => {

@@ -40,6 +40,7 @@ export const listDiscrepanciesRoute = defineRoute({
       runId: run.id,
       window: run.window,
       status: run.status,
+      failure: run.failure,
       counts: run.counts as Record<string, number>,
       rate: run.rate,
       problemCount: run.problemCount,

@@ -60,6 +60,10 @@ export const Cutover = z
     uploads: z.record(z.string(), z.object({ legacy: Upload.optional(), new: Upload.optional() })),
     pending: z.array(z.string()),
     invalid: z.record(z.string(), z.object({ runId: z.string(), problemCount: z.int() })),
+    failed: z
+      .record(z.string(), z.object({ runId: z.string(), message: z.string(), at: Time }))
+      .default({})
+      .openapi({ description: 'Windows whose last reconciliation failed after its retries, with the error' }),
     escalations: z.array(z.object({ window: z.string(), key: z.string(), severity: z.string(), started: z.boolean() })),
     openedBy: z.string(),
     openedAt: Time,
@@ -104,7 +108,8 @@ export const DiscrepancyPage = z
   .object({
     runId: z.string(),
     window: z.string(),
-    status: z.string(),
+    status: z.string().openapi({ description: 'completed, invalid, running, cancelled or failed' }),
+    failure: z.string().nullable().openapi({ description: "A failed run's last error" }),
     counts: Counts,
     rate: z.number().nullable(),
     problemCount: z.int().openapi({ description: 'Malformed rows of a refused (invalid) run; 0 otherwise' }),
