@@ -100,7 +100,7 @@ export function registerDomainMetrics(
   );
   counter(
     'clearway_reconciliation_runs_total',
-    'Reconciliation runs finished, by status (completed, invalid)',
+    'Reconciliation runs finished, by status (completed, invalid, cancelled, failed)',
     ['status'],
     (c, set) => c.runs.filter((r) => r.status !== 'running').forEach((r) => set({ status: r.status }, r.runs)),
   );
