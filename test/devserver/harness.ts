@@ -29,7 +29,7 @@ export async function startHarness(serverOptions: Partial<DevServerOptions> = {}
     Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
     runtimeInstalled = true;
   }
-  bundle ??= bundleWorkflowCode({ workflowsPath: path.join(__dirname, 'workflows.ts'), logger: new DefaultLogger('ERROR') });
+  void workflowBundle();
   const server = await startDevServer({ port: 0, logLevel: 'silent', ...serverOptions });
   const connection = await Connection.connect({ address: server.address });
   const nativeConnection = await NativeConnection.connect({ address: server.address });
@@ -72,6 +72,12 @@ export async function startHarness(serverOptions: Partial<DevServerOptions> = {}
 }
 
 /** Replays every history the server produced; throws on the first that does not replay. */
+/** The bundle of the suite's workflows, for replaying histories obtained some other way. */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: path.join(__dirname, 'workflows.ts'), logger: new DefaultLogger('ERROR') });
+  return bundle;
+}
+
 export async function replayAll(h: Harness): Promise<number> {
   const histories = h.histories();
   let n = 0;

@@ -1,7 +1,9 @@
 import { temporal } from '@temporalio/proto';
 import { messageToJson, type PType } from '../../devserver/http/json';
 import { buildRoutes } from '../../devserver/http/routes';
-import { replayAll, startHarness, type Harness } from './harness';
+import { Worker } from '@temporalio/worker';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { replayAll, startHarness, workflowBundle, type Harness } from './harness';
 import { echo, mixed, setValue, state, unblock, waiter } from './workflows';
 
 let h: Harness;
@@ -278,6 +280,13 @@ test('http: ?noPayloadShorthand writes payloads in full, ?pretty indents, other 
   expect(result.payloads[0]).toEqual({ metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('"hello mix|x"').toString('base64') });
   // A bad value for a real field is still refused.
   expect((await get(`${path}?maximumPageSize=lots`)).status).toBe(400);
+});
+
+test('http: a history downloaded as JSON (as from the UI) loads with the SDK and replays', async () => {
+  const res = await get('/api/v1/namespaces/default/workflows/http-mixed/history?noPayloadShorthand');
+  const history = historyFromJSON(res.body.history);
+  expect(history.events?.length).toBe(res.body.history.events.length);
+  await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), replayName: 'http-json' }, history, 'http-mixed');
 });
 
 test('http: a query posted as JSON is answered by the worker', async () => {
