@@ -3,9 +3,21 @@ import type { Engine } from '../engine/engine';
 import type { SkippingClock } from './clock';
 
 /**
- * Time skipping as the SDK's test server does it: a lock counter starts at 1; while it is 0 and no
- * work is in progress (no workflow task outstanding, no activity attempt queued or running), time
- * jumps to the next deadline of an open run or of a test sleep.
+ * Time skipping as the SDK's test server does it. The Java test server keeps one lock counter: it
+ * starts at 1 (the TestService's own lock), LockTimeSkipping/UnlockTimeSkipping move it, and work
+ * in flight holds a lock too: a workflow task from scheduled until it completes, fails or times
+ * out; an activity from scheduled until it completes, fails, is canceled or times out, given up
+ * while it waits out a retry backoff and taken again when the retry is queued
+ * (`TestWorkflowMutableStateImpl` `lockTimer`/`unlockTimer`). While the counter is 0, time jumps
+ * to the next deadline of an open run or of a test sleep.
+ *
+ * Here the counter is split in two: `locks` counts the TestService's calls, and the locks of work
+ * in flight are derived from the runs' state whenever they are needed. So an activity that calls
+ * `env.sleep()` (UnlockTimeSkippingWithSleep) gives up the lock its own attempt holds, and time
+ * skips while it sleeps; and since the runs' state is what recovery rebuilds from the store,
+ * recovered counts are consistent by construction (the TestService's own count starts afresh at 1
+ * with the process, as the Java server's does). `locks` may go below 0 (an unlock balanced by work
+ * in flight); the total never counts as less than 0.
  */
 export class TimeSkipper {
   private locks = 1;
@@ -24,9 +36,9 @@ export class TimeSkipper {
     this.locks++;
   }
 
-  /** UnlockTimeSkipping; unbalanced calls are refused. */
+  /** UnlockTimeSkipping; refused when nothing holds a lock (not the TestService, not work in flight). */
   unlock(): void {
-    if (this.locks <= 0) throw failedPrecondition('Time skipping is not locked: unbalanced UnlockTimeSkipping call.');
+    if (!this.locked()) throw failedPrecondition('Time skipping is not locked: unbalanced UnlockTimeSkipping call.');
     this.locks--;
     this.soon();
   }
@@ -55,7 +67,7 @@ export class TimeSkipper {
   }
 
   private skip(): void {
-    if (this.locks > 0 || !this.idle()) return;
+    if (this.locked()) return;
     // Retention is not a reason to move time: closed runs would vanish under the test.
     const next = this.engine.timers.nextDeadline((key) => !key.endsWith('|retention'));
     if (next === undefined) return;
@@ -67,13 +79,24 @@ export class TimeSkipper {
     this.soon();
   }
 
-  private idle(): boolean {
+  /** Whether the lock counter (the TestService's locks plus those of work in flight) is above 0. */
+  private locked(): boolean {
+    return this.locks > 0 || this.inFlightAtLeast(1 - this.locks);
+  }
+
+  /**
+   * Whether at least `n` locks are held by work in flight: a workflow task outstanding, or an
+   * activity attempt queued or running (one waiting out its retry backoff holds none).
+   */
+  private inFlightAtLeast(n: number): boolean {
+    if (n <= 0) return true;
     const now = this.clock.now();
+    let held = 0;
     for (const run of this.engine.runs.values()) {
       if (run.state !== 'running') continue;
-      if (run.wft.state !== 'none') return false;
-      for (const a of run.activities.values()) if (!a.closing && (a.state !== 'scheduled' || a.attemptScheduledMs <= now)) return false;
+      if (run.wft.state !== 'none' && ++held >= n) return true;
+      for (const a of run.activities.values()) if (!a.closing && (a.state !== 'scheduled' || a.attemptScheduledMs <= now) && ++held >= n) return true;
     }
-    return true;
+    return false;
   }
 }

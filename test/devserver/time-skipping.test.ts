@@ -2,7 +2,7 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import * as activities from './activities';
-import { greet, sleeper, slaWatch, unblock } from './workflows';
+import { greet, raceActivityAndTimer, retriesInSkippedTime, sleeper, slaWatch, unblock, type EnvActivities } from './workflows';
 
 const executable = path.resolve(__dirname, '../../bin/clearway-devserver');
 const workflowsPath = path.join(__dirname, 'workflows.ts');
@@ -14,7 +14,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   // Every history this suite produced must replay.
-  const ids = ['ts-sleep', 'ts-sla', 'ts-sla-2', 'ts-act'];
+  const ids = ['ts-sleep', 'ts-sla', 'ts-sla-2', 'ts-act', 'ts-race-activity', 'ts-race-timer', 'ts-race-real', 'ts-retry'];
   const histories = await Promise.all(ids.map(async (workflowId) => ({ workflowId, history: await env.client.workflow.getHandle(workflowId).fetchHistory() })));
   let replayed = 0;
   for await (const r of Worker.runReplayHistories({ workflowsPath, replayName: 'time-skipping' }, histories)) {
@@ -54,4 +54,42 @@ test('time skipping: when a decision arrives after env.sleep of a day, it beats 
 test('time skipping: when a workflow runs an activity, time does not jump while the activity runs', async () => {
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'ts-4', workflowsPath, activities });
   expect(await worker.runUntil(env.client.workflow.execute(greet, { taskQueue: 'ts-4', workflowId: 'ts-act', args: ['t'] }))).toBe('hello t');
+});
+
+test('time skipping: when an activity calls env.sleep, time skips while it sleeps and the earlier of it and a timer wins', async () => {
+  // The SDK's documented pattern ("TestEnvironment sleep can be used to delay activity completion").
+  const envActivities: EnvActivities = { envSleep: (ms) => env.sleep(ms) };
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'ts-5', workflowsPath, activities: { ...activities, ...envActivities } });
+  const before = await env.currentTimeMs();
+  const [activityWins, timerWins] = await worker.runUntil(async () => [
+    await env.client.workflow.execute(raceActivityAndTimer, { taskQueue: 'ts-5', workflowId: 'ts-race-activity', args: [1.5 * DAY, 'envSleep', DAY] }),
+    await env.client.workflow.execute(raceActivityAndTimer, { taskQueue: 'ts-5', workflowId: 'ts-race-timer', args: [DAY, 'envSleep', 1.5 * DAY] }),
+  ]);
+  expect([activityWins, timerWins]).toEqual(['activity', 'timer']);
+  expect((await env.currentTimeMs()) - before).toBeGreaterThanOrEqual(2.5 * DAY);
+});
+
+test('time skipping: when an activity runs for a second of real time, an hour-long timer racing it does not fire first', async () => {
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'ts-6', workflowsPath, activities });
+  const winner = await worker.runUntil(env.client.workflow.execute(raceActivityAndTimer, { taskQueue: 'ts-6', workflowId: 'ts-race-real', args: [3600_000, 'slow', 1000] }));
+  expect(winner).toBe('activity');
+});
+
+test('time skipping: when an activity keeps failing, each retry waits out its backoff in virtual time', async () => {
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'ts-7', workflowsPath, activities });
+  const before = await env.currentTimeMs();
+  const result = await worker.runUntil(env.client.workflow.execute(retriesInSkippedTime, { taskQueue: 'ts-7', workflowId: 'ts-retry', args: [4] }));
+  expect(result).toBe('failed: attempt 4 failed');
+  // Backoffs of 1, 2 and 4 hours between the four attempts.
+  expect((await env.currentTimeMs()) - before).toBeGreaterThanOrEqual(7 * 3600_000);
+});
+
+test('time skipping: when a client unlocks time skipping that nothing holds locked, the call is refused', async () => {
+  const testService = env.connection.testService!;
+  await testService.unlockTimeSkipping({});
+  try {
+    await expect(testService.unlockTimeSkipping({})).rejects.toMatchObject({ code: 9, details: expect.stringMatching(/unbalanced UnlockTimeSkipping/) });
+  } finally {
+    await testService.lockTimeSkipping({});
+  }
 });

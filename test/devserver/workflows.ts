@@ -288,3 +288,85 @@ export async function parallelSteps(n: number): Promise<number> {
   await Promise.all(Array.from({ length: n }, (_, i) => acts.greet(String(i))));
   return n;
 }
+
+/** What the time-skipping tests give activities beyond `activities.ts`: the test environment's sleep. */
+export interface EnvActivities {
+  envSleep(ms: number): Promise<void>;
+}
+const envActs = wf.proxyActivities<typeof activities & EnvActivities>({ startToCloseTimeout: '30 days', retry: { maximumAttempts: 1 } });
+
+/**
+ * Races a timer against an activity (the SDK's own `raceActivityAndTimer`): `envSleep` waits in the
+ * test environment's time, `slow` in real time. Awaits the activity either way, so none is left running.
+ */
+export async function raceActivityAndTimer(timerMs: number, activity: 'envSleep' | 'slow', activityMs: number): Promise<string> {
+  const timer = wf.sleep(timerMs).then(() => 'timer');
+  const act = (activity === 'slow' ? envActs.slow(activityMs) : envActs.envSleep(activityMs)).then(() => 'activity');
+  const winner = await Promise.race([timer, act]);
+  await act;
+  return winner;
+}
+
+/** Runs an always-failing activity with an hour's initial backoff for `attempts` attempts; reports the failure. */
+export async function retriesInSkippedTime(attempts: number): Promise<string> {
+  const a = wf.proxyActivities<typeof activities>({
+    startToCloseTimeout: '10s',
+    retry: { initialInterval: '1 hour', backoffCoefficient: 2, maximumAttempts: attempts },
+  });
+  try {
+    await a.alwaysFails();
+    return 'succeeded';
+  } catch (err) {
+    return err instanceof ActivityFailure ? `failed: ${err.cause?.message}` : 'other';
+  }
+}
+
+/** What the workflow knows of itself from its started event: timeouts, root, priority; and its child's view. */
+export async function selfInfo(depth: number): Promise<{
+  taskTimeoutMs: number;
+  executionTimeoutMs: number | null;
+  runTimeoutMs: number | null;
+  root: string | null;
+  priorityKey: number | null;
+  child: unknown;
+}> {
+  const info = wf.workflowInfo();
+  const child = depth > 0 ? await wf.executeChild(selfInfo, { args: [depth - 1], workflowId: `${info.workflowId}-child` }) : null;
+  return {
+    taskTimeoutMs: info.taskTimeoutMs,
+    executionTimeoutMs: info.executionTimeoutMs ?? null,
+    runTimeoutMs: info.runTimeoutMs ?? null,
+    root: info.root?.workflowId ?? null,
+    priorityKey: info.priority?.priorityKey ?? null,
+    child,
+  };
+}
+
+/** Accepts an update whose handler never finishes, then completes when signalled. */
+export async function outlivedUpdate(): Promise<string> {
+  let done = false;
+  wf.setHandler(setValue, async () => {
+    await wf.condition(() => false);
+    return 'never';
+  });
+  wf.setHandler(unblock, () => void (done = true));
+  await wf.condition(() => done);
+  return 'closed';
+}
+
+/** Sets two memo keys, then removes one of them and waits to be told to finish. */
+export async function memoEditor(): Promise<void> {
+  let done = false;
+  wf.setHandler(unblock, () => void (done = true));
+  wf.upsertMemo({ alpha: 'a', bravo: 'b' });
+  await wf.sleep(1);
+  wf.upsertMemo({ bravo: undefined });
+  await wf.condition(() => done);
+}
+
+/** A timer and an activity, each with a summary for the UI. */
+export async function summarised(): Promise<string> {
+  await wf.sleep(1, { summary: 'short nap' });
+  const a = wf.proxyActivities<typeof activities>({ startToCloseTimeout: '10s', summary: 'say hello' });
+  return a.greet('meta');
+}
