@@ -40,7 +40,14 @@ export function validateScheduleActivity(a: ScheduleAttrs, ids: Set<string>): { 
 }
 
 /** Writes ActivityTaskScheduled with the real server's normalised timeouts and retry policy, and queues attempt 1. */
-export function scheduleActivity(e: Engine, tx: Tx, run: Run, a: ScheduleAttrs, completedId: number): void {
+export function scheduleActivity(
+  e: Engine,
+  tx: Tx,
+  run: Run,
+  a: ScheduleAttrs,
+  completedId: number,
+  userMetadata?: temporal.api.sdk.v1.IUserMetadata | null,
+): void {
   const runTimeoutMs = durationMs(run.start.workflowRunTimeout);
   let s2c = durationMs(a.scheduleToCloseTimeout) || runTimeoutMs;
   if (runTimeoutMs && s2c > runTimeoutMs) s2c = runTimeoutMs;
@@ -71,7 +78,7 @@ export function scheduleActivity(e: Engine, tx: Tx, run: Run, a: ScheduleAttrs, 
     },
     useWorkflowBuildId: a.useWorkflowBuildId ?? false,
     priority: a.priority ?? undefined,
-  });
+  }, undefined, userMetadata);
   const act = run.activities.get(Number(ev.eventId))!;
   armScheduleToClose(e, run, act);
   queueAttempt(e, tx, run, act);

@@ -21,7 +21,14 @@ export function validateChild(e: Engine, run: Run, a: ChildAttrs): { cause: numb
 }
 
 /** The StartChildWorkflowExecution command: initiated event, then the child's start (or its failure). */
-export function startChild(e: Engine, tx: Tx, parent: Run, a: ChildAttrs, completedId: number): void {
+export function startChild(
+  e: Engine,
+  tx: Tx,
+  parent: Run,
+  a: ChildAttrs,
+  completedId: number,
+  userMetadata?: temporal.api.sdk.v1.IUserMetadata | null,
+): void {
   const namespace = a.namespace || parent.namespace;
   const initiated = e.append(tx, parent, EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED, {
     namespace,
@@ -40,7 +47,8 @@ export function startChild(e: Engine, tx: Tx, parent: Run, a: ChildAttrs, comple
     header: a.header ?? undefined,
     memo: a.memo ?? undefined,
     searchAttributes: a.searchAttributes ?? undefined,
-  });
+    priority: a.priority ?? undefined,
+  }, undefined, userMetadata);
   const initiatedEventId = Number(initiated.eventId);
   const common = { namespace, workflowId: a.workflowId, workflowType: a.workflowType, initiatedEventId };
   const existing = e.currentRun(namespace, a.workflowId!);
@@ -73,6 +81,9 @@ export function startChild(e: Engine, tx: Tx, parent: Run, a: ChildAttrs, comple
     runTimeoutMs: durationMs(a.workflowRunTimeout),
     taskTimeoutMs: durationMs(a.workflowTaskTimeout),
     retryPolicy: a.retryPolicy,
+    // A child without a priority of its own inherits its parent's.
+    priority: a.priority ?? parent.start.priority,
+    userMetadata,
     parent: {
       namespace: parent.namespace,
       workflowId: parent.workflowId,

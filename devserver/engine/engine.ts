@@ -71,6 +71,11 @@ export interface EngineOptions {
 export const DEFAULT_WFT_TIMEOUT_MS = 10_000;
 const MAX_WFT_TIMEOUT_MS = 120_000;
 
+/** A run's workflow task timeout as a real server sets it: the default when unset, capped, never past the run's. */
+export function effectiveWorkflowTaskTimeoutMs(givenMs: number, runTimeoutMs = 0): number {
+  return Math.min(givenMs > 0 ? givenMs : DEFAULT_WFT_TIMEOUT_MS, MAX_WFT_TIMEOUT_MS, runTimeoutMs > 0 ? runTimeoutMs : Infinity);
+}
+
 /**
  * The server's state: runs (each rebuilt from its history), namespaces, task queues and deadlines.
  * Every mutation happens inside `transact`, which persists what changed before any waiter hears of it.
@@ -232,13 +237,22 @@ export class Engine {
   // ---- history ----------------------------------------------------------------------------
 
   /** Appends an event to the run's history and folds it into the run's state. */
-  append(tx: Tx, run: Run, eventType: number, attributes: Record<string, any>, timeMs = this.clock.now()): IHistoryEvent {
+  append(
+    tx: Tx,
+    run: Run,
+    eventType: number,
+    attributes: Record<string, any>,
+    timeMs = this.clock.now(),
+    userMetadata?: temporal.api.sdk.v1.IUserMetadata | null,
+  ): IHistoryEvent {
     const event: IHistoryEvent = {
       eventId: long(run.events.length + 1),
       eventTime: timestamp(timeMs),
       eventType,
       taskId: long(++this.taskId),
       [attributesField(eventType)]: attributes,
+      // The summary and details a client or command gave, shown by Temporal UI next to the event.
+      ...(userMetadata?.summary || userMetadata?.details ? { userMetadata } : {}),
     };
     run.events.push(event);
     const bytes = temporal.api.history.v1.HistoryEvent.encode(event).finish();
@@ -396,8 +410,7 @@ function chainKey(namespace: string, workflowId: string): string {
 }
 
 function workflowTaskTimeoutMs(run: Run): number {
-  const given = durationMs(run.start.workflowTaskTimeout);
-  return Math.min(given > 0 ? given : DEFAULT_WFT_TIMEOUT_MS, MAX_WFT_TIMEOUT_MS);
+  return effectiveWorkflowTaskTimeoutMs(durationMs(run.start.workflowTaskTimeout));
 }
 
 /** A buffered result whose subject was closed meanwhile (a timer canceled in the same task) is dropped. */

@@ -32,8 +32,9 @@ export function executionInfo(run: Run): temporal.api.workflow.v1.IWorkflowExecu
     taskQueue: run.taskQueue,
     parentNamespaceId: s.parentWorkflowNamespace ?? '',
     parentExecution: s.parentWorkflowExecution?.workflowId ? s.parentWorkflowExecution : undefined,
-    rootExecution: s.rootWorkflowExecution ?? undefined,
+    rootExecution: s.rootWorkflowExecution ?? { workflowId: run.workflowId, runId: run.runId },
     firstRunId: s.firstExecutionRunId ?? run.runId,
+    priority: s.priority ?? undefined,
     stateTransitionCount: long(run.events.length),
   };
 }
@@ -47,6 +48,7 @@ export function describeRun(run: Run): temporal.api.workflowservice.v1.IDescribe
       workflowExecutionTimeout: s.workflowExecutionTimeout,
       workflowRunTimeout: s.workflowRunTimeout,
       defaultWorkflowTaskTimeout: s.workflowTaskTimeout,
+      userMetadata: run.events[0]?.userMetadata ?? undefined,
     },
     workflowExecutionInfo: executionInfo(run),
     pendingActivities: [...run.activities.values()].map((a) => ({

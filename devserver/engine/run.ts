@@ -384,15 +384,38 @@ export function applyEvent(run: Run, e: IHistoryEvent, retry: RetryDefaults = de
     run.closeEvent = e;
     run.newExecutionRunId = a.newExecutionRunId ?? '';
     if (run.wft.state !== 'none') run.wft = emptyWft();
-    for (const u of run.updates.values()) if (u.state === 'admitted' || u.state === 'accepted') u.state = updateMachine.next(u.state, 'abort');
+    for (const u of run.updates.values()) {
+      if (u.state !== 'admitted' && u.state !== 'accepted') continue;
+      // An accepted update's caller is answered with a failure; one never accepted finds the workflow closed.
+      if (u.state === 'accepted') u.outcome = ACCEPTED_UPDATE_OUTLIVED_WORKFLOW;
+      u.state = updateMachine.next(u.state, 'abort');
+    }
   }
+}
+
+/** The outcome of an accepted update whose workflow closed first, in the real server's words. */
+const ACCEPTED_UPDATE_OUTLIVED_WORKFLOW = {
+  failure: {
+    message: 'Workflow Update failed because the Workflow completed before the Update completed.',
+    source: 'Server',
+    applicationFailureInfo: { type: 'AcceptedUpdateCompletedWorkflow', nonRetryable: true },
+  },
+};
+
+/**
+ * Whether an upserted memo or search attribute value removes its key: a nil payload (binary/null, as the SDKs encode
+ * an unset value), an empty list, or JSON null, as a real server merges them.
+ */
+function removes(v: any): boolean {
+  const encoding = v?.metadata?.encoding ? Buffer.from(v.metadata.encoding).toString() : '';
+  if (encoding === 'binary/null') return true;
+  const data = v?.data ? Buffer.from(v.data).toString() : '';
+  return data === 'null' || (encoding === 'json/plain' && data === '[]');
 }
 
 function mergeFields(target: Record<string, any>, fields: Record<string, any> | null | undefined): void {
   for (const [k, v] of Object.entries(fields ?? {})) {
-    // A null JSON payload removes the entry, as the SDK encodes removal.
-    const isNull = v?.data && Buffer.from(v.data).toString() === 'null';
-    if (isNull) delete target[k];
+    if (removes(v)) delete target[k];
     else target[k] = v;
   }
 }

@@ -99,11 +99,11 @@ export async function awaitUpdate(
   await e.waitFor(run.key, reached, timeoutMs, abort);
   const u = run.updates.get(updateId);
   if (!u) throw notFound(`update ${updateId} not found`);
-  if (u.state === 'aborted') throw alreadyCompleted();
+  if (u.state === 'aborted' && !u.outcome) throw alreadyCompleted();
   const stage = stageOf(u);
   return {
     updateRef: { workflowExecution: { workflowId: run.workflowId, runId: run.runId }, updateId },
-    outcome: u.state === 'completed' || u.state === 'rejected' ? u.outcome : undefined,
+    outcome: u.state === 'accepted' || u.state === 'admitted' ? undefined : u.outcome,
     stage,
   };
 }

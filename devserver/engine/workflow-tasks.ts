@@ -341,16 +341,19 @@ function applyCommand(e: Engine, tx: Tx, run: Run, c: ICommand, completedId: num
   const T = CommandType;
   switch (c.commandType) {
     case T.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK:
-      return scheduleActivity(e, tx, run, c.scheduleActivityTaskCommandAttributes!, completedId);
+      return scheduleActivity(e, tx, run, c.scheduleActivityTaskCommandAttributes!, completedId, c.userMetadata);
     case T.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK:
       return requestCancelActivity(e, tx, run, Number(c.requestCancelActivityTaskCommandAttributes!.scheduledEventId), completedId, identity);
     case T.COMMAND_TYPE_START_TIMER: {
       const a = c.startTimerCommandAttributes!;
-      e.append(tx, run, EventType.EVENT_TYPE_TIMER_STARTED, {
-        timerId: a.timerId,
-        startToFireTimeout: a.startToFireTimeout,
-        workflowTaskCompletedEventId: completedId,
-      });
+      e.append(
+        tx,
+        run,
+        EventType.EVENT_TYPE_TIMER_STARTED,
+        { timerId: a.timerId, startToFireTimeout: a.startToFireTimeout, workflowTaskCompletedEventId: completedId },
+        undefined,
+        c.userMetadata,
+      );
       return armTimer(e, run, a.timerId!);
     }
     case T.COMMAND_TYPE_CANCEL_TIMER: {
@@ -403,7 +406,7 @@ function applyCommand(e: Engine, tx: Tx, run: Run, c: ICommand, completedId: num
     case T.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
       return continueAsNew(e, tx, run, c.continueAsNewWorkflowExecutionCommandAttributes ?? {}, completedId);
     case T.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
-      return startChild(e, tx, run, c.startChildWorkflowExecutionCommandAttributes!, completedId);
+      return startChild(e, tx, run, c.startChildWorkflowExecutionCommandAttributes!, completedId, c.userMetadata);
     case T.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION:
       return signalExternal(e, tx, run, c.signalExternalWorkflowExecutionCommandAttributes!, completedId);
     case T.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION:

@@ -13,7 +13,7 @@ import {
   type IFailure,
   type IPayloads,
 } from '../proto';
-import type { Engine, Tx } from './engine';
+import { effectiveWorkflowTaskTimeoutMs, type Engine, type Tx } from './engine';
 import { ServerError, alreadyCompleted, invalidArgument } from './errors';
 import { checkId } from './limits';
 import type { Run } from './run';
@@ -49,6 +49,8 @@ export interface RunParams {
   expirationMs?: number;
   backoffMs?: number;
   parent?: { namespace: string; workflowId: string; runId: string; initiatedEventId: number; root: { workflowId: string; runId: string } };
+  priority?: temporal.api.common.v1.IPriority | null;
+  userMetadata?: temporal.api.sdk.v1.IUserMetadata | null;
   /** Events to write right after the started event, before the first workflow task (signal-with-start). */
   firstEvents?: { eventType: number; attributes: Record<string, any> }[];
 }
@@ -61,6 +63,8 @@ export function createRun(e: Engine, tx: Tx, p: RunParams): Run {
   const executionTimeoutMs = p.executionTimeoutMs;
   const runTimeoutMs = p.runTimeoutMs > 0 ? (executionTimeoutMs > 0 ? Math.min(p.runTimeoutMs, executionTimeoutMs) : p.runTimeoutMs) : executionTimeoutMs;
   const expirationMs = p.expirationMs ?? (executionTimeoutMs > 0 ? now + executionTimeoutMs : 0);
+  // As a real server: an unset task timeout is the default, and none outlasts the cap or the run.
+  const taskTimeoutMs = effectiveWorkflowTaskTimeoutMs(p.taskTimeoutMs, runTimeoutMs);
   e.append(tx, run, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, {
     workflowType: { name: p.workflowType },
     taskQueue: { name: p.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
@@ -68,9 +72,10 @@ export function createRun(e: Engine, tx: Tx, p: RunParams): Run {
     header: p.header ?? undefined,
     memo: p.memo ?? undefined,
     searchAttributes: p.searchAttributes ?? undefined,
-    workflowExecutionTimeout: duration(executionTimeoutMs),
-    workflowRunTimeout: duration(runTimeoutMs),
-    workflowTaskTimeout: duration(p.taskTimeoutMs),
+    // Unset timeouts (no limit) are left out of the event, as a real server leaves them.
+    workflowExecutionTimeout: executionTimeoutMs > 0 ? duration(executionTimeoutMs) : undefined,
+    workflowRunTimeout: runTimeoutMs > 0 ? duration(runTimeoutMs) : undefined,
+    workflowTaskTimeout: duration(taskTimeoutMs),
     retryPolicy: p.retryPolicy ?? undefined,
     identity: p.identity ?? '',
     originalExecutionRunId: runId,
@@ -86,8 +91,10 @@ export function createRun(e: Engine, tx: Tx, p: RunParams): Run {
     parentWorkflowNamespace: p.parent?.namespace ?? '',
     parentWorkflowExecution: p.parent ? { workflowId: p.parent.workflowId, runId: p.parent.runId } : undefined,
     parentInitiatedEventId: p.parent?.initiatedEventId ?? 0,
-    rootWorkflowExecution: p.parent ? p.parent.root : { workflowId: p.workflowId, runId },
-  });
+    // Only a child's event names its root; a top-level run is its own root (DescribeWorkflowExecution says so).
+    rootWorkflowExecution: p.parent ? p.parent.root : undefined,
+    priority: p.priority ?? undefined,
+  }, now, p.userMetadata);
   if (p.requestId) run.requestIds.add(p.requestId);
   for (const fe of p.firstEvents ?? []) e.append(tx, run, fe.eventType, fe.attributes);
   if (!p.backoffMs) e.scheduleWorkflowTask(tx, run);
@@ -178,6 +185,8 @@ export function startWorkflow(e: Engine, tx: Tx, req: StartRequest, firstEvents?
     identity: req.identity ?? '',
     requestId: req.requestId ?? '',
     backoffMs: durationMs(req.workflowStartDelay),
+    priority: req.priority,
+    userMetadata: req.userMetadata,
     firstEvents,
   });
   return { run, started: true };
@@ -278,7 +287,12 @@ export function terminateRun(e: Engine, tx: Tx, run: Run, reason: string, detail
 function timeOutRun(e: Engine, tx: Tx, run: Run): void {
   if (run.state !== 'running') return;
   forceCloseWorkflowTask(e, tx, run, 'server');
-  const next = retryRun(e, tx, run, { message: 'workflow timed out', timeoutFailureInfo: { timeoutType: 1 } });
+  // Past the execution's expiration nothing is retried; a run timeout before it may be.
+  const expirationMs = timestampMs(run.start.workflowExecutionExpirationTime);
+  const next =
+    expirationMs > 0 && e.clock.now() >= expirationMs
+      ? { retryState: RetryState.RETRY_STATE_TIMEOUT, runId: '' }
+      : retryRun(e, tx, run, { message: 'workflow timed out', timeoutFailureInfo: { timeoutType: 1 } });
   closeRun(e, tx, run, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT, { retryState: next.retryState, newExecutionRunId: next.runId });
 }
 
@@ -332,6 +346,7 @@ export function continueRun(e: Engine, tx: Tx, run: Run, over: Partial<RunParams
     runTimeoutMs: durationMs(s.workflowRunTimeout),
     taskTimeoutMs: durationMs(s.workflowTaskTimeout),
     retryPolicy: s.retryPolicy,
+    priority: s.priority,
     firstExecutionRunId: s.firstExecutionRunId ?? run.runId,
     continuedExecutionRunId: run.runId,
     expirationMs: timestampMs(s.workflowExecutionExpirationTime),

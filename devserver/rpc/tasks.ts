@@ -51,6 +51,12 @@ function taskQueueName(tq: temporal.api.taskqueue.v1.ITaskQueue | null | undefin
 export function taskHandlers(e: Engine): Record<string, Handler> {
   const byId = (req: { namespace?: string | null; workflowId?: string | null; runId?: string | null; activityId?: string | null }) =>
     activityById(e, e.namespace(req.namespace).name, req.workflowId ?? '', req.runId ?? '', req.activityId ?? '');
+  // A namespace given is checked before the token, so a wrong one is NamespaceNotFound as on a real server; without
+  // one, the token's namespace counts.
+  const byToken = (req: { namespace?: string | null; taskToken?: Uint8Array | null }) => {
+    if (req.namespace) e.namespace(req.namespace);
+    return activityTarget(e, req.taskToken);
+  };
   return {
     PollWorkflowTaskQueue: async (req: temporal.api.workflowservice.v1.IPollWorkflowTaskQueueRequest, ctx) => {
       const ns = e.namespace(req.namespace).name;
@@ -79,7 +85,7 @@ export function taskHandlers(e: Engine): Record<string, Handler> {
     },
     RespondActivityTaskCompleted: (req: temporal.api.workflowservice.v1.IRespondActivityTaskCompletedRequest) =>
       e.transact((tx) => {
-        completeActivity(e, tx, activityTarget(e, req.taskToken), req.result, req.identity ?? '');
+        completeActivity(e, tx, byToken(req), req.result, req.identity ?? '');
         return {};
       }),
     RespondActivityTaskCompletedById: (req: temporal.api.workflowservice.v1.IRespondActivityTaskCompletedByIdRequest) =>
@@ -89,7 +95,7 @@ export function taskHandlers(e: Engine): Record<string, Handler> {
       }),
     RespondActivityTaskFailed: (req: temporal.api.workflowservice.v1.IRespondActivityTaskFailedRequest) =>
       e.transact((tx) => {
-        return { failures: failActivity(e, tx, activityTarget(e, req.taskToken), req.failure, req.lastHeartbeatDetails, req.identity ?? '') };
+        return { failures: failActivity(e, tx, byToken(req), req.failure, req.lastHeartbeatDetails, req.identity ?? '') };
       }),
     RespondActivityTaskFailedById: (req: temporal.api.workflowservice.v1.IRespondActivityTaskFailedByIdRequest) =>
       e.transact((tx) => {
@@ -97,7 +103,7 @@ export function taskHandlers(e: Engine): Record<string, Handler> {
       }),
     RespondActivityTaskCanceled: (req: temporal.api.workflowservice.v1.IRespondActivityTaskCanceledRequest) =>
       e.transact((tx) => {
-        canceledActivity(e, tx, activityTarget(e, req.taskToken), req.details, req.identity ?? '');
+        canceledActivity(e, tx, byToken(req), req.details, req.identity ?? '');
         return {};
       }),
     RespondActivityTaskCanceledById: (req: temporal.api.workflowservice.v1.IRespondActivityTaskCanceledByIdRequest) =>
@@ -106,7 +112,7 @@ export function taskHandlers(e: Engine): Record<string, Handler> {
         return {};
       }),
     RecordActivityTaskHeartbeat: (req: temporal.api.workflowservice.v1.IRecordActivityTaskHeartbeatRequest) =>
-      e.transact((tx) => heartbeatActivity(e, tx, activityTarget(e, req.taskToken), req.details)),
+      e.transact((tx) => heartbeatActivity(e, tx, byToken(req), req.details)),
     RecordActivityTaskHeartbeatById: (req: temporal.api.workflowservice.v1.IRecordActivityTaskHeartbeatByIdRequest) =>
       e.transact((tx) => heartbeatActivity(e, tx, byId(req), req.details)),
     ShutdownWorker: () => ({}),
