@@ -20,7 +20,7 @@ import { answerAttachedQueries, attachedQueriesFor, legacyQueryTask, rerouteQuer
 import type { Run } from './run';
 import { decodeToken, encodeToken } from './token';
 import { applyProtocolMessage, deliverableUpdates, updateRequestMessage } from './updates';
-import { closeRun, continueRun, failRun, terminateRun, unknownSearchAttribute } from './workflows';
+import { closeRun, continueRun, failRun, terminateRun, typedSearchAttributes, unknownSearchAttribute } from './workflows';
 
 type PollResponse = temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse;
 type CompleteRequest = temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest;
@@ -381,7 +381,7 @@ function applyCommand(e: Engine, tx: Tx, run: Run, c: ICommand, completedId: num
     }
     case T.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
       e.append(tx, run, EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES, {
-        searchAttributes: c.upsertWorkflowSearchAttributesCommandAttributes?.searchAttributes ?? {},
+        searchAttributes: typedSearchAttributes(e, c.upsertWorkflowSearchAttributesCommandAttributes?.searchAttributes) ?? {},
         workflowTaskCompletedEventId: completedId,
       });
       return;

@@ -17,7 +17,7 @@ import { effectiveWorkflowTaskTimeoutMs, type Engine, type Tx } from './engine';
 import { ServerError, alreadyCompleted, invalidArgument } from './errors';
 import { checkId } from './limits';
 import type { Run } from './run';
-import { SYSTEM_ATTRIBUTES } from '../visibility/search';
+import { SYSTEM_ATTRIBUTES, TYPE_NAMES } from '../visibility/search';
 
 type StartRequest = temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest;
 const ReusePolicy = temporal.api.enums.v1.WorkflowIdReusePolicy;
@@ -71,7 +71,7 @@ export function createRun(e: Engine, tx: Tx, p: RunParams): Run {
     input: p.input ?? undefined,
     header: p.header ?? undefined,
     memo: p.memo ?? undefined,
-    searchAttributes: p.searchAttributes ?? undefined,
+    searchAttributes: typedSearchAttributes(e, p.searchAttributes),
     // Unset timeouts (no limit) are left out of the event, as a real server leaves them.
     workflowExecutionTimeout: executionTimeoutMs > 0 ? duration(executionTimeoutMs) : undefined,
     workflowRunTimeout: runTimeoutMs > 0 ? duration(runTimeoutMs) : undefined,
@@ -197,6 +197,26 @@ function alreadyStarted(run: Run, startRequestId: string, message: string): Serv
     typeName: 'temporal.api.errordetails.v1.WorkflowExecutionAlreadyStartedFailure',
     value: { startRequestId, runId: run.runId },
   });
+}
+
+const TYPE_OF: Record<number, string> = Object.fromEntries(Object.entries(TYPE_NAMES).map(([name, type]) => [type, name]));
+
+/**
+ * Search attributes with each value's registered type in its metadata, as a real server stores them, so that SDKs
+ * decode them by type (a Datetime as a date, not a string). A type the caller gave is kept.
+ */
+export function typedSearchAttributes(
+  e: Engine,
+  sa: temporal.api.common.v1.ISearchAttributes | null | undefined,
+): temporal.api.common.v1.ISearchAttributes | undefined {
+  if (!sa?.indexedFields) return sa ?? undefined;
+  const indexedFields: Record<string, temporal.api.common.v1.IPayload> = {};
+  for (const [name, payload] of Object.entries(sa.indexedFields)) {
+    const type = TYPE_OF[e.searchAttributes.get(name) ?? SYSTEM_ATTRIBUTES[name] ?? -1];
+    indexedFields[name] =
+      type && !payload.metadata?.type ? { ...payload, metadata: { ...payload.metadata, type: Buffer.from(type) } } : payload;
+  }
+  return { indexedFields };
 }
 
 /** The name of the first search attribute that is neither a system one nor registered, if any. */

@@ -131,3 +131,23 @@ test('priority: a child without one of its own inherits its parent’s', async (
   );
   expect(info).toMatchObject({ priorityKey: 4, child: { priorityKey: 4 } });
 });
+
+test('search attributes: values set without a type are stored with their registered one, so they decode by type', async () => {
+  await h.connection.operatorService.addSearchAttributes({
+    namespace: 'default',
+    searchAttributes: { ParityWhen: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME },
+  });
+  const tq = h.taskQueue();
+  const worker = await h.worker(tq);
+  const when = new Date('2026-01-02T03:04:05.000Z');
+  await worker.runUntil(async () => {
+    // The deprecated untyped form sends the values without type metadata, as older clients do.
+    const handle = await h.client.workflow.start(waiter, { taskQueue: tq, workflowId: 'parity-typed', searchAttributes: { ParityWhen: [when] } });
+    const described = await handle.describe();
+    expect(described.searchAttributes.ParityWhen).toEqual([when]);
+    const started = (await eventsOf('parity-typed'))[0].workflowExecutionStartedEventAttributes!;
+    expect(Buffer.from(started.searchAttributes!.indexedFields!.ParityWhen.metadata!.type!).toString()).toBe('Datetime');
+    await handle.signal(unblock, 'go');
+    await handle.result();
+  });
+});
