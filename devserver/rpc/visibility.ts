@@ -64,12 +64,14 @@ export function visibilityHandlers(e: Engine): Record<string, Handler> {
       const ns = e.namespace(req.namespace).name;
       const { runs, groupBy } = select(e, ns, req.query);
       if (!groupBy.length) return { count: long(runs.length) };
-      const counts = new Map<string, number>();
+      const counts = new Map<number, number>();
       for (const r of runs) {
-        const s = STATUS_NAMES[executionStatus(r.state)];
-        counts.set(s, (counts.get(s) ?? 0) + 1);
+        const status = executionStatus(r.state);
+        counts.set(status, (counts.get(status) ?? 0) + 1);
       }
-      return { count: long(runs.length), groups: [...counts].map(([s, count]) => ({ groupValues: [keyword(s)], count: long(count) })) };
+      // Groups come in status order (Running first), as the real server's SQL visibility returns them.
+      const groups = [...counts].sort(([a], [b]) => a - b);
+      return { count: long(runs.length), groups: groups.map(([status, count]) => ({ groupValues: [keyword(STATUS_NAMES[status])], count: long(count) })) };
     },
     GetSearchAttributes: () => ({ keys: { ...SYSTEM_ATTRIBUTES, ...Object.fromEntries(e.searchAttributes) } }),
     AddSearchAttributes: (req: temporal.api.operatorservice.v1.IAddSearchAttributesRequest) => {

@@ -121,6 +121,8 @@ test('count: GROUP BY ExecutionStatus gives a count per status', async () => {
   expect(Number(res.count)).toBe(10);
   const groups = Object.fromEntries(res.groups!.map((g) => [JSON.parse(Buffer.from(g.groupValues![0].data!).toString()), Number(g.count)]));
   expect(groups).toEqual({ Completed: 6, Running: 3, Failed: 1 });
+  // In status order, as a real server's SQL visibility answers.
+  expect(Object.keys(groups)).toEqual(['Running', 'Completed', 'Failed']);
   const { count } = await h.client.workflow.count("WorkflowId STARTS_WITH 'vis-' AND ExecutionStatus = 'Running'");
   expect(count).toBe(3);
 });
