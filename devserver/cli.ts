@@ -1,4 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { DynamicConfigError, parseDynamicConfigValues, type DynamicConfig } from './dynamic-config';
 import { startDevServer } from './server';
 import { TYPE_NAMES } from './visibility/search';
 
@@ -17,6 +18,8 @@ export interface DevServerArgs {
   searchAttributes: string[];
   retentionMs?: number;
   timeSkipping: boolean;
+  /** `--dynamic-config-value KEY=JSON-VALUE` pairs, parsed. */
+  dynamicConfig: DynamicConfig;
 }
 
 function durationArg(value: string): number {
@@ -42,7 +45,15 @@ export function parseDevServerArgs(argv: string[]): DevServerArgs {
   if (args[0] === 'server') args.shift();
   if (args[0] === 'start-dev') args.shift();
   if (args.length && /^\d+$/.test(args[0])) {
-    return { ...defaults(), port: portNumber(args[0]), timeSkipping: true };
+    // The test server's form: other arguments are ignored, but dynamic config is honoured here too.
+    const rest = new Command('clearway devserver')
+      .exitOverride()
+      .configureOutput({ writeErr: () => undefined, writeOut: () => undefined })
+      .allowUnknownOption(true)
+      .allowExcessArguments(true)
+      .option('--dynamic-config-value <key=value>', 'dynamic config value as KEY=JSON-VALUE (repeatable)', collect, [] as string[]);
+    rest.parse(args.slice(1), { from: 'user' });
+    return { ...defaults(), port: portNumber(args[0]), timeSkipping: true, dynamicConfig: parseDynamicConfigValues(rest.opts().dynamicConfigValue) };
   }
   const program = new Command('clearway devserver')
     .exitOverride()
@@ -61,7 +72,7 @@ export function parseDevServerArgs(argv: string[]): DevServerArgs {
     .option('--headless', 'do not serve the UI', false)
     .option('--search-attribute <name=type>', 'custom search attribute (repeatable)', collect, [] as string[])
     .option('--retention <duration>', 'keep closed workflows this long (e.g. 7d, 24h)', durationArg)
-    .option('--dynamic-config-value <key=value>', 'accepted for compatibility', collect, [] as string[]);
+    .option('--dynamic-config-value <key=value>', 'dynamic config value as KEY=JSON-VALUE (repeatable)', collect, [] as string[]);
   program.parse(args, { from: 'user' });
   const o = program.opts();
   return {
@@ -78,11 +89,12 @@ export function parseDevServerArgs(argv: string[]): DevServerArgs {
     searchAttributes: o.searchAttribute,
     retentionMs: o.retention,
     timeSkipping: false,
+    dynamicConfig: parseDynamicConfigValues(o.dynamicConfigValue),
   };
 }
 
 function defaults(): DevServerArgs {
-  return { port: 7233, ip: '127.0.0.1', namespaces: [], logLevel: 'warn', logFormat: 'pretty', headless: true, searchAttributes: [], timeSkipping: false };
+  return { port: 7233, ip: '127.0.0.1', namespaces: [], logLevel: 'warn', logFormat: 'pretty', headless: true, searchAttributes: [], timeSkipping: false, dynamicConfig: {} };
 }
 
 /** `Name=Type` pairs (as the Temporal CLI takes them) to a registry; an unknown type is an error. */
@@ -115,7 +127,8 @@ export async function runDevServerCli(argv: string[]): Promise<number> {
     args = parseDevServerArgs(argv);
     searchAttributeTypes(args.searchAttributes);
   } catch (err) {
-    const message = err instanceof CommanderError || err instanceof InvalidArgumentError ? err.message.replace(/^error: /, '') : String(err);
+    const known = err instanceof CommanderError || err instanceof InvalidArgumentError || err instanceof DynamicConfigError;
+    const message = known ? err.message.replace(/^error: /, '') : String(err);
     process.stderr.write(`clearway devserver: ${message}\n`);
     return 2;
   }
@@ -130,6 +143,7 @@ export async function runDevServerCli(argv: string[]): Promise<number> {
       timeSkipping: args.timeSkipping,
       searchAttributes: searchAttributeTypes(args.searchAttributes),
       retentionMs: args.retentionMs,
+      dynamicConfig: args.dynamicConfig,
       httpPort: args.httpPort,
       uiPort: uiPortOf(args),
       uiIp: args.uiIp,

@@ -1,6 +1,7 @@
 import pino, { type Logger } from 'pino';
 import { Engine } from './engine/engine';
 import type { Limits } from './engine/limits';
+import { limitsFromDynamicConfig, type DynamicConfig } from './dynamic-config';
 import { createGrpcServer } from './grpc/server';
 import { clusterHandlers } from './rpc/cluster';
 import { executionHandlers } from './rpc/executions';
@@ -47,8 +48,13 @@ export interface DevServerOptions {
   uiOptional?: boolean;
   /** Retention of closed runs in namespaces created without one (default 7 days). */
   retentionMs?: number;
-  /** Overrides of the real server's limits (for tests of the size guard). */
+  /** Overrides of the real server's limits (for tests of the size guard); they win over `dynamicConfig`. */
   limits?: Partial<Limits>;
+  /**
+   * The real server's dynamic config by key (`--dynamic-config-value`): the `limit.*` keys of the
+   * limits above are applied; other keys are logged and ignored.
+   */
+  dynamicConfig?: DynamicConfig;
   /** Serve the TestService and skip time when nothing runs (the SDK's time-skipping test server). */
   timeSkipping?: boolean;
   /** A logger to use instead of a new one. */
@@ -71,9 +77,10 @@ export interface DevServer {
 /** Starts the embedded server and resolves once it accepts connections. */
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   const log = opts.logger ?? pino({ level: opts.logLevel ?? 'warn', name: 'devserver' });
+  const limits = { ...limitsFromDynamicConfig(opts.dynamicConfig, log), ...opts.limits };
   const store: Store = opts.dbFilename ? new SqliteStore(opts.dbFilename, { sync: opts.dbSync }) : new MemoryStore();
   const clock = opts.timeSkipping ? new SkippingClock() : systemClock;
-  const engine = new Engine({ clock, store, log, limits: opts.limits, defaultRetentionMs: opts.retentionMs });
+  const engine = new Engine({ clock, store, log, limits, defaultRetentionMs: opts.retentionMs });
   const skipper = opts.timeSkipping ? new TimeSkipper(engine, clock as SkippingClock) : null;
   const recovered = recover(engine, store);
   if (recovered.runs) log.info(recovered, 'recovered runs from the store');

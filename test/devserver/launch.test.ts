@@ -4,6 +4,8 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { startDevServer } from '../../devserver';
 import { parseDevServerArgs } from '../../devserver/cli';
+import { DynamicConfigError, limitsFromDynamicConfig } from '../../devserver/dynamic-config';
+import pino from 'pino';
 import * as activities from './activities';
 import { greet } from './workflows';
 
@@ -45,6 +47,67 @@ test('arguments: the full start-dev argument list is accepted, unknown flags are
   ]);
   expect(args).toMatchObject({ port: 7444, namespaces: ['a', 'b'], dbFilename: '/tmp/x.db', headless: true, searchAttributes: ['Region=Keyword'], timeSkipping: false });
   expect(parseDevServerArgs(['7555', '--extra'])).toMatchObject({ port: 7555, timeSkipping: true });
+});
+
+test('arguments: dynamic config values are parsed as KEY=JSON-VALUE, in the start-dev and the test-server forms, a later value winning', () => {
+  const args = parseDevServerArgs([
+    'server', 'start-dev', '--dynamic-config-value', 'limit.blobSize.error=15000', '--dynamic-config-value', 'limit.blobSize.warn=10000',
+    '--dynamic-config-value', 'frontend.enableServerVersionCheck=false', '--dynamic-config-value=some.future.key="a=b"', '--dynamic-config-value', 'limit.blobSize.error=16000',
+  ]);
+  expect(args.dynamicConfig).toEqual({ 'limit.blobSize.error': 16000, 'limit.blobSize.warn': 10000, 'frontend.enableServerVersionCheck': false, 'some.future.key': 'a=b' });
+  expect(parseDevServerArgs(['7555', '--extra', '--dynamic-config-value', 'limit.historyCount.error=100']).dynamicConfig).toEqual({ 'limit.historyCount.error': 100 });
+});
+
+test.each([
+  ['no =', 'limit.blobSize.error', /expected KEY=JSON-VALUE/],
+  ['bad JSON', 'limit.blobSize.error=15k', /not JSON/],
+  ['an unquoted string', 'some.key=hello', /not JSON/],
+  ['a string for a limit', 'limit.blobSize.error="15000"', /limit.blobSize.error takes a whole number/],
+  ['a negative limit', 'limit.numPendingActivities.error=-1', /whole number of at least 0/],
+  ['a fraction for a limit', 'limit.historyCount.warn=1.5', /whole number/],
+])('arguments: a dynamic config value with %s is refused, naming the flag', (_what, value, problem) => {
+  expect(() => parseDevServerArgs(['--dynamic-config-value', value])).toThrow(DynamicConfigError);
+  expect(() => parseDevServerArgs(['--dynamic-config-value', value])).toThrow(problem);
+  expect(() => parseDevServerArgs(['--dynamic-config-value', value])).toThrow(/--dynamic-config-value/);
+});
+
+test('dynamic config: limit keys become limits, keys for features it lacks are logged at debug, unknown keys with a warning', () => {
+  const lines: { level: number; key: string; msg: string }[] = [];
+  const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  const limits = limitsFromDynamicConfig(
+    { 'limit.numPendingActivities.error': 5, 'limit.historySize.warn': 1000, 'system.enableActivityEagerExecution': true, 'no.such.key': 'x' },
+    log,
+  );
+  expect(limits).toEqual({ pendingActivities: 5, historyBytesWarn: 1000 });
+  expect(lines.map((l) => [l.level, l.key])).toEqual([
+    [20, 'system.enableActivityEagerExecution'],
+    [40, 'no.such.key'],
+  ]);
+});
+
+test('arguments: when a dynamic config value is malformed, the executable prints one line and exits 2', () => {
+  const r = spawnSync(executable, ['server', 'start-dev', '--port', '0', '--dynamic-config-value', 'limit.blobSize.error=big'], { encoding: 'utf8' });
+  expect(r.status).toBe(2);
+  expect(r.stderr.trim().split('\n')).toEqual(['clearway devserver: bad --dynamic-config-value limit.blobSize.error=big: the value is not JSON (strings need quotes)']);
+});
+
+test('createLocal: when the SDK passes a small limit.blobSize.error, the launched server refuses a larger payload as a real server does', async () => {
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: executable },
+      extraArgs: ['--dynamic-config-value', 'limit.blobSize.error=15000', '--dynamic-config-value', 'limit.blobSize.warn=10000', '--dynamic-config-value', 'some.unknown.key=1'],
+    },
+  });
+  try {
+    const svc = env.client.workflowService;
+    const input = (bytes: number) => ({ payloads: [{ metadata: { encoding: Buffer.from('binary/plain') }, data: Buffer.alloc(bytes, 7) }] });
+    const start = (workflowId: string, bytes: number) =>
+      svc.startWorkflowExecution({ namespace: 'default', workflowId, workflowType: { name: 'raw' }, taskQueue: { name: 'dc' }, requestId: workflowId, input: input(bytes) });
+    await expect(start('dc-over', 16_000)).rejects.toMatchObject({ code: 3, details: 'Blob data size exceeds limit.' });
+    await expect(start('dc-under', 12_000)).resolves.toMatchObject({ runId: expect.any(String) });
+  } finally {
+    await env.teardown();
+  }
 });
 
 test('arguments: when the port is not a number, the executable prints one line and exits 2', () => {
