@@ -266,6 +266,7 @@ export function applyEvent(run: Run, e: IHistoryEvent, retry: RetryDefaults = de
       run.wft.state = workflowTaskMachine.next(run.wft.state, 'complete');
       run.lastCompletedWftStartedId = num(a.startedEventId);
       run.nextWftAttempt = 1;
+      if (a.binaryChecksum) recordBinaryChecksum(run, a.binaryChecksum);
       break;
     case EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
       run.wft.state = workflowTaskMachine.next(run.wft.state, 'fail');
@@ -391,6 +392,27 @@ export function applyEvent(run: Run, e: IHistoryEvent, retry: RetryDefaults = de
       u.state = updateMachine.next(u.state, 'abort');
     }
   }
+}
+
+// As a real server keeps them: the most recent distinct checksums of the workers that completed the run's tasks.
+const MAX_BINARY_CHECKSUMS = 20;
+
+/** The search attributes a next run (retry, continue-as-new) starts with: the run's own, without the server's. */
+export function carriedSearchAttributes(run: Run): temporal.api.common.v1.ISearchAttributes {
+  const { BinaryChecksums: _, ...carried } = run.searchAttributes;
+  return { indexedFields: carried };
+}
+
+/** Adds a worker's binary checksum to the run's BinaryChecksums system search attribute. */
+function recordBinaryChecksum(run: Run, checksum: string): void {
+  const payload = run.searchAttributes.BinaryChecksums;
+  const known: string[] = payload?.data ? JSON.parse(Buffer.from(payload.data).toString()) : [];
+  if (known.includes(checksum)) return;
+  const checksums = [...known, checksum].slice(-MAX_BINARY_CHECKSUMS);
+  run.searchAttributes.BinaryChecksums = {
+    metadata: { encoding: Buffer.from('json/plain'), type: Buffer.from('KeywordList') },
+    data: Buffer.from(JSON.stringify(checksums)),
+  };
 }
 
 /** The outcome of an accepted update whose workflow closed first, in the real server's words. */

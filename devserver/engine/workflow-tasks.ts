@@ -17,7 +17,7 @@ import type { Engine, Tx, WorkflowTaskItem } from './engine';
 import { invalidArgument, taskNotFound } from './errors';
 import { failureSize } from './limits';
 import { answerAttachedQueries, attachedQueriesFor, legacyQueryTask, rerouteQueries } from './queries';
-import type { Run } from './run';
+import { carriedSearchAttributes, type Run } from './run';
 import { decodeToken, encodeToken } from './token';
 import { applyProtocolMessage, deliverableUpdates, updateRequestMessage } from './updates';
 import { closeRun, continueRun, failRun, terminateRun, typedSearchAttributes, unknownSearchAttribute } from './workflows';
@@ -428,7 +428,7 @@ function continueAsNew(
     input: a.input,
     header: a.header,
     memo: a.memo ?? { fields: run.memo },
-    searchAttributes: a.searchAttributes ?? { indexedFields: run.searchAttributes },
+    searchAttributes: a.searchAttributes ?? carriedSearchAttributes(run),
     runTimeoutMs: ms(a.workflowRunTimeout) || ms(run.start.workflowRunTimeout),
     taskTimeoutMs: ms(a.workflowTaskTimeout) || ms(run.start.workflowTaskTimeout),
     retryPolicy: a.retryPolicy ?? run.start.retryPolicy,

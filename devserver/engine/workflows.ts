@@ -16,7 +16,7 @@ import {
 import { effectiveWorkflowTaskTimeoutMs, type Engine, type Tx } from './engine';
 import { ServerError, alreadyCompleted, invalidArgument } from './errors';
 import { checkId } from './limits';
-import type { Run } from './run';
+import { carriedSearchAttributes, type Run } from './run';
 import { SYSTEM_ATTRIBUTES, TYPE_NAMES } from '../visibility/search';
 
 type StartRequest = temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest;
@@ -361,7 +361,7 @@ export function continueRun(e: Engine, tx: Tx, run: Run, over: Partial<RunParams
     input: s.input,
     header: s.header,
     memo: { fields: run.memo },
-    searchAttributes: { indexedFields: run.searchAttributes },
+    searchAttributes: carriedSearchAttributes(run),
     executionTimeoutMs: durationMs(s.workflowExecutionTimeout),
     runTimeoutMs: durationMs(s.workflowRunTimeout),
     taskTimeoutMs: durationMs(s.workflowTaskTimeout),

@@ -151,3 +151,13 @@ test('search attributes: values set without a type are stored with their registe
     await handle.result();
   });
 });
+
+test('search attributes: BinaryChecksums lists the workers that completed the run’s tasks and can be queried', async () => {
+  const tq = h.taskQueue();
+  const worker = await h.worker(tq);
+  await worker.runUntil(h.client.workflow.execute(selfInfo, { taskQueue: tq, workflowId: 'parity-checksums', args: [0] }));
+  const { searchAttributes } = await h.client.workflow.getHandle('parity-checksums').describe();
+  expect(searchAttributes.BinaryChecksums).toEqual([expect.stringMatching(/^@temporalio\/worker@1\.24\.0\+[a-f0-9]{64}$/)]);
+  const { count } = await h.client.workflow.count(`WorkflowId = 'parity-checksums' AND BinaryChecksums = '${searchAttributes.BinaryChecksums![0]}'`);
+  expect(count).toBe(1);
+});
