@@ -20,6 +20,13 @@ const LIMIT_KEYS: Record<string, keyof Limits> = {
   'limit.numPendingChildExecutions.error': 'pendingChildren',
 };
 
+// Switches of the real server this one honours, with the engine option each sets.
+const FLAG_KEYS = {
+  'system.enableActivityEagerExecution': 'eagerActivityExecution',
+} as const;
+type FlagKey = keyof typeof FLAG_KEYS;
+const isFlag = (key: string): key is FlagKey => key in FLAG_KEYS;
+
 // Keys the SDK's test environments and start-dev users commonly pass for features this server
 // either always has or never offers: accepted quietly.
 const IGNORED_KEYS = new Set([
@@ -32,7 +39,6 @@ const IGNORED_KEYS = new Set([
   'frontend.workerVersioningWorkflowAPIs',
   'frontend.workerVersioningRuleAPIs',
   'frontend.namespaceRPS',
-  'system.enableActivityEagerExecution',
   'system.enableEagerWorkflowStart',
   'system.enableNexus',
   'system.forceSearchAttributesCacheRefreshOnRead',
@@ -75,6 +81,7 @@ export function parseDynamicConfigValues(values: string[]): DynamicConfig {
 }
 
 function checkValue(key: string, value: unknown, item: string): void {
+  if (isFlag(key) && typeof value !== 'boolean') throw new DynamicConfigError(`bad --dynamic-config-value ${item}: ${key} takes true or false`);
   if (key in LIMIT_KEYS && !(typeof value === 'number' && Number.isSafeInteger(value) && value >= 0))
     throw new DynamicConfigError(`bad --dynamic-config-value ${item}: ${key} takes a whole number of at least 0`);
 }
@@ -90,8 +97,16 @@ export function limitsFromDynamicConfig(config: DynamicConfig | undefined, log: 
     const limit = LIMIT_KEYS[key];
     checkValue(key, value, `${key}=${JSON.stringify(value)}`);
     if (limit) limits[limit] = value as number;
+    else if (isFlag(key)) continue;
     else if (IGNORED_KEYS.has(key)) log.debug({ key, value }, 'dynamic config key accepted; it does not change this server');
     else log.warn({ key, value }, 'unknown dynamic config key ignored');
   }
   return limits;
+}
+
+/** The engine switches a dynamic config turns on or off (the real server's defaults otherwise). */
+export function flagsFromDynamicConfig(config: DynamicConfig | undefined): { eagerActivityExecution?: boolean } {
+  const flags: { eagerActivityExecution?: boolean } = {};
+  for (const [key, value] of Object.entries(config ?? {})) if (isFlag(key)) flags[FLAG_KEYS[key]] = value as boolean;
+  return flags;
 }

@@ -1,7 +1,7 @@
 import pino, { type Logger } from 'pino';
 import { Engine } from './engine/engine';
 import type { Limits } from './engine/limits';
-import { limitsFromDynamicConfig, type DynamicConfig } from './dynamic-config';
+import { flagsFromDynamicConfig, limitsFromDynamicConfig, type DynamicConfig } from './dynamic-config';
 import { createGrpcServer } from './grpc/server';
 import { clusterHandlers } from './rpc/cluster';
 import { executionHandlers } from './rpc/executions';
@@ -80,7 +80,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const limits = { ...limitsFromDynamicConfig(opts.dynamicConfig, log), ...opts.limits };
   const store: Store = opts.dbFilename ? new SqliteStore(opts.dbFilename, { sync: opts.dbSync }) : new MemoryStore();
   const clock = opts.timeSkipping ? new SkippingClock() : systemClock;
-  const engine = new Engine({ clock, store, log, limits, defaultRetentionMs: opts.retentionMs });
+  const engine = new Engine({ clock, store, log, limits, defaultRetentionMs: opts.retentionMs, ...flagsFromDynamicConfig(opts.dynamicConfig) });
   const skipper = opts.timeSkipping ? new TimeSkipper(engine, clock as SkippingClock) : null;
   const recovered = recover(engine, store);
   if (recovered.runs) log.info(recovered, 'recovered runs from the store');

@@ -66,6 +66,8 @@ export interface EngineOptions {
   defaultRetentionMs?: number;
   /** Overrides of the real server's limits (history size, pending work). */
   limits?: Partial<Limits>;
+  /** Hand activities a worker asks to run at once back in its task completion (off, as on a real server). */
+  eagerActivityExecution?: boolean;
 }
 
 export const DEFAULT_WFT_TIMEOUT_MS = 10_000;
@@ -101,10 +103,12 @@ export class Engine {
   readonly commitHooks: (() => void)[] = [];
   readonly defaultRetentionMs: number;
   readonly limits: Limits;
+  readonly eagerActivityExecution: boolean;
   private readonly durable: boolean;
 
   constructor(opts: EngineOptions) {
     this.limits = { ...LIMITS, ...opts.limits };
+    this.eagerActivityExecution = opts.eagerActivityExecution ?? false;
     this.durable = opts.store.kind !== 'memory';
     this.clock = opts.clock;
     this.store = opts.store;

@@ -11,7 +11,7 @@ import {
   type ICommand,
   type IFailure,
   type IMessage, long } from '../proto';
-import { scheduleActivity, requestCancelActivity, validateScheduleActivity } from './activities';
+import { scheduleActivity, requestCancelActivity, startActivityTask, validateScheduleActivity } from './activities';
 import { startChild, signalExternal, cancelExternal, validateChild } from './children';
 import type { Engine, Tx, WorkflowTaskItem } from './engine';
 import { invalidArgument, taskNotFound } from './errors';
@@ -289,8 +289,11 @@ function validateCommands(e: Engine, run: Run, commands: ICommand[]): CommandPro
   return null;
 }
 
-/** RespondWorkflowTaskCompleted: apply the commands and protocol messages in order. */
-export function respondWorkflowTaskCompleted(e: Engine, tx: Tx, req: CompleteRequest): void {
+/**
+ * RespondWorkflowTaskCompleted: apply the commands and protocol messages in order. Returns the activity tasks started
+ * for the worker at once, when it asked for them and eager execution is on.
+ */
+export function respondWorkflowTaskCompleted(e: Engine, tx: Tx, req: CompleteRequest): temporal.api.workflowservice.v1.IPollActivityTaskQueueResponse[] {
   const run = runOfToken(e, req.taskToken);
   const identity = req.identity ?? '';
   answerAttachedQueries(e, run, req.queryResults ?? {});
@@ -335,6 +338,25 @@ export function respondWorkflowTaskCompleted(e: Engine, tx: Tx, req: CompleteReq
     run.completing = false;
   }
   afterWorkflowTask(e, tx, run, !!req.forceCreateNewWorkflowTask);
+  return e.eagerActivityExecution ? eagerActivityTasks(e, tx, run, commands, identity) : [];
+}
+
+/**
+ * Starts, for the completing worker, the activities it asked to run eagerly on the workflow's own task queue, as a
+ * poll would. Their queued tasks stay behind as stale hints that pollers skip.
+ */
+function eagerActivityTasks(e: Engine, tx: Tx, run: Run, commands: ICommand[], identity: string): temporal.api.workflowservice.v1.IPollActivityTaskQueueResponse[] {
+  if (run.state !== 'running') return [];
+  const tasks: temporal.api.workflowservice.v1.IPollActivityTaskQueueResponse[] = [];
+  for (const c of commands) {
+    const a = c.scheduleActivityTaskCommandAttributes;
+    if (c.commandType !== CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK || !a?.requestEagerExecution) continue;
+    const act = [...run.activities.values()].find((x) => x.activityId === a.activityId);
+    if (!act || act.taskQueue !== run.taskQueue) continue;
+    const task = startActivityTask(e, tx, { runKey: run.key, scheduledEventId: act.scheduledEventId, attempt: act.attempt }, identity);
+    if (task) tasks.push(task);
+  }
+  return tasks;
 }
 
 function applyCommand(e: Engine, tx: Tx, run: Run, c: ICommand, completedId: number, identity: string): void {

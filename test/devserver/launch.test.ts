@@ -4,7 +4,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { startDevServer } from '../../devserver';
 import { parseDevServerArgs } from '../../devserver/cli';
-import { DynamicConfigError, limitsFromDynamicConfig } from '../../devserver/dynamic-config';
+import { DynamicConfigError, flagsFromDynamicConfig, limitsFromDynamicConfig } from '../../devserver/dynamic-config';
 import pino from 'pino';
 import * as activities from './activities';
 import { greet } from './workflows';
@@ -75,14 +75,17 @@ test('dynamic config: limit keys become limits, keys for features it lacks are l
   const lines: { level: number; key: string; msg: string }[] = [];
   const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
   const limits = limitsFromDynamicConfig(
-    { 'limit.numPendingActivities.error': 5, 'limit.historySize.warn': 1000, 'system.enableActivityEagerExecution': true, 'no.such.key': 'x' },
+    { 'limit.numPendingActivities.error': 5, 'limit.historySize.warn': 1000, 'system.enableEagerWorkflowStart': true, 'system.enableActivityEagerExecution': true, 'no.such.key': 'x' },
     log,
   );
   expect(limits).toEqual({ pendingActivities: 5, historyBytesWarn: 1000 });
   expect(lines.map((l) => [l.level, l.key])).toEqual([
-    [20, 'system.enableActivityEagerExecution'],
+    [20, 'system.enableEagerWorkflowStart'],
     [40, 'no.such.key'],
   ]);
+  expect(flagsFromDynamicConfig({ 'system.enableActivityEagerExecution': true, 'limit.blobSize.error': 1 })).toEqual({ eagerActivityExecution: true });
+  expect(flagsFromDynamicConfig(undefined)).toEqual({});
+  expect(() => parseDevServerArgs(['--dynamic-config-value', 'system.enableActivityEagerExecution=1'])).toThrow(/takes true or false/);
 });
 
 test('arguments: when a dynamic config value is malformed, the executable prints one line and exits 2', () => {

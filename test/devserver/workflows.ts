@@ -370,3 +370,11 @@ export async function summarised(): Promise<string> {
   const a = wf.proxyActivities<typeof activities>({ startToCloseTimeout: '10s', summary: 'say hello' });
   return a.greet('meta');
 }
+
+/** Runs `n` activities one after another and returns which worker ran each. */
+export async function whoRanActivities(n: number): Promise<string[]> {
+  const a = wf.proxyActivities<{ whoAmI(): Promise<string> }>({ startToCloseTimeout: '10s' });
+  const ran: string[] = [];
+  for (let i = 0; i < n; i++) ran.push(await a.whoAmI());
+  return ran;
+}
