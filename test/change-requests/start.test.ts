@@ -29,17 +29,19 @@ async function start(backend: 'postgres' | 'pglite'): Promise<Started> {
   const running = startClearway(['start'], env);
   const base = `http://127.0.0.1:${port}`;
   await waitForHttp(`${base}/readyz`, (s) => s === 200, 120_000, running);
-  return {
+  const started: Started = {
     base,
     env,
     running,
     async close() {
-      running.child.kill('SIGTERM');
-      await running.exited;
+      // The process running now: a test may have replaced the first one.
+      started.running.child.kill('SIGTERM');
+      await started.running.exited;
       await db?.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+  return started;
 }
 
 async function user(s: Started, name: string, roles: string): Promise<string> {
