@@ -139,6 +139,18 @@ async function actionsOf(h: WorkflowHandle) {
   return rows.map((r) => ({ action: r.action, payload: r.payload as Record<string, unknown> }));
 }
 
+/**
+ * Waits until the cutover has recorded `n` removals of staged files. An upload shows `removedAt` as soon as the
+ * workflow decides to remove it; the files (and idle orphans) are gone once the removal is recorded.
+ */
+async function removalsRecorded(h: WorkflowHandle, n: number): Promise<void> {
+  for (;;) {
+    const recorded = (await actionsOf(h)).filter((a) => a.action === 'CUTOVER_STAGED_FILES_REMOVED').length;
+    if (recorded >= n) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function switched(h: WorkflowHandle) {
   await windowOf(h, 'd1');
   await windowOf(h, 'd2');
@@ -303,6 +315,7 @@ describe('cutover workflow', () => {
 
     await h.executeUpdate(requestReconcile, { args: [{ actor: steward, window: 'd1' }] });
     let v = await until(h, (x) => x.uploads.d1?.new?.removedAt !== undefined);
+    await removalsRecorded(h, 2);
     expect(v.windows).toEqual([expect.objectContaining({ window: 'd1', clean: true })]);
     expect(kept.map((f) => fs.existsSync(f))).toEqual([false, false]);
     expect(fs.existsSync(orphan)).toBe(false);
@@ -314,6 +327,7 @@ describe('cutover workflow', () => {
     const good = await stage(h, 'd2', 'new', next);
     await h.executeUpdate(requestReconcile, { args: [{ actor: steward, window: 'd2' }] });
     v = await until(h, (x) => x.uploads.d2?.legacy?.removedAt !== undefined);
+    await removalsRecorded(h, 3);
     expect(v.invalid.d2).toMatchObject({ problemCount: 1 });
     expect(v.uploads.d2.new!.removedAt).toBeUndefined();
     expect([fs.existsSync(bad), fs.existsSync(good)]).toEqual([false, true]);
@@ -323,6 +337,7 @@ describe('cutover workflow', () => {
     await stage(h, 'd2', 'legacy', legacy);
     await h.executeUpdate(requestReconcile, { args: [{ actor: steward, window: 'd2' }] });
     v = await until(h, (x) => x.uploads.d2?.new?.removedAt !== undefined);
+    await removalsRecorded(h, 4);
     expect(v).toMatchObject({ status: 'ready', cleanStreak: 2 });
     expect(fs.existsSync(good)).toBe(false);
 
