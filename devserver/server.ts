@@ -52,7 +52,7 @@ export interface DevServerOptions {
   limits?: Partial<Limits>;
   /**
    * The real server's dynamic config by key (`--dynamic-config-value`): the `limit.*` keys of the
-   * limits above are applied; other keys are logged and ignored.
+   * limits above and the switches in dynamic-config.ts are applied; other keys are logged and ignored.
    */
   dynamicConfig?: DynamicConfig;
   /** Serve the TestService and skip time when nothing runs (the SDK's time-skipping test server). */

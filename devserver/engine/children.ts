@@ -1,6 +1,6 @@
 import { EventType, TaskQueueKind, WftFailedCause, durationMs, temporal } from '../proto';
 import type { Engine, Tx } from './engine';
-import { runKey, type Run } from './run';
+import { rootExecutionOf, runKey, type Run } from './run';
 import { closeHooks, createRun, requestCancelRun, signalRun, terminateRun } from './workflows';
 
 type ChildAttrs = temporal.api.command.v1.IStartChildWorkflowExecutionCommandAttributes;
@@ -67,7 +67,7 @@ export function startChild(
     ]);
     return;
   }
-  const root = parent.start.rootWorkflowExecution ?? { workflowId: parent.workflowId, runId: parent.runId };
+  const root = rootExecutionOf(parent);
   const child = createRun(e, tx, {
     namespace,
     workflowId: a.workflowId!,
@@ -89,7 +89,7 @@ export function startChild(
       workflowId: parent.workflowId,
       runId: parent.runId,
       initiatedEventId,
-      root: { workflowId: root.workflowId ?? '', runId: root.runId ?? '' },
+      root,
     },
   });
   e.addExternal(tx, parent, [

@@ -7,7 +7,7 @@ import {
 } from '../proto';
 import type { Engine } from './engine';
 import { invalidArgument } from './errors';
-import { executionStatus, type Run } from './run';
+import { executionStatus, rootExecutionOf, type Run } from './run';
 
 const HistoryFilter = temporal.api.enums.v1.HistoryEventFilterType;
 const PendingActivityState = temporal.api.enums.v1.PendingActivityState;
@@ -32,7 +32,7 @@ export function executionInfo(run: Run): temporal.api.workflow.v1.IWorkflowExecu
     taskQueue: run.taskQueue,
     parentNamespaceId: s.parentWorkflowNamespace ?? '',
     parentExecution: s.parentWorkflowExecution?.workflowId ? s.parentWorkflowExecution : undefined,
-    rootExecution: s.rootWorkflowExecution ?? { workflowId: run.workflowId, runId: run.runId },
+    rootExecution: rootExecutionOf(run),
     firstRunId: s.firstExecutionRunId ?? run.runId,
     priority: s.priority ?? undefined,
     stateTransitionCount: long(run.events.length),

@@ -141,6 +141,8 @@ export interface Run {
   requestIds: Set<string>;
   memo: Record<string, temporal.api.common.v1.IPayload>;
   searchAttributes: Record<string, temporal.api.common.v1.IPayload>;
+  /** The distinct checksums of workers that completed its tasks, oldest first (the BinaryChecksums attribute). */
+  binaryChecksums: string[];
   newExecutionRunId: string;
   /** True while a workflow task's commands are applied: outside events wait so they follow the commands. */
   completing: boolean;
@@ -179,6 +181,7 @@ export function newRun(namespace: string, workflowId: string, runId: string): Ru
     requestIds: new Set(),
     memo: {},
     searchAttributes: {},
+    binaryChecksums: [],
     newExecutionRunId: '',
     completing: false,
     needsWorkflowTask: false,
@@ -394,6 +397,12 @@ export function applyEvent(run: Run, e: IHistoryEvent, retry: RetryDefaults = de
   }
 }
 
+/** A run's root execution: the one its started event names (children only), else the run itself. */
+export function rootExecutionOf(run: Run): { workflowId: string; runId: string } {
+  const root = run.start.rootWorkflowExecution;
+  return root?.workflowId ? { workflowId: root.workflowId, runId: root.runId ?? '' } : { workflowId: run.workflowId, runId: run.runId };
+}
+
 // As a real server keeps them: the most recent distinct checksums of the workers that completed the run's tasks.
 const MAX_BINARY_CHECKSUMS = 20;
 
@@ -403,15 +412,13 @@ export function carriedSearchAttributes(run: Run): temporal.api.common.v1.ISearc
   return { indexedFields: carried };
 }
 
-/** Adds a worker's binary checksum to the run's BinaryChecksums system search attribute. */
+/** Adds a worker's binary checksum to the run's BinaryChecksums system search attribute; the payload changes only then. */
 function recordBinaryChecksum(run: Run, checksum: string): void {
-  const payload = run.searchAttributes.BinaryChecksums;
-  const known: string[] = payload?.data ? JSON.parse(Buffer.from(payload.data).toString()) : [];
-  if (known.includes(checksum)) return;
-  const checksums = [...known, checksum].slice(-MAX_BINARY_CHECKSUMS);
+  if (run.binaryChecksums.includes(checksum)) return;
+  run.binaryChecksums = [...run.binaryChecksums, checksum].slice(-MAX_BINARY_CHECKSUMS);
   run.searchAttributes.BinaryChecksums = {
     metadata: { encoding: Buffer.from('json/plain'), type: Buffer.from('KeywordList') },
-    data: Buffer.from(JSON.stringify(checksums)),
+    data: Buffer.from(JSON.stringify(run.binaryChecksums)),
   };
 }
 

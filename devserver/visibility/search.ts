@@ -1,5 +1,5 @@
 import { invalidArgument } from '../engine/errors';
-import { executionStatus, type Run } from '../engine/run';
+import { executionStatus, rootExecutionOf, type Run } from '../engine/run';
 import { temporal } from '../proto';
 import type { Expr, Value, VisibilityQuery } from './query';
 
@@ -91,9 +91,9 @@ function systemValue(run: Run, name: string): Attr {
     case 'ParentRunId':
       return run.start.parentWorkflowExecution?.runId || null;
     case 'RootWorkflowId':
-      return run.start.rootWorkflowExecution?.workflowId || run.workflowId;
+      return rootExecutionOf(run).workflowId;
     case 'RootRunId':
-      return run.start.rootWorkflowExecution?.runId || run.runId;
+      return rootExecutionOf(run).runId;
     default:
       return null;
   }

@@ -1,17 +1,10 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { replayAll, startHarness, type Harness } from './harness';
+import { suiteHarness } from './harness';
 import { activityFailure, cancelsActivity, cancelsUnstartedActivity, greet, resumesFromHeartbeat, retriesUntilSuccess } from './workflows';
 
 const EventType = temporal.api.enums.v1.EventType;
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  expect(await replayAll(h)).toBeGreaterThan(0);
-  await h.close();
-});
+const h = suiteHarness();
 
 async function run<T>(fn: (...a: any[]) => Promise<T>, workflowId: string, args: unknown[] = []): Promise<T> {
   const tq = h.taskQueue();

@@ -1,16 +1,9 @@
 import { temporal } from '@temporalio/proto';
-import { replayAll, startHarness, type Harness } from './harness';
+import { suiteHarness } from './harness';
 import { abandonsChild, cancelsOther, childAlreadyRunning, parent, signalsOther, waiter } from './workflows';
 
 const EventType = temporal.api.enums.v1.EventType;
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  expect(await replayAll(h)).toBeGreaterThan(0);
-  await h.close();
-});
+const h = suiteHarness();
 
 const runOf = (workflowId: string) => [...h.server.engine.runs.values()].filter((x) => x.workflowId === workflowId).at(-1)!;
 

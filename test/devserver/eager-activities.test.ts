@@ -6,7 +6,7 @@ import { temporal } from '@temporalio/proto';
 import { NativeConnection } from '@temporalio/worker';
 import { startDevServer, type DevServer } from '../../devserver';
 import { long } from '../../devserver/proto';
-import { replayAll, startHarness, type Harness } from './harness';
+import { suiteHarness } from './harness';
 import { whoRanActivities } from './workflows';
 
 const CommandType = temporal.api.enums.v1.CommandType;
@@ -60,14 +60,7 @@ test('raw: with eager execution on, the completion returns the started activity 
 });
 
 describe('with the SDK', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness({ dynamicConfig: { 'system.enableActivityEagerExecution': true } });
-  });
-  afterAll(async () => {
-    expect(await replayAll(h)).toBeGreaterThan(0);
-    await h.close();
-  });
+  const h = suiteHarness({ dynamicConfig: { 'system.enableActivityEagerExecution': true } });
 
   test('the workflow’s worker runs every activity it asked for eagerly, though another worker polls the same queue', async () => {
     const tq = h.taskQueue();

@@ -71,13 +71,29 @@ export async function startHarness(serverOptions: Partial<DevServerOptions> = {}
   };
 }
 
-/** Replays every history the server produced; throws on the first that does not replay. */
 /** The bundle of the suite's workflows, for replaying histories obtained some other way. */
 export function workflowBundle(): Promise<WorkflowBundle> {
   bundle ??= bundleWorkflowCode({ workflowsPath: path.join(__dirname, 'workflows.ts'), logger: new DefaultLogger('ERROR') });
   return bundle;
 }
 
+/**
+ * The suite's harness: started before its tests; after them, every history it produced must replay, then it closes.
+ * Call it at the top of a suite or describe block; its members are there once the tests run.
+ */
+export function suiteHarness(serverOptions: Partial<DevServerOptions> = {}): Harness {
+  const h = {} as Harness;
+  beforeAll(async () => {
+    Object.assign(h, await startHarness(serverOptions));
+  });
+  afterAll(async () => {
+    expect(await replayAll(h)).toBeGreaterThan(0);
+    await h.close();
+  });
+  return h;
+}
+
+/** Replays every history the server produced; throws on the first that does not replay. */
 export async function replayAll(h: Harness): Promise<number> {
   const histories = h.histories();
   let n = 0;

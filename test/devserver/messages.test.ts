@@ -1,17 +1,10 @@
 import { QueryNotRegisteredError, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { replayAll, startHarness, type Harness } from './harness';
+import { suiteHarness } from './harness';
 import { echo, failingQuery, setValue, state, unblock, waiter } from './workflows';
 
 const EventType = temporal.api.enums.v1.EventType;
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  expect(await replayAll(h)).toBeGreaterThan(0);
-  await h.close();
-});
+const h = suiteHarness();
 
 function eventTypes(workflowId: string): number[] {
   const r = [...h.server.engine.runs.values()].find((x) => x.workflowId === workflowId)!;

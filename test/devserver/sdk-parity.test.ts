@@ -4,18 +4,11 @@
 import { AsyncCompletionClient, NamespaceNotFoundError, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { replayAll, startHarness, type Harness } from './harness';
+import { suiteHarness } from './harness';
 import { memoEditor, outlivedUpdate, selfInfo, setValue, summarised, unblock, waiter } from './workflows';
 
 const EventType = temporal.api.enums.v1.EventType;
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  expect(await replayAll(h)).toBeGreaterThan(0);
-  await h.close();
-});
+const h = suiteHarness();
 
 const eventsOf = async (workflowId: string) => (await h.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
 

@@ -1,18 +1,11 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { CancelledFailure, TerminatedFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { replayAll, startHarness, type Harness } from './harness';
+import { suiteHarness } from './harness';
 import { cancelsTimer, cleansUpOnCancel, countsUp, echo, failing, failsFirstTask, greet, mixed, patchedWorkflow, sleeper, unblock, waiter } from './workflows';
 
 const EventType = temporal.api.enums.v1.EventType;
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  expect(await replayAll(h)).toBeGreaterThan(0);
-  await h.close();
-});
+const h = suiteHarness();
 
 async function eventTypes(workflowId: string, runId?: string): Promise<number[]> {
   const history = await h.client.workflow.getHandle(workflowId, runId).fetchHistory();
