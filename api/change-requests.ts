@@ -21,16 +21,16 @@ export async function findChangeRequest(deps: ApiDeps, id: string): Promise<Chan
 }
 
 /**
- * Runs an update on a change request's workflow. The request must exist; a workflow that has already ended
- * (decided, withdrawn or expired) accepts no more updates, which is INVALID_STATE for the caller. Refusals by the
- * workflow surface as WorkflowUpdateFailedError and are mapped once, in http-errors.ts.
+ * Runs an update on a change request's workflow. Only when no running workflow takes it is the projection asked
+ * why: no row is NOT_FOUND, a workflow that has ended (decided, withdrawn or expired) is INVALID_STATE. The happy
+ * path costs no read of its own. Refusals by the workflow surface as WorkflowUpdateFailedError and are mapped once,
+ * in http-errors.ts.
  */
 export async function updateChangeRequest(
   deps: ApiDeps,
   id: string,
   run: (handle: WorkflowHandle<typeof changeRequest>) => Promise<ChangeRequestView>,
 ): Promise<ChangeRequestView> {
-  await findChangeRequest(deps, id);
   try {
     return await run(deps.temporal().workflow.getHandle(changeRequestWorkflowId(id)));
   } catch (e) {
