@@ -18,6 +18,8 @@ const LIMIT_KEYS: Record<string, keyof Limits> = {
   'limit.historySize.warn': 'historyBytesWarn',
   'limit.numPendingActivities.error': 'pendingActivities',
   'limit.numPendingChildExecutions.error': 'pendingChildren',
+  'history.maxInFlightUpdates': 'updatesInFlight',
+  'history.maxTotalUpdates': 'updatesTotal',
 };
 
 // Switches of the real server this one honours, with the engine option each sets.

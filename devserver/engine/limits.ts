@@ -15,6 +15,10 @@ export interface Limits {
   pendingChildren: number;
   pendingSignals: number;
   pendingCancels: number;
+  /** Updates admitted or accepted and not yet completed or rejected, per run. */
+  updatesInFlight: number;
+  /** Updates a run may take in its life (in flight, completed or rejected). */
+  updatesTotal: number;
 }
 
 /** The real server's default limits. */
@@ -30,6 +34,8 @@ export const LIMITS: Limits = {
   pendingChildren: 2000,
   pendingSignals: 2000,
   pendingCancels: 2000,
+  updatesInFlight: 10,
+  updatesTotal: 2000,
 };
 
 /** Where a blob arrived, named in the size warning as the real server names it. */

@@ -1,6 +1,10 @@
 import { EventType, UpdateStage, packAny, temporal, unpackAny, type IMessage, long } from '../proto';
+
+const ExhaustedCause = temporal.api.enums.v1.ResourceExhaustedCause;
+const ExhaustedScope = temporal.api.enums.v1.ResourceExhaustedScope;
 import type { Engine, Tx } from './engine';
-import { alreadyCompleted, invalidArgument, notFound } from './errors';
+import { status } from '@grpc/grpc-js';
+import { ServerError, alreadyCompleted, failedPrecondition, invalidArgument, notFound } from './errors';
 import { updateMachine } from './machine';
 import type { Run, UpdateRecord } from './run';
 import { requireOpen } from './workflows';
@@ -54,20 +58,50 @@ export function applyProtocolMessage(e: Engine, tx: Tx, run: Run, m: IMessage): 
   }
 }
 
-/** Admits an update (or finds the one with the same id) and returns its run. */
-export function admitUpdate(e: Engine, tx: Tx, req: temporal.api.workflowservice.v1.IUpdateWorkflowExecutionRequest): { run: Run; updateId: string } {
-  const ns = e.namespace(req.namespace).name;
+type UpdateRequest = temporal.api.workflowservice.v1.IUpdateWorkflowExecutionRequest;
+
+/** Checks an update request's own fields, before anything is written; returns its update id. */
+export function checkUpdateRequest(e: Engine, namespace: string, req: UpdateRequest): string {
   const request = req.request;
   const updateId = request?.meta?.updateId;
   if (!updateId) throw invalidArgument('Update id is not set on request.');
   if (!request?.input?.name) throw invalidArgument('Update name is not set on request.');
-  e.requireBlob(request.input.args, { namespace: ns, ...req.workflowExecution, operation: 'UpdateWorkflowExecution' });
-  const run = e.findRun(ns, req.workflowExecution);
-  if (run.updates.has(updateId)) return { run, updateId };
+  e.requireBlob(request.input.args, { namespace, ...req.workflowExecution, operation: 'UpdateWorkflowExecution' });
+  return updateId;
+}
+
+/**
+ * Admits a checked update to an open run, or finds the one it already holds with the same id. The real server's
+ * limits hold: so many updates in flight at once (RESOURCE_EXHAUSTED) and so many in the run's life
+ * (FAILED_PRECONDITION).
+ */
+export function admitUpdateTo(e: Engine, tx: Tx, run: Run, updateId: string, request: temporal.api.update.v1.IRequest): void {
+  if (run.updates.has(updateId)) return;
   requireOpen(run);
+  let inFlight = 0;
+  let total = 0;
+  for (const u of run.updates.values()) {
+    if (u.state === 'admitted' || u.state === 'accepted') inFlight++;
+    if (u.state !== 'aborted') total++;
+  }
+  const { updatesInFlight, updatesTotal } = e.limits;
+  if (inFlight >= updatesInFlight)
+    throw new ServerError(status.RESOURCE_EXHAUSTED, `limit on number of concurrent in-flight updates has been reached (${updatesInFlight})`, {
+      typeName: 'temporal.api.errordetails.v1.ResourceExhaustedFailure',
+      value: { cause: ExhaustedCause.RESOURCE_EXHAUSTED_CAUSE_CONCURRENT_LIMIT, scope: ExhaustedScope.RESOURCE_EXHAUSTED_SCOPE_NAMESPACE },
+    });
+  if (total >= updatesTotal) throw failedPrecondition(`limit on number of total updates has been reached (${updatesTotal})`);
   run.updates.set(updateId, { updateId, state: 'admitted', request, acceptedEventId: 0, outcome: null, admittedMs: e.clock.now() });
   tx.dirty.add(run);
   e.scheduleWorkflowTask(tx, run);
+}
+
+/** Admits an update (or finds the one with the same id) and returns its run. */
+export function admitUpdate(e: Engine, tx: Tx, req: UpdateRequest): { run: Run; updateId: string } {
+  const ns = e.namespace(req.namespace).name;
+  const updateId = checkUpdateRequest(e, ns, req);
+  const run = e.findRun(ns, req.workflowExecution);
+  admitUpdateTo(e, tx, run, updateId, req.request!);
   return { run, updateId };
 }
 

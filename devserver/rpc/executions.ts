@@ -7,7 +7,7 @@ import { awaitUpdate, admitUpdate } from '../engine/updates';
 import { queryWorkflow } from '../engine/queries';
 import { requestCancelRun, signalRun, startWorkflow, terminateRun } from '../engine/workflows';
 import type { CallContext, Handler } from '../grpc/server';
-
+import { executeMultiOperation } from './multi-operation';
 
 const UPDATE_WAIT_MS = 20_000;
 const QUERY_WAIT_MS = 30_000;
@@ -17,7 +17,7 @@ export function waitBound(ctx: CallContext, boundMs: number): number {
   return Math.max(0, Math.min(boundMs, ctx.remainingMs() - 1000));
 }
 
-/** Calls about one workflow execution: start, signal, cancel, terminate, describe, history, query, update. */
+/** Calls about one workflow execution: start, signal, cancel, terminate, describe, history, query, update, update-with-start. */
 export function executionHandlers(e: Engine): Record<string, Handler> {
   return {
     StartWorkflowExecution: (req: temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest) =>
@@ -93,6 +93,9 @@ export function executionHandlers(e: Engine): Record<string, Handler> {
       const { run, updateId } = e.transact((tx) => admitUpdate(e, tx, req));
       return awaitUpdate(e, run, updateId, req.waitPolicy?.lifecycleStage ?? 0, waitBound(ctx, UPDATE_WAIT_MS), ctx.signal);
     },
+
+    ExecuteMultiOperation: (req: temporal.api.workflowservice.v1.IExecuteMultiOperationRequest, ctx) =>
+      executeMultiOperation(e, req, waitBound(ctx, UPDATE_WAIT_MS), ctx.signal),
 
     PollWorkflowExecutionUpdate: (req: temporal.api.workflowservice.v1.IPollWorkflowExecutionUpdateRequest, ctx) => {
       const ns = e.namespace(req.namespace).name;
