@@ -25,6 +25,12 @@ import {
 type StartedAttrs = temporal.api.history.v1.IWorkflowExecutionStartedEventAttributes;
 
 /** The workflow task of a run (at most one at a time). */
+
+const FRESH_ATTEMPT_CAUSES = new Set<number>([
+  WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
+  WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND,
+  WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW,
+]);
 export interface WorkflowTask {
   state: WftState;
   scheduledEventId: number;
@@ -273,8 +279,8 @@ export function applyEvent(run: Run, e: IHistoryEvent, retry: RetryDefaults = de
       break;
     case EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
       run.wft.state = workflowTaskMachine.next(run.wft.state, 'fail');
-      // A force-close or unhandled-command failure is not the workflow's fault: it starts again at 1.
-      run.nextWftAttempt = a.cause === WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND || a.cause === WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND ? 1 : run.wft.attempt + 1;
+      // A force-close, unhandled-command or reset failure is not the workflow's fault: it starts again at 1.
+      run.nextWftAttempt = FRESH_ATTEMPT_CAUSES.has(a.cause) ? 1 : run.wft.attempt + 1;
       break;
     case EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
       run.wft.state = workflowTaskMachine.next(run.wft.state, 'timeOut');

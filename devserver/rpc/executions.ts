@@ -8,6 +8,7 @@ import { queryWorkflow } from '../engine/queries';
 import { requestCancelRun, signalRun, startWorkflow, terminateRun } from '../engine/workflows';
 import type { CallContext, Handler } from '../grpc/server';
 import { executeMultiOperation } from './multi-operation';
+import { resetRun } from '../engine/reset';
 
 const UPDATE_WAIT_MS = 20_000;
 const QUERY_WAIT_MS = 30_000;
@@ -17,7 +18,7 @@ export function waitBound(ctx: CallContext, boundMs: number): number {
   return Math.max(0, Math.min(boundMs, ctx.remainingMs() - 1000));
 }
 
-/** Calls about one workflow execution: start, signal, cancel, terminate, describe, history, query, update, update-with-start. */
+/** Calls about one workflow execution: start, signal, cancel, terminate, describe, history, query, update, update-with-start, reset. */
 export function executionHandlers(e: Engine): Record<string, Handler> {
   return {
     StartWorkflowExecution: (req: temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest) =>
@@ -104,6 +105,8 @@ export function executionHandlers(e: Engine): Record<string, Handler> {
       const run = e.findRun(ns, ref.workflowExecution);
       return awaitUpdate(e, run, ref.updateId, req.waitPolicy?.lifecycleStage ?? 0, waitBound(ctx, UPDATE_WAIT_MS), ctx.signal);
     },
+
+    ResetWorkflowExecution: (req: temporal.api.workflowservice.v1.IResetWorkflowExecutionRequest) => e.transact((tx) => resetRun(e, tx, req)),
 
     DeleteWorkflowExecution: (req: temporal.api.workflowservice.v1.IDeleteWorkflowExecutionRequest) =>
       e.transact((tx) => {

@@ -23,7 +23,7 @@ function multiOperationFailure(err: unknown): temporal.api.errordetails.v1.Multi
 }
 
 /** A raw update-with-start request for `waiter`, as the SDK builds it. */
-function request(workflowId: string, taskQueue: string, over: Partial<temporal.api.workflowservice.v1.IExecuteMultiOperationRequest> = {}) {
+function request(workflowId: string, taskQueue: string) {
   return {
     namespace: 'default',
     operations: [
@@ -46,7 +46,6 @@ function request(workflowId: string, taskQueue: string, over: Partial<temporal.a
         },
       },
     ],
-    ...over,
   };
 }
 
@@ -107,8 +106,8 @@ describe('update-with-start', () => {
       expect((err as { code: number }).code).toBe(status.ALREADY_EXISTS);
       const failure = multiOperationFailure(err);
       expect(failure.statuses.map((s) => s.code)).toEqual([status.ALREADY_EXISTS, status.ABORTED]);
-      expect(failure.statuses[0].details[0].type_url).toBe('type.googleapis.com/temporal.api.errordetails.v1.WorkflowExecutionAlreadyStartedFailure');
-      expect(failure.statuses[1].details[0].type_url).toBe('type.googleapis.com/temporal.api.failure.v1.MultiOperationExecutionAborted');
+      expect(failure.statuses[0].details![0].type_url).toBe('type.googleapis.com/temporal.api.errordetails.v1.WorkflowExecutionAlreadyStartedFailure');
+      expect(failure.statuses[1].details![0].type_url).toBe('type.googleapis.com/temporal.api.failure.v1.MultiOperationExecutionAborted');
       expect([...h.server.engine.runs.values()].find((r) => r.runId === running.firstExecutionRunId)!.updates.size).toBe(0);
       await running.signal(unblock, 'done');
       expect(await running.result()).toBe('initial/done');
@@ -144,10 +143,10 @@ describe('update-with-start', () => {
     const cases: [string, temporal.api.workflowservice.v1.IExecuteMultiOperationRequest, RegExp][] = [
       ['operations reversed', { ...good, operations: [good.operations[1], good.operations[0]] }, /exactly \[Start, Update\]/],
       ['one operation', { ...good, operations: [good.operations[0]] }, /exactly \[Start, Update\]/],
-      ['other workflow id', request(workflowId, tq, { operations: [good.operations[0], { updateWorkflow: { ...good.operations[1].updateWorkflow, workflowExecution: { workflowId: 'other' } } }] }), /not consistent/],
-      ['run id on the update', request(workflowId, tq, { operations: [good.operations[0], { updateWorkflow: { ...good.operations[1].updateWorkflow, workflowExecution: { workflowId, runId: randomUUID() } } }] }), /RunId is not allowed/],
-      ['cron', request(workflowId, tq, { operations: [{ startWorkflow: { ...good.operations[0].startWorkflow, cronSchedule: '* * * * *' } }, good.operations[1]] }), /CronSchedule is not allowed/],
-      ['no update id', request(workflowId, tq, { operations: [good.operations[0], { updateWorkflow: { ...good.operations[1].updateWorkflow, request: { input: { name: 'setValue' } } } }] }), /Update id is not set/],
+      ['other workflow id', { ...good, operations: [good.operations[0], { updateWorkflow: { ...good.operations[1].updateWorkflow, workflowExecution: { workflowId: 'other' } } }] }, /not consistent/],
+      ['run id on the update', { ...good, operations: [good.operations[0], { updateWorkflow: { ...good.operations[1].updateWorkflow, workflowExecution: { workflowId, runId: randomUUID() } } }] }, /RunId is not allowed/],
+      ['cron', { ...good, operations: [{ startWorkflow: { ...good.operations[0].startWorkflow, cronSchedule: '* * * * *' } }, good.operations[1]] }, /CronSchedule is not allowed/],
+      ['no update id', { ...good, operations: [good.operations[0], { updateWorkflow: { ...good.operations[1].updateWorkflow, request: { input: { name: 'setValue' } } } }] }, /Update id is not set/],
     ];
     for (const [name, req, message] of cases) {
       const e = await svc.executeMultiOperation(req).catch((x: unknown) => x);

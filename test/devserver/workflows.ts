@@ -378,3 +378,12 @@ export async function whoRanActivities(n: number): Promise<string[]> {
   for (let i = 0; i < n; i++) ran.push(await a.whoAmI());
   return ran;
 }
+
+/** Runs an activity, waits for a signal, then draws a random id: a history with several points to reset to. */
+export async function resettable(): Promise<string> {
+  const seen: string[] = [];
+  wf.setHandler(unblock, (s) => void seen.push(s));
+  const greeting = await acts.greet('reset');
+  await wf.condition(() => seen.length > 0);
+  return `${greeting}/${seen.join(',')}/${wf.uuid4()}`;
+}

@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { EventType, WftFailedCause, attributesField, num, temporal, timestampMs } from '../proto';
+import { recoverActivity } from './activities';
+import type { Engine, Tx } from './engine';
+import { failedPrecondition, invalidArgument } from './errors';
+import type { Run } from './run';
+import { armTimer } from './workflow-tasks';
+import { armRunDeadlines, terminateRun } from './workflows';
+
+type ResetRequest = temporal.api.workflowservice.v1.IResetWorkflowExecutionRequest;
+const ReapplyType = temporal.api.enums.v1.ResetReapplyType;
+const ExcludeType = temporal.api.enums.v1.ResetReapplyExcludeType;
+
+/** Whether signals received after the reset point are sent again to the new run (the default). */
+function reappliesSignals(req: ResetRequest): boolean {
+  if (req.resetReapplyType === ReapplyType.RESET_REAPPLY_TYPE_NONE) return false;
+  return !(req.resetReapplyExcludeTypes ?? []).includes(ExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_SIGNAL);
+}
+
+/**
+ * ResetWorkflowExecution: a new run of the same workflow id whose history is the base run's up to the workflow task
+ * that ended at the reset point, that task failed with cause RESET_WORKFLOW (naming the new run, from which the SDK
+ * draws a new random seed), the signals that came after the point sent again, and a new workflow task. Activities
+ * and timers pending at that point are pending in the new run; the current run, if still running, is terminated.
+ */
+export function resetRun(e: Engine, tx: Tx, req: ResetRequest): { runId: string } {
+  const ns = e.namespace(req.namespace).name;
+  const base = e.findRun(ns, req.workflowExecution);
+  if (req.requestId && req.requestId.length > 1000) throw invalidArgument('RequestId exceeds length limit.');
+  const current = e.currentRun(ns, base.workflowId)!;
+  if (req.requestId && current.requestIds.has(req.requestId)) return { runId: current.runId };
+
+  const finishId = num(req.workflowTaskFinishEventId);
+  if (finishId <= 2 || finishId > base.events.length)
+    throw invalidArgument('Workflow task finish ID must be > 1 && <= workflow last event ID.');
+  const taskStarted = base.events[finishId - 2];
+  if (taskStarted.eventType !== EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED)
+    throw invalidArgument(`The event before WorkflowTaskFinishEventId ${finishId} is not a WorkflowTaskStarted event.`);
+  const prefix = base.events.slice(0, finishId - 1);
+  if (holdsOpenRelations(prefix))
+    throw failedPrecondition(
+      'The embedded Temporal server cannot reset to a point where a child workflow or an external signal or cancel request is still pending; pick an earlier or later workflow task.',
+    );
+
+  if (current.state === 'running') terminateRun(e, tx, current, req.reason || 'workflow reset', null, req.identity ?? '');
+
+  const newRunId = randomUUID();
+  const run = e.addRun(tx, ns, base.workflowId, newRunId);
+  for (const ev of prefix) {
+    const type = Number(ev.eventType);
+    const field = attributesField(type);
+    e.append(tx, run, type, (ev as Record<string, any>)[field] ?? {}, timestampMs(ev.eventTime), ev.userMetadata);
+  }
+  e.append(tx, run, EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED, {
+    scheduledEventId: taskStarted.workflowTaskStartedEventAttributes?.scheduledEventId ?? 0,
+    startedEventId: finishId - 1,
+    cause: WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW,
+    failure: { message: req.reason ?? '', source: '' },
+    identity: req.identity ?? '',
+    baseRunId: base.runId,
+    newRunId,
+    forkEventVersion: 0,
+  });
+  if (req.requestId) run.requestIds.add(req.requestId);
+  if (reappliesSignals(req)) {
+    for (const ev of base.events.slice(finishId - 1)) {
+      if (ev.eventType !== EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED) continue;
+      e.append(tx, run, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, ev.workflowExecutionSignaledEventAttributes ?? {});
+    }
+  }
+  armPending(e, tx, run);
+  e.scheduleWorkflowTask(tx, run);
+  return { runId: newRunId };
+}
+
+/** Whether a history prefix leaves a child or an external request open (they answer the base run, not a new one). */
+function holdsOpenRelations(events: temporal.api.history.v1.IHistoryEvent[]): boolean {
+  const open = new Set<number>();
+  for (const ev of events) {
+    const id = num(ev.eventId);
+    switch (ev.eventType) {
+      case EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+      case EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
+      case EventType.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
+        open.add(id);
+        break;
+      default: {
+        const a = (ev as Record<string, any>)[attributesField(Number(ev.eventType))];
+        const initiated = a?.initiatedEventId;
+        const closes =
+          ev.eventType !== EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED && initiated !== undefined && initiated !== null;
+        if (closes) open.delete(num(initiated));
+      }
+    }
+  }
+  return open.size > 0;
+}
+
+/** Arms what the copied history left pending in the new run: its deadlines, timers and activities. */
+function armPending(e: Engine, tx: Tx, run: Run): void {
+  armRunDeadlines(e, run);
+  for (const timerId of run.timers.keys()) armTimer(e, run, timerId);
+  for (const act of run.activities.values()) recoverActivity(e, tx, run, act);
+}
