@@ -36,15 +36,20 @@ function reset(workflowId: string, runId: string, finishId: number, extra: Parti
   return h.connection.workflowService.resetWorkflowExecution(request);
 }
 
+/** Runs `resettable` to its end (signalled 'a') and gives its handle and result: a closed run to reset. */
+async function finishedRun(workflowId: string, taskQueue: string) {
+  const base = await h.client.workflow.start(resettable, { workflowId, taskQueue });
+  await base.signal(unblock, 'a');
+  return { base, result: await base.result() };
+}
+
 describe('reset', () => {
   test('reset: when a closed run is reset to its first task, a new run replays it, gets the later signal again and draws new randomness', async () => {
     const tq = h.taskQueue();
     const worker = await h.worker(tq);
     await worker.runUntil(async () => {
       const workflowId = `reset-closed-${tq}`;
-      const base = await h.client.workflow.start(resettable, { workflowId, taskQueue: tq });
-      await base.signal(unblock, 'a');
-      const before = await base.result();
+      const { base, result: before } = await finishedRun(workflowId, tq);
       expect(before).toMatch(/^hello reset\/a\//);
 
       const { runId } = await reset(workflowId, base.firstExecutionRunId, completedTask(base.firstExecutionRunId, 1));
@@ -113,9 +118,7 @@ describe('reset', () => {
     const worker = await h.worker(tq);
     await worker.runUntil(async () => {
       const workflowId = `reset-options-${tq}`;
-      const base = await h.client.workflow.start(resettable, { workflowId, taskQueue: tq });
-      await base.signal(unblock, 'a');
-      await base.result();
+      const { base } = await finishedRun(workflowId, tq);
       const requestId = randomUUID();
       const first = await reset(workflowId, base.firstExecutionRunId, completedTask(base.firstExecutionRunId, 1), {
         requestId,
@@ -135,9 +138,7 @@ describe('reset', () => {
     const worker = await h.worker(tq);
     await worker.runUntil(async () => {
       const workflowId = `reset-bad-${tq}`;
-      const base = await h.client.workflow.start(resettable, { workflowId, taskQueue: tq });
-      await base.signal(unblock, 'a');
-      await base.result();
+      const { base } = await finishedRun(workflowId, tq);
       const runs = h.server.engine.runs.size;
       const last = historyOf(base.firstExecutionRunId).length;
       for (const finishId of [0, 1, 2, last + 1, completedTask(base.firstExecutionRunId, 1) + 1]) {
