@@ -1,7 +1,8 @@
 import { num } from '../proto';
+import type { Run } from './run';
 import type { Store } from '../store/store';
 import { recoverActivity } from './activities';
-import { queueKey, type Engine } from './engine';
+import { queueKey, type Engine, type Tx } from './engine';
 import { restoreExtras } from './extras';
 import { applyEvent } from './run';
 import { deliverableUpdates } from './updates';
@@ -38,9 +39,7 @@ export function recover(e: Engine, store: Store): { runs: number; events: number
         armRetention(e, run);
         continue;
       }
-      armRunDeadlines(e, run);
-      for (const timerId of run.timers.keys()) armTimer(e, run, timerId);
-      for (const act of run.activities.values()) recoverActivity(e, tx, run, act);
+      armFoldedRun(e, tx, run);
       if (run.wft.state === 'scheduled') {
         const item = { kind: 'wft' as const, runKey: run.key, scheduledEventId: run.wft.scheduledEventId, attempt: run.wft.attempt };
         tx.after(() => e.workflowQueues.add(queueKey(run.namespace, run.taskQueue), item));
@@ -52,4 +51,11 @@ export function recover(e: Engine, store: Store): { runs: number; events: number
     }
   });
   return { runs: e.runs.size, events };
+}
+
+/** Arms what a running run folded from its history has pending: its run deadlines, timers and activities. */
+export function armFoldedRun(e: Engine, tx: Tx, run: Run): void {
+  armRunDeadlines(e, run);
+  for (const timerId of run.timers.keys()) armTimer(e, run, timerId);
+  for (const act of run.activities.values()) recoverActivity(e, tx, run, act);
 }

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { EventType, WftFailedCause, attributesField, num, temporal, timestampMs } from '../proto';
-import { recoverActivity } from './activities';
 import type { Engine, Tx } from './engine';
 import { failedPrecondition, invalidArgument } from './errors';
-import type { Run } from './run';
-import { armTimer } from './workflow-tasks';
-import { armRunDeadlines, terminateRun } from './workflows';
+import { armFoldedRun } from './recover';
+import { applyEvent, newRun } from './run';
+import { terminateRun } from './workflows';
 
 type ResetRequest = temporal.api.workflowservice.v1.IResetWorkflowExecutionRequest;
 const ReapplyType = temporal.api.enums.v1.ResetReapplyType;
@@ -37,7 +36,10 @@ export function resetRun(e: Engine, tx: Tx, req: ResetRequest): { runId: string 
   if (taskStarted.eventType !== EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED)
     throw invalidArgument(`The event before WorkflowTaskFinishEventId ${finishId} is not a WorkflowTaskStarted event.`);
   const prefix = base.events.slice(0, finishId - 1);
-  if (holdsOpenRelations(prefix))
+  // Folded on the side first: nothing may be written before the request is known to be acceptable.
+  const atPoint = newRun(ns, base.workflowId, base.runId);
+  for (const ev of prefix) applyEvent(atPoint, ev);
+  if (atPoint.children.size > 0 || atPoint.externals.size > 0)
     throw failedPrecondition(
       'The embedded Temporal server cannot reset to a point where a child workflow or an external signal or cancel request is still pending; pick an earlier or later workflow task.',
     );
@@ -68,37 +70,7 @@ export function resetRun(e: Engine, tx: Tx, req: ResetRequest): { runId: string 
       e.append(tx, run, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, ev.workflowExecutionSignaledEventAttributes ?? {});
     }
   }
-  armPending(e, tx, run);
+  armFoldedRun(e, tx, run);
   e.scheduleWorkflowTask(tx, run);
   return { runId: newRunId };
-}
-
-/** Whether a history prefix leaves a child or an external request open (they answer the base run, not a new one). */
-function holdsOpenRelations(events: temporal.api.history.v1.IHistoryEvent[]): boolean {
-  const open = new Set<number>();
-  for (const ev of events) {
-    const id = num(ev.eventId);
-    switch (ev.eventType) {
-      case EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
-      case EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
-      case EventType.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
-        open.add(id);
-        break;
-      default: {
-        const a = (ev as Record<string, any>)[attributesField(Number(ev.eventType))];
-        const initiated = a?.initiatedEventId;
-        const closes =
-          ev.eventType !== EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED && initiated !== undefined && initiated !== null;
-        if (closes) open.delete(num(initiated));
-      }
-    }
-  }
-  return open.size > 0;
-}
-
-/** Arms what the copied history left pending in the new run: its deadlines, timers and activities. */
-function armPending(e: Engine, tx: Tx, run: Run): void {
-  armRunDeadlines(e, run);
-  for (const timerId of run.timers.keys()) armTimer(e, run, timerId);
-  for (const act of run.activities.values()) recoverActivity(e, tx, run, act);
 }

@@ -1,13 +1,13 @@
-import { EventType, UpdateStage, packAny, temporal, unpackAny, type IMessage, long } from '../proto';
-
-const ExhaustedCause = temporal.api.enums.v1.ResourceExhaustedCause;
-const ExhaustedScope = temporal.api.enums.v1.ResourceExhaustedScope;
-import type { Engine, Tx } from './engine';
 import { status } from '@grpc/grpc-js';
+import { EventType, UpdateStage, packAny, temporal, unpackAny, type IMessage, long } from '../proto';
+import type { Engine, Tx } from './engine';
 import { ServerError, alreadyCompleted, failedPrecondition, invalidArgument, notFound } from './errors';
 import { updateMachine } from './machine';
 import type { Run, UpdateRecord } from './run';
 import { requireOpen } from './workflows';
+
+const ExhaustedCause = temporal.api.enums.v1.ResourceExhaustedCause;
+const ExhaustedScope = temporal.api.enums.v1.ResourceExhaustedScope;
 
 type UpdateResponse = temporal.api.workflowservice.v1.IUpdateWorkflowExecutionResponse;
 

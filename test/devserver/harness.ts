@@ -15,6 +15,8 @@ export interface Harness {
   nativeConnection: NativeConnection;
   taskQueue(): string;
   worker(taskQueue: string, extra?: Partial<Parameters<typeof Worker.create>[0]>): Promise<Worker>;
+  /** Runs `fn` while a worker polls a fresh task queue (passed to it), then stops the worker. */
+  withWorker<T>(fn: (taskQueue: string) => Promise<T>): Promise<T>;
   /** Every history the server holds, for replay. */
   histories(): { workflowId: string; history: temporal.api.history.v1.IHistory }[];
   close(): Promise<void>;
@@ -36,7 +38,7 @@ export async function startHarness(serverOptions: Partial<DevServerOptions> = {}
   const client = new Client({ connection });
   let n = 0;
   const workers: Worker[] = [];
-  return {
+  const harness: Harness = {
     server,
     client,
     connection,
@@ -52,6 +54,11 @@ export async function startHarness(serverOptions: Partial<DevServerOptions> = {}
       });
       workers.push(w);
       return w;
+    },
+    async withWorker(fn) {
+      const tq = harness.taskQueue();
+      const w = await harness.worker(tq);
+      return await w.runUntil(() => fn(tq));
     },
     histories() {
       return [...server.engine.runs.values()].map((r) => ({ workflowId: r.workflowId, history: { events: r.events } }));
@@ -69,6 +76,7 @@ export async function startHarness(serverOptions: Partial<DevServerOptions> = {}
       await server.stop();
     },
   };
+  return harness;
 }
 
 /** The bundle of the suite's workflows, for replaying histories obtained some other way. */

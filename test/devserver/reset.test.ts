@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { temporal } from '@temporalio/proto';
 import { suiteHarness } from './harness';
-import { raceActivityAndTimer, resettable, unblock } from './workflows';
+import { abandonsChild, raceActivityAndTimer, resettable, unblock } from './workflows';
 
 const EventType = temporal.api.enums.v1.EventType;
 const WftFailedCause = temporal.api.enums.v1.WorkflowTaskFailedCause;
@@ -45,9 +45,7 @@ async function finishedRun(workflowId: string, taskQueue: string) {
 
 describe('reset', () => {
   test('reset: when a closed run is reset to its first task, a new run replays it, gets the later signal again and draws new randomness', async () => {
-    const tq = h.taskQueue();
-    const worker = await h.worker(tq);
-    await worker.runUntil(async () => {
+    await h.withWorker(async (tq) => {
       const workflowId = `reset-closed-${tq}`;
       const { base, result: before } = await finishedRun(workflowId, tq);
       expect(before).toMatch(/^hello reset\/a\//);
@@ -79,9 +77,7 @@ describe('reset', () => {
   });
 
   test('reset: when a running workflow is reset, it is terminated and the new run carries on from the reset point', async () => {
-    const tq = h.taskQueue();
-    const worker = await h.worker(tq);
-    await worker.runUntil(async () => {
+    await h.withWorker(async (tq) => {
       const workflowId = `reset-running-${tq}`;
       const base = await h.client.workflow.start(resettable, { workflowId, taskQueue: tq });
       // The second task saw the activity's result; the workflow now waits for a signal.
@@ -98,9 +94,7 @@ describe('reset', () => {
   });
 
   test('reset: when an activity is pending at the reset point, the new run dispatches it again', async () => {
-    const tq = h.taskQueue();
-    const worker = await h.worker(tq);
-    await worker.runUntil(async () => {
+    await h.withWorker(async (tq) => {
       const workflowId = `reset-pending-${tq}`;
       const base = await h.client.workflow.start(raceActivityAndTimer, { workflowId, taskQueue: tq, args: [20, 'slow', 400] });
       expect(await base.result()).toBe('timer');
@@ -114,9 +108,7 @@ describe('reset', () => {
   });
 
   test('reset: when signals are excluded, or the same request id is sent again, the new run reflects it', async () => {
-    const tq = h.taskQueue();
-    const worker = await h.worker(tq);
-    await worker.runUntil(async () => {
+    await h.withWorker(async (tq) => {
       const workflowId = `reset-options-${tq}`;
       const { base } = await finishedRun(workflowId, tq);
       const requestId = randomUUID();
@@ -134,9 +126,7 @@ describe('reset', () => {
   });
 
   test('reset: when the reset point is not the end of a workflow task, it fails with INVALID_ARGUMENT and creates no run', async () => {
-    const tq = h.taskQueue();
-    const worker = await h.worker(tq);
-    await worker.runUntil(async () => {
+    await h.withWorker(async (tq) => {
       const workflowId = `reset-bad-${tq}`;
       const { base } = await finishedRun(workflowId, tq);
       const runs = h.server.engine.runs.size;
@@ -148,6 +138,22 @@ describe('reset', () => {
       const missing = await reset('no-such-workflow', '', 4).catch((e: unknown) => e);
       expect((missing as { code?: number }).code).toBe(status.NOT_FOUND);
       expect(h.server.engine.runs.size).toBe(runs);
+    });
+  });
+});
+
+describe('reset points', () => {
+  test('reset: when a child started before the reset point is still open there, it fails with FAILED_PRECONDITION', async () => {
+    await h.withWorker(async (tq) => {
+      const workflowId = `reset-child-${tq}`;
+      const base = await h.client.workflow.start(abandonsChild, { workflowId, taskQueue: tq, args: [`reset-child-of-${tq}`, 'ABANDON'] });
+      expect(await base.result()).toBe('parent done');
+      const runs = h.server.engine.runs.size;
+      // The second task saw the child started; the abandoned child still runs.
+      const err = await reset(workflowId, base.firstExecutionRunId, completedTask(base.firstExecutionRunId, 2)).catch((e: unknown) => e);
+      expect((err as { code?: number }).code).toBe(status.FAILED_PRECONDITION);
+      expect(h.server.engine.runs.size).toBe(runs);
+      await h.client.workflow.getHandle(`reset-child-of-${tq}`).terminate('test done');
     });
   });
 });

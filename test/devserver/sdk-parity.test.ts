@@ -59,9 +59,7 @@ test('timeout: a run past its execution timeout is not retried, with retry state
 });
 
 test('update: an accepted update whose workflow completes first fails with AcceptedUpdateCompletedWorkflow', async () => {
-  const tq = h.taskQueue();
-  const worker = await h.worker(tq);
-  await worker.runUntil(async () => {
+  await h.withWorker(async (tq) => {
     const handle = await h.client.workflow.start(outlivedUpdate, { taskQueue: tq, workflowId: 'parity-outlived' });
     const pending = await handle.startUpdate(setValue, { args: ['x'], waitForStage: 'ACCEPTED' });
     await handle.signal(unblock, 'go');
@@ -76,9 +74,7 @@ test('update: an accepted update whose workflow completes first fails with Accep
 });
 
 test('memo: a key upserted as undefined is removed', async () => {
-  const tq = h.taskQueue();
-  const worker = await h.worker(tq);
-  await worker.runUntil(async () => {
+  await h.withWorker(async (tq) => {
     const handle = await h.client.workflow.start(memoEditor, { taskQueue: tq, workflowId: 'parity-memo' });
     for (let i = 0; i < 100; i++) {
       if ((await eventsOf('parity-memo')).filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED).length === 2) break;

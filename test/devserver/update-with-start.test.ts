@@ -51,9 +51,7 @@ function request(workflowId: string, taskQueue: string) {
 
 describe('update-with-start', () => {
   test('update-with-start: when no workflow runs, it starts one whose first workflow task carries the update', async () => {
-    const tq = h.taskQueue();
-    const worker = await h.worker(tq);
-    await worker.runUntil(async () => {
+    await h.withWorker(async (tq) => {
       const startOp = new WithStartWorkflowOperation(waiter, { workflowId: `uws-new-${tq}`, taskQueue: tq, workflowIdConflictPolicy: 'FAIL' });
       const result = await h.client.workflow.executeUpdateWithStart(setValue, { args: ['first'], startWorkflowOperation: startOp });
       expect(result).toBe('set:first');
@@ -74,9 +72,7 @@ describe('update-with-start', () => {
   });
 
   test('update-with-start: when the workflow runs and the policy is USE_EXISTING, the update goes to that run', async () => {
-    const tq = h.taskQueue();
-    const worker = await h.worker(tq);
-    await worker.runUntil(async () => {
+    await h.withWorker(async (tq) => {
       const workflowId = `uws-existing-${tq}`;
       const running = await h.client.workflow.start(waiter, { workflowId, taskQueue: tq });
       const startOp = new WithStartWorkflowOperation(waiter, { workflowId, taskQueue: tq, workflowIdConflictPolicy: 'USE_EXISTING' });
@@ -91,9 +87,7 @@ describe('update-with-start', () => {
   });
 
   test('update-with-start: when the workflow runs and the policy is FAIL, both the start and the update fail as already started', async () => {
-    const tq = h.taskQueue();
-    const worker = await h.worker(tq);
-    await worker.runUntil(async () => {
+    await h.withWorker(async (tq) => {
       const workflowId = `uws-fail-${tq}`;
       const running = await h.client.workflow.start(waiter, { workflowId, taskQueue: tq });
       const startOp = new WithStartWorkflowOperation(waiter, { workflowId, taskQueue: tq, workflowIdConflictPolicy: 'FAIL' });
@@ -115,9 +109,7 @@ describe('update-with-start', () => {
   });
 
   test('update-with-start: when the validator refuses the update, the workflow is still started and the update fails', async () => {
-    const tq = h.taskQueue();
-    const worker = await h.worker(tq);
-    await worker.runUntil(async () => {
+    await h.withWorker(async (tq) => {
       const startOp = new WithStartWorkflowOperation(waiter, { workflowId: `uws-refused-${tq}`, taskQueue: tq, workflowIdConflictPolicy: 'FAIL' });
       const err = await h.client.workflow.executeUpdateWithStart(setValue, { args: ['bad'], startWorkflowOperation: startOp }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
