@@ -135,6 +135,8 @@ const REPORTS_KEPT = 200;
 // Costs are booked in the database ledger (bookEscalationCost) since this change; older histories read the
 // other escalations' costs without a lock (otherCycleCostsCents) and must replay that way.
 const COST_LEDGER_PATCH = 'escalation-cost-ledger';
+// Histories recorded before the parent was signalled by workflow id alone must replay with its run id.
+const PARENT_BY_ID_PATCH = 'escalation-parent-by-id';
 
 function describe(party: Party): string {
   return 'role' in party ? `role:${party.role}` : `user:${party.user}`;
@@ -446,8 +448,10 @@ export async function escalation(input: EscalationStart): Promise<EscalationView
       level: state.level,
       resolution: state.resolution,
     };
+    // A parent reset since it started this escalation goes on under a new run id; its workflow id names it still.
+    const runId = wf.patched(PARENT_BY_ID_PATCH) ? undefined : parent.runId;
     try {
-      await wf.getExternalWorkflowHandle(parent.workflowId, parent.runId).signal(input.parentSignal, outcome);
+      await wf.getExternalWorkflowHandle(parent.workflowId, runId).signal(input.parentSignal, outcome);
     } catch (err) {
       // A parent that has closed no longer needs to know; the escalation carries on regardless.
       wf.log.warn('could not signal the parent workflow', { parent: parent.workflowId, error: String(err) });

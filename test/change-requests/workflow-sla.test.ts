@@ -244,6 +244,38 @@ describe('change-request workflow: decision SLA and reminders (time skipping)', 
     expect(await db.prisma.escalation.count({ where: { key } })).toBe(1);
   });
 
+  it('sla: when the request is reset to before its breach, the new run links the running escalation and hears it settle', async () => {
+    const { id, handle } = await submitted();
+    await env.sleep(49 * HOUR);
+    await viewOnceWritten(id, (v) => v.escalationId !== null);
+    const escalationId = escalationWorkflowId(slaEscalationKey(changeRequestWorkflowId(id), 1));
+
+    // The workflow task right after submit's update completed: under review, its SLA timer running, no child yet.
+    const { events } = await handle.fetchHistory();
+    const submittedAt = events!.findIndex((e) => e.workflowExecutionUpdateCompletedEventAttributes);
+    const point = events!.slice(submittedAt).find((e) => e.workflowTaskCompletedEventAttributes)!;
+    const { runId } = await env.client.workflowService.resetWorkflowExecution({
+      namespace: 'default',
+      workflowExecution: { workflowId: handle.workflowId },
+      workflowTaskFinishEventId: point.eventId,
+      reason: 'redo the review',
+      requestId: randomUUID(),
+    });
+    const reset = env.client.workflow.getHandle(handle.workflowId, runId!);
+    const linked = async () => (await reset.query(view)).escalationId;
+    for (let tries = 0; (await linked()) === null && tries < 200; tries++) await new Promise((r) => setTimeout(r, 50));
+    expect(await linked()).toBe(escalationId);
+
+    // The escalation was started by the run the reset ended; its outcome still reaches the request.
+    await env.client.workflow.getHandle(escalationId).executeUpdate(resolveEscalation, {
+      args: [{ actor: people.chair, note: 'reviewers chased after the reset' }],
+    });
+    const settled = async () => (await reset.query(view)).escalations[0]?.status;
+    for (let tries = 0; (await settled()) !== 'resolved' && tries < 200; tries++) await new Promise((r) => setTimeout(r, 50));
+    expect(await settled()).toBe('resolved');
+    expect(await replayNow([changeRequestWorkflowId(id), escalationId])).toBe(2);
+  });
+
   it('replay: when every history this suite produced is replayed, each replays without nondeterminism', async () => {
     expect(await replayEveryHistory(env.client)).toBeGreaterThanOrEqual(3);
   });
