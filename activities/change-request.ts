@@ -1,13 +1,16 @@
-import type { ChangeRequestEvent, ChangeRequestView } from '../domain/change-request';
+import type { ChangeRequestEvent, ChangeRequestView, Vote } from '../domain/change-request';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
 import { changeRequestWorkflowId } from '../workflows/change-request';
 import type { Notification, Notifier, NotifyOutcome } from './notifier';
+import { activityRunId, judgeOtherRun, type ProjectedRun, type ProjectionWrite } from './projection-run';
 
 /** What the change-request activities need; tests pass a real database and a recording notifier. */
 export interface ChangeRequestActivityDeps {
   prisma: PrismaClient;
   clock: () => Date;
   notifier: Notifier;
+  /** The run the executing activity belongs to; read from the activity context unless given. */
+  currentRun?: () => string | null;
 }
 
 /**
@@ -20,9 +23,6 @@ export type ChangeRequestWrite = {
   view: ChangeRequestView;
   events: ChangeRequestEvent[];
 };
-
-/** Whether the write was applied now or had been applied before (a retry). */
-export type WriteOutcome = 'written' | 'already-written';
 
 /** Whom the audit trail names for events no person caused (timers). */
 export const SYSTEM_ACTOR = 'system:clearway';
@@ -57,52 +57,102 @@ function projection(view: ChangeRequestView, revision: number, now: Date) {
   };
 }
 
+const RUN_FIELDS = { runId: true, supersededRuns: true, revision: true } as const;
+
+function decisionRow(changeRequestId: string, v: Vote) {
+  return { changeRequestId, round: v.round, role: v.role, decision: v.decision, reason: v.reason ?? null, by: v.by, at: new Date(v.at) };
+}
+
+// Evidence is append-only within a run, so its position is a stable key.
+async function writeEvidence(tx: Prisma.TransactionClient, view: ChangeRequestView): Promise<void> {
+  await tx.evidence.createMany({
+    data: view.evidence.map((e, seq) => ({
+      changeRequestId: view.id,
+      seq,
+      kind: e.kind,
+      title: e.title,
+      uri: e.uri ?? null,
+      addedBy: e.addedBy,
+      addedAt: new Date(e.addedAt),
+    })),
+    skipDuplicates: true,
+  });
+}
+
+/**
+ * A reset took the request back to `view`: the decisions and the evidence are what the view holds, and the audit trail (append-only: what the ended run recorded stays) says the request was reset.
+ */
+async function rebuildAfterReset(
+  tx: Prisma.TransactionClient,
+  view: ChangeRequestView,
+  revision: number,
+  from: ProjectedRun,
+  runId: string,
+  now: Date,
+): Promise<void> {
+  const votes = [...view.pastRounds.flatMap((r) => r.votes), ...view.votes];
+  await tx.decision.deleteMany({ where: { changeRequestId: view.id } });
+  await tx.decision.createMany({ data: votes.map((v) => decisionRow(view.id, v)) });
+  await tx.evidence.deleteMany({ where: { changeRequestId: view.id } });
+  await writeEvidence(tx, view);
+  await tx.auditEvent.create({
+    data: {
+      at: now,
+      actor: SYSTEM_ACTOR,
+      action: 'CHANGE_REQUEST_RESET',
+      subjectType: 'change-request',
+      subjectId: view.id,
+      payload: {
+        type: 'RESET',
+        runId,
+        endedRunId: from.runId,
+        revision,
+        endedRevision: from.revision,
+        status: view.status,
+        round: view.round,
+        eventKey: `${changeRequestWorkflowId(view.id)}#${revision}.reset`,
+      },
+    },
+  });
+}
+
 /** Activities of the change-request workflow, over injected dependencies. */
-export const createChangeRequestActivities = ({ prisma, clock, notifier }: ChangeRequestActivityDeps) => ({
+export const createChangeRequestActivities = ({ prisma, clock, notifier, currentRun = activityRunId }: ChangeRequestActivityDeps) => ({
   /**
    * Writes the projection, decisions, evidence and one audit event per domain event in one transaction. The
-   * projection row's revision is the idempotency key: the conditional write claims it, and a retry finds it taken.
+   * projection row's revision is the idempotency key within a run: the conditional write claims it, and a retry
+   * finds it taken. The first write of a run a reset started takes the row over (see `judgeOtherRun`).
    */
-  async recordChangeRequest(write: ChangeRequestWrite): Promise<WriteOutcome> {
+  async recordChangeRequest(write: ChangeRequestWrite): Promise<ProjectionWrite> {
     const { view, revision, events } = write;
-    return prisma.$transaction(async (tx) => {
-      const row = projection(view, revision, clock());
+    const runId = currentRun();
+    const outcome = await prisma.$transaction(async (tx) => {
+      const row = { ...projection(view, revision, clock()), ...(runId === null ? {} : { runId }) };
       const claimed =
         revision === 1
           ? await tx.changeRequest.createMany({ data: [row], skipDuplicates: true })
-          : await tx.changeRequest.updateMany({ where: { id: view.id, revision: { lt: revision } }, data: row });
-      if (claimed.count === 0) return 'already-written';
+          : await tx.changeRequest.updateMany({
+              where: { id: view.id, revision: { lt: revision }, ...(runId === null ? {} : { OR: [{ runId }, { runId: null }] }) },
+              data: row,
+            });
+      let rewound: ProjectedRun | null = null;
+      if (claimed.count === 0) {
+        const held = runId === null ? null : await tx.changeRequest.findUnique({ where: { id: view.id }, select: RUN_FIELDS });
+        const judged = held && runId !== null ? judgeOtherRun(held, runId, revision) : 'ignore';
+        if (judged === 'ignore') return 'already-written';
+        const taken = await tx.changeRequest.updateMany({
+          where: { id: view.id, runId: held!.runId },
+          data: { ...row, supersededRuns: [...held!.supersededRuns, held!.runId!] },
+        });
+        // Another write of this workflow moved the row since it was read; the retry judges it afresh.
+        if (taken.count === 0) throw new Error(`change request ${view.id}: projection moved during a run takeover`);
+        if (judged === 'rewind') rewound = held;
+      }
+      if (rewound) await rebuildAfterReset(tx, view, revision, rewound, runId!, clock());
 
       const decisions = events.flatMap((e) => (e.type === 'DECISION_RECORDED' ? [e.vote] : []));
-      if (decisions.length > 0) {
-        await tx.decision.createMany({
-          data: decisions.map((v) => ({
-            changeRequestId: view.id,
-            round: v.round,
-            role: v.role,
-            decision: v.decision,
-            reason: v.reason ?? null,
-            by: v.by,
-            at: new Date(v.at),
-          })),
-          skipDuplicates: true,
-        });
-      }
-      if (events.some((e) => e.type === 'EVIDENCE_ADDED')) {
-        // Evidence is append-only in the workflow, so its position is a stable key.
-        await tx.evidence.createMany({
-          data: view.evidence.map((e, seq) => ({
-            changeRequestId: view.id,
-            seq,
-            kind: e.kind,
-            title: e.title,
-            uri: e.uri ?? null,
-            addedBy: e.addedBy,
-            addedAt: new Date(e.addedAt),
-          })),
-          skipDuplicates: true,
-        });
-      }
+      if (decisions.length > 0) await tx.decision.createMany({ data: decisions.map((v) => decisionRow(view.id, v)), skipDuplicates: true });
+      if (events.some((e) => e.type === 'EVIDENCE_ADDED')) await writeEvidence(tx, view);
       if (events.length > 0) {
         await tx.auditEvent.createMany({
           data: events.map((e, i) => ({
@@ -111,12 +161,13 @@ export const createChangeRequestActivities = ({ prisma, clock, notifier }: Chang
             action: auditAction(e.type),
             subjectType: 'change-request',
             subjectId: view.id,
-            payload: { ...e, revision, eventKey: `${changeRequestWorkflowId(view.id)}#${revision}.${i}` },
+            payload: { ...e, revision, runId, eventKey: `${changeRequestWorkflowId(view.id)}#${revision}.${i}` },
           })),
         });
       }
-      return 'written';
+      return 'written' as const;
     });
+    return { outcome, runId };
   },
 
   /** Sends a notification; never fails, so a broken webhook cannot hold up a review. */

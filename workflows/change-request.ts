@@ -12,6 +12,7 @@ import { optionalRolesFor, requiredRolesFor } from '../domain/change-request-pol
 import * as cr from '../domain/change-request';
 import type { Role } from '../domain/roles';
 import { escalation, escalationWorkflowId, type EscalationOutcome } from './escalation';
+import { followResets } from './follow-resets';
 
 /** The workflow type name clients start. */
 export const CHANGE_REQUEST_WORKFLOW = 'changeRequest';
@@ -218,14 +219,24 @@ export async function changeRequest(input: ChangeRequestStart): Promise<ChangeRe
   };
 
   // Writes run one after another in revision order, so the projection and the audit trail follow the history.
+  const record = (events: cr.ChangeRequestEvent[]): { write: ChangeRequestWrite; written: Promise<unknown> } => {
+    revision++;
+    const write: ChangeRequestWrite = { revision, view: cr.toView(state), events };
+    // The answer is heard beside the chain, not in it, so recorded histories see their promises settle as before.
+    const written = writes.then(() => {
+      const answer = store.recordChangeRequest(write);
+      void answer.then(heard, () => undefined);
+      return answer;
+    });
+    writes = written;
+    return { write, written };
+  };
+  const heard = followResets(() => void record([]));
   const commit = (result: { state: cr.ChangeRequestState; events: cr.ChangeRequestEvent[] }): Promise<unknown> => {
     state = result.state;
     if (result.events.length === 0) return writes;
-    revision++;
-    const write: ChangeRequestWrite = { revision, view: cr.toView(state), events: result.events };
     const after = state;
-    const written = writes.then(() => store.recordChangeRequest(write));
-    writes = written;
+    const { write, written } = record(result.events);
     void written.then(() => {
       for (const event of result.events) {
         for (const note of announcements(after, event)) {

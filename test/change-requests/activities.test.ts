@@ -40,21 +40,22 @@ describe.each(backends())('change-request activities on %s', (backend) => {
     await db?.close();
   });
 
-  const activities = () =>
+  const activities = (runId: string | null = null) =>
     createChangeRequestActivities({
       prisma: db.prisma,
       clock: () => new Date('2026-03-02T09:00:01.000Z'),
       notifier: recordingNotifier(),
+      currentRun: () => runId,
     });
 
   it('recordChangeRequest: when a write is retried, the second run writes nothing', async () => {
     const id = randomUUID();
     const [opened, submitted, decided] = steps(id);
     const acts = activities();
-    for (const write of [opened, submitted, decided]) expect(await acts.recordChangeRequest(write)).toBe('written');
+    for (const write of [opened, submitted, decided]) expect((await acts.recordChangeRequest(write)).outcome).toBe('written');
     const audits = await db.prisma.auditEvent.count({ where: { subjectId: id } });
-    expect(await acts.recordChangeRequest(decided)).toBe('already-written');
-    expect(await acts.recordChangeRequest(opened)).toBe('already-written');
+    expect((await acts.recordChangeRequest(decided)).outcome).toBe('already-written');
+    expect((await acts.recordChangeRequest(opened)).outcome).toBe('already-written');
     expect(await db.prisma.auditEvent.count({ where: { subjectId: id } })).toBe(audits);
     expect(await db.prisma.decision.count({ where: { changeRequestId: id } })).toBe(1);
     expect(await db.prisma.evidence.count({ where: { changeRequestId: id } })).toBe(3);
@@ -66,10 +67,46 @@ describe.each(backends())('change-request activities on %s', (backend) => {
     const acts = activities();
     await acts.recordChangeRequest(opened);
     await acts.recordChangeRequest(decided);
-    expect(await acts.recordChangeRequest(submitted)).toBe('already-written');
+    expect((await acts.recordChangeRequest(submitted)).outcome).toBe('already-written');
     const row = await db.prisma.changeRequest.findUniqueOrThrow({ where: { id } });
     expect(row).toMatchObject({ revision: 3, voters: ['u-chair'], status: 'under_review' });
     expect(row.pendingRoles).toEqual(['integration-specialist', 'data-steward']);
+  });
+
+  it('recordChangeRequest: when a reset run writes an earlier revision, it takes the row over and the ended run is ignored', async () => {
+    const id = randomUUID();
+    const [opened, submitted, decided] = steps(id);
+    for (const write of [opened, submitted, decided]) await activities('run-a').recordChangeRequest(write);
+    expect(await db.prisma.decision.count({ where: { changeRequestId: id } })).toBe(1);
+
+    // Run b went back to after submit and writes its view there, with no new events.
+    const rewound = { ...submitted, revision: 3, events: [] };
+    expect(await activities('run-b').recordChangeRequest(rewound)).toEqual({ outcome: 'written', runId: 'run-b' });
+    const row = await db.prisma.changeRequest.findUniqueOrThrow({ where: { id } });
+    expect(row).toMatchObject({ revision: 3, runId: 'run-b', supersededRuns: ['run-a'], voters: [], status: 'under_review' });
+    expect(await db.prisma.decision.count({ where: { changeRequestId: id } })).toBe(0);
+    expect(await db.prisma.evidence.count({ where: { changeRequestId: id } })).toBe(3);
+    const reset = await db.prisma.auditEvent.findFirstOrThrow({ where: { subjectId: id, action: 'CHANGE_REQUEST_RESET' } });
+    expect(reset.payload).toMatchObject({ runId: 'run-b', endedRunId: 'run-a', revision: 3, endedRevision: 3 });
+
+    // A late write of the ended run, however new its revision, changes nothing; run b's retry neither.
+    expect((await activities('run-a').recordChangeRequest({ ...decided, revision: 9 })).outcome).toBe('already-written');
+    expect((await activities('run-b').recordChangeRequest(rewound)).outcome).toBe('already-written');
+    expect(await db.prisma.changeRequest.findUniqueOrThrow({ where: { id } })).toMatchObject({ revision: 3, runId: 'run-b' });
+    expect(await db.prisma.auditEvent.count({ where: { subjectId: id, action: 'CHANGE_REQUEST_RESET' } })).toBe(1);
+
+    // Run b goes on as any run does.
+    expect((await activities('run-b').recordChangeRequest({ ...decided, revision: 4 })).outcome).toBe('written');
+    expect(await db.prisma.decision.count({ where: { changeRequestId: id } })).toBe(1);
+  });
+
+  it('recordChangeRequest: when a row written before runs were recorded meets a write of another revision, the revision rule holds', async () => {
+    const id = randomUUID();
+    const [opened, submitted, decided] = steps(id);
+    for (const write of [opened, submitted]) await activities(null).recordChangeRequest(write);
+    expect((await activities('run-a').recordChangeRequest({ ...opened, revision: 2 })).outcome).toBe('already-written');
+    expect((await activities('run-a').recordChangeRequest(decided)).outcome).toBe('written');
+    expect(await db.prisma.changeRequest.findUniqueOrThrow({ where: { id } })).toMatchObject({ revision: 3, runId: 'run-a', supersededRuns: [] });
   });
 
   it('recordChangeRequest: when events are written, each audit row names its actor and a unique event key', async () => {

@@ -8,6 +8,7 @@ import { temporal } from '@temporalio/proto';
 import type { Worker } from '@temporalio/worker';
 import type { Actor } from '../../domain/actor';
 import type { ChangeRequestView } from '../../domain/change-request';
+import { readableHistory } from '../../api/routes/change-requests/history';
 import { loadChangeControlPolicy } from '../../policies/load';
 import {
   CHANGE_REQUEST_WORKFLOW,
@@ -104,6 +105,33 @@ async function underReview(overrides: Partial<ChangeRequestStart> = {}) {
   await opened.handle.executeUpdate(submit, { args: [{ actor: overrides.requester ?? people.requester }] });
   return opened;
 }
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+const isTaskCompleted = (e: HistoryEvent) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED;
+
+/** Resets a run to the workflow task `pick` chooses in its history, as an operator would, and answers the new run's id. */
+async function resetTo(workflowId: string, runId: string, pick: (events: HistoryEvent[]) => HistoryEvent): Promise<string> {
+  const events = (await t.client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
+  const { runId: newRunId } = await t.client.workflowService.resetWorkflowExecution({
+    namespace: 'default',
+    workflowExecution: { workflowId, runId },
+    workflowTaskFinishEventId: pick(events).eventId,
+    reason: 'back to the review',
+    requestId: randomUUID(),
+  });
+  return newRunId!;
+}
+
+/** The projection row once `ok` holds (polled; the last one is returned either way after 20 s). */
+async function rowOnce(id: string, ok: (row: ProjectionRow) => boolean): Promise<ProjectionRow> {
+  const until = Date.now() + 20_000;
+  for (;;) {
+    const row = await db.prisma.changeRequest.findUniqueOrThrow({ where: { id } });
+    if (ok(row) || Date.now() > until) return row;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+type ProjectionRow = Awaited<ReturnType<TestDb['prisma']['changeRequest']['findUniqueOrThrow']>>;
 
 describe('change-request workflow', () => {
   it('decide: when every required role approves, the request is approved, projected and the workflow ends', async () => {
@@ -343,6 +371,51 @@ describe('change-request workflow', () => {
     const actions = await db.prisma.auditEvent.findMany({ where: { subjectId: id }, orderBy: { id: 'asc' } });
     expect(actions.map((a) => a.action)[0]).toBe('CHANGE_REQUEST_OPENED');
     expect(actions.map((a) => a.action).at(-1)).toBe('CHANGE_REQUEST_SUBMITTED');
+  });
+
+  it('reset: when a request is reset to before its votes, the new run re-projects it at once, and again after a second reset', async () => {
+    const { id, handle } = await underReview();
+    await handle.executeUpdate(decide, { args: [vote(people.chair, 'ccb-chair')] });
+    await handle.executeUpdate(decide, { args: [vote(people.specialist, 'integration-specialist')] });
+    const ended = (await handle.describe()).runId;
+
+    // Back to the workflow task after submit: under review, nobody has voted.
+    const first = await resetTo(handle.workflowId, ended, (events) => {
+      const submitted = events.findIndex((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED);
+      return events.slice(submitted).find(isTaskCompleted)!;
+    });
+    const reprojected = await rowOnce(id, (r) => r.runId === first);
+    expect(reprojected).toMatchObject({ status: 'under_review', voters: [], supersededRuns: [ended] });
+    expect((reprojected.view as unknown as ChangeRequestView).votes).toEqual([]);
+    expect(await db.prisma.decision.count({ where: { changeRequestId: id } })).toBe(0);
+    expect(await db.prisma.evidence.count({ where: { changeRequestId: id } })).toBe(3);
+    const audit = await db.prisma.auditEvent.findMany({ where: { subjectId: id }, orderBy: { id: 'asc' } });
+    // The audit trail keeps what the ended run recorded and says where the request went back to.
+    expect(audit.filter((a) => a.action === 'CHANGE_REQUEST_DECISION_RECORDED')).toHaveLength(2);
+    expect(audit.at(-1)).toMatchObject({
+      action: 'CHANGE_REQUEST_RESET',
+      payload: expect.objectContaining({ runId: first, endedRunId: ended, status: 'under_review', round: 1 }),
+    });
+
+    const resetHandle = t.client.workflow.getHandle<typeof changeRequest>(handle.workflowId, first);
+    const story = readableHistory((await resetHandle.fetchHistory()).events ?? []);
+    expect(story.filter((e) => e.type === 'RESET')).toEqual([
+      expect.objectContaining({ what: `reset to here from run ${ended}: back to the review` }),
+    ]);
+    expect(story.filter((e) => e.type === 'DECISION_RECORDED')).toEqual([]);
+    await resetHandle.executeUpdate(decide, { args: [vote(people.chair, 'ccb-chair')] });
+    expect(await db.prisma.decision.findMany({ where: { changeRequestId: id }, select: { by: true, decision: true } })).toEqual([
+      { by: people.chair.id, decision: 'approve' },
+    ]);
+    expect(await db.prisma.changeRequest.findUniqueOrThrow({ where: { id } })).toMatchObject({ voters: [people.chair.id], runId: first });
+
+    // A second reset, to the last workflow task, past the first re-projection and the chair's vote: under review with
+    // that vote.
+    const second = await resetTo(handle.workflowId, first, (events) => events.filter(isTaskCompleted).at(-1)!);
+    const again = await rowOnce(id, (r) => r.runId === second);
+    expect(again).toMatchObject({ status: 'under_review', voters: [people.chair.id], supersededRuns: [ended, first] });
+    expect(await db.prisma.decision.count({ where: { changeRequestId: id } })).toBe(1);
+    await t.client.workflow.getHandle(handle.workflowId, second).terminate('reset test done');
   });
 
   it('replay: when every history this suite produced is replayed, each replays without nondeterminism', async () => {

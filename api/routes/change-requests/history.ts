@@ -12,6 +12,7 @@ import { z } from '../../schemas';
 import { ChangeRequestParams } from './schemas';
 
 const EventType = temporal.api.enums.v1.EventType;
+const WorkflowTaskFailedCause = temporal.api.enums.v1.WorkflowTaskFailedCause;
 
 export const HistoryEntry = z
   .object({
@@ -92,6 +93,20 @@ export function readableHistory(events: temporal.api.history.v1.IHistoryEvent[])
         if (n.kind !== 'cr.reminder') continue;
         entries.push({ eventId, type: 'REMINDER_SENT', time: n.at, who: SYSTEM_ACTOR, what: `reminded ${n.to}` });
       }
+    } else if (
+      event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED &&
+      event.workflowTaskFailedEventAttributes?.cause === WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW
+    ) {
+      // What follows in the ended run is gone from this history; the audit trail keeps it.
+      const attrs = event.workflowTaskFailedEventAttributes;
+      const reason = attrs.failure?.message;
+      entries.push({
+        eventId,
+        type: 'RESET',
+        time: isoOf(event.eventTime),
+        who: attrs.identity || SYSTEM_ACTOR,
+        what: `reset to here from run ${attrs.baseRunId}${reason ? `: ${reason}` : ''}`,
+      });
     } else if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED) {
       const payload = event.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0];
       const outcome = payload ? defaultPayloadConverter.fromPayload<ChangeRequestOutcome>(payload) : null;
