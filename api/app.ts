@@ -8,6 +8,7 @@ import type { ApiDeps } from './deps';
 import { consoleRouter } from './console/router';
 import { errorHandler, notFound, sendError } from './http-errors';
 import { createMetrics } from './metrics';
+import { refuseNul } from './nul-input';
 import { routes as defaultRoutes } from './routes';
 import { ErrorBody, z } from './schemas';
 import { traceRequests } from './tracing';
@@ -63,12 +64,14 @@ export function buildApp(deps: ApiDeps, opts: AppOptions = {}): Express {
       expressPath(def.path),
       express.json({
         limit: def.bodyLimit ?? opts.bodyLimit ?? '1mb',
-        strict: true,
+        strict: false,
+        type: JSON_TYPES,
         verify: def.authenticate ? keepRaw : undefined,
       }),
     );
   }
-  app.use(express.json({ limit: opts.bodyLimit ?? '1mb', strict: true }));
+  app.use(express.json({ limit: opts.bodyLimit ?? '1mb', strict: false, type: JSON_TYPES }));
+  app.use(refuseNul);
   if (deps.tracer) app.use(traceRequests(deps.tracer));
 
   const registry = new OpenAPIRegistry();
@@ -165,13 +168,16 @@ export function buildApp(deps: ApiDeps, opts: AppOptions = {}): Express {
 // Cutover windows arrive as record files streamed straight to disk; their route checks the type itself.
 const STREAMED_UPLOAD = /^\/api\/v1\/cutovers\/[^/]+\/windows\/[^/]+\/(legacy|new)$/;
 
+// JSON and its suffixed types (application/merge-patch+json...), parsed alike.
+const JSON_TYPES = ['application/json', 'application/*+json'];
+
 // JSON only: a request that carries a body must say it is JSON, or nothing would parse it and the
 // route would see an empty body.
 const requireJsonBody: RequestHandler = (req, _res, next) => {
   // The console's forms post url-encoded bodies to its own (non-API) paths.
   if (STREAMED_UPLOAD.test(req.path) || !req.path.startsWith('/api/')) return next();
   const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-  if (hasBody && !req.is(['application/json', 'application/*+json'])) {
+  if (hasBody && !req.is(JSON_TYPES)) {
     const type = req.headers['content-type'] ?? 'none';
     return next(new UnsupportedMediaType(type));
   }

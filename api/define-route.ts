@@ -1,14 +1,14 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { Request, RequestHandler, Router } from 'express';
-import type { z, ZodObject, ZodType } from 'zod';
+import type { ZodObject, ZodType } from 'zod';
 import type { Role } from '../domain/roles';
-import { ClearwayError } from '../errors';
+import { ClearwayError, CODES, type ErrorCode } from '../errors';
 import type { Logger } from '../log';
 import { actorOf, authenticate, requireRole, type Actor } from './auth';
 import type { ApiDeps } from './deps';
 import { idempotency } from './idempotency';
 import { zodDetails } from './http-errors';
-import { ErrorBody } from './schemas';
+import { ErrorBody, z } from './schemas';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -62,6 +62,11 @@ export interface RouteDef<
   /** Success statuses with what each means (OpenAPI); a handler answers one other than `status` with reply(). */
   statuses?: Record<number, string>;
   roles?: readonly Role[];
+  /**
+   * Error codes the handler (or the workflow behind it) answers, beyond those every route of its kind can: listed
+   * in the OpenAPI document under their HTTP status.
+   */
+  errors?: readonly ErrorCode[];
   /** Largest JSON body this route accepts, when it needs more than the app's default (e.g. `8mb`). */
   bodyLimit?: string;
   /**
@@ -156,26 +161,57 @@ export function expressPath(path: string): string {
   return path.replace(/\{(\w+)\}/g, ':$1');
 }
 
+const IdempotencyHeaders = z.object({
+  'idempotency-key': z.string().max(255).optional().openapi({
+    description:
+      'Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true); ' +
+      'with another request it is 422 IDEMPOTENCY_KEY_REUSED; while the first still runs, 409 IDEMPOTENCY_IN_PROGRESS',
+  }),
+});
+
 function openApiOperation(def: RouteDef<ZodObject, ZodObject, ZodType, ZodType>) {
   const error = (description: string) => ({
     description,
     content: { 'application/json': { schema: ErrorBody as ZodType } },
   });
   const success = (description: string) => ({ description, content: { 'application/json': { schema: def.response } } });
-  const responses: Record<string, ReturnType<typeof error>> = {
+  const idempotent = def.method === 'post' && !def.authenticate;
+  // Codes by HTTP status: those of the route's kind first, then the ones it names.
+  const codes = new Map<number, string[]>();
+  const add = (...names: ErrorCode[]) => {
+    for (const name of names) {
+      const list = codes.get(CODES[name].http) ?? [];
+      if (!list.includes(name)) list.push(name);
+      codes.set(CODES[name].http, list);
+    }
+  };
+  add('UNAUTHENTICATED');
+  if (def.roles?.length) add('ROLE_REQUIRED');
+  if (def.params || def.query || def.body || def.headers) add('VALIDATION_FAILED');
+  if (def.body) add('MALFORMED_JSON', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE');
+  if (idempotent) add('IDEMPOTENCY_IN_PROGRESS', 'IDEMPOTENCY_KEY_REUSED');
+  add(...(def.errors ?? []));
+  const described: Record<number, string> = {
+    401: def.authenticate
+      ? `Missing, invalid or stale ${def.authenticate.scheme.header} (UNAUTHENTICATED)`
+      : 'Missing or invalid bearer token (UNAUTHENTICATED)',
+    403: def.roles?.length ? `Requires one of: ${def.roles.join(', ')}` : 'Not allowed',
+    400: 'Invalid input',
+    404: 'Not found',
+    409: 'Refused in the current state',
+    413: 'Body too large',
+    415: 'Body is not JSON',
+    422: 'Not processable',
+  };
+  const responses: Record<string, ReturnType<typeof error> | ReturnType<typeof success>> = {
     [String(def.status ?? 200)]: success('Success'),
     ...Object.fromEntries(Object.entries(def.statuses ?? {}).map(([status, text]) => [status, success(text)])),
-    '401': error(
-      def.authenticate
-        ? `Missing, invalid or stale ${def.authenticate.scheme.header} (UNAUTHENTICATED)`
-        : 'Missing or invalid bearer token (UNAUTHENTICATED)',
-    ),
   };
-  if (def.roles?.length) responses['403'] = error(`Requires one of: ${def.roles.join(', ')} (ROLE_REQUIRED)`);
-  if (def.params || def.query || def.body || def.headers) responses['400'] = error('Invalid input (VALIDATION_FAILED)');
-  if (def.method === 'post' && !def.authenticate) {
-    responses['422'] = error('Idempotency-Key reused for another request');
+  for (const [status, names] of [...codes].sort(([a], [b]) => a - b)) {
+    responses[String(status)] = error(`${described[status] ?? 'Refused'} (${names.join(', ')})`);
   }
+  // A body every field of which may be left out may be left out entirely.
+  const bodyRequired = def.body ? !def.body.safeParse({}).success : false;
   return {
     method: def.method,
     path: def.path,
@@ -185,8 +221,8 @@ function openApiOperation(def: RouteDef<ZodObject, ZodObject, ZodType, ZodType>)
     request: {
       params: def.params,
       query: def.query,
-      headers: def.headers,
-      body: def.body ? { content: { 'application/json': { schema: def.body } }, required: true } : undefined,
+      headers: idempotent ? (def.headers ? def.headers.extend(IdempotencyHeaders.shape) : IdempotencyHeaders) : def.headers,
+      body: def.body ? { content: { 'application/json': { schema: def.body } }, required: bodyRequired } : undefined,
     },
     responses,
   };

@@ -37,6 +37,7 @@ interface BodyParserError extends Error {
   type?: string;
   status?: number;
   limit?: number;
+  expose?: boolean;
 }
 
 /**
@@ -60,6 +61,11 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     }
     if (type === 'charset.unsupported' || type === 'encoding.unsupported') {
       return sendError(res, 'UNSUPPORTED_MEDIA_TYPE', (err as Error).message);
+    }
+    // A body the parser could not read at all, e.g. gzip that does not inflate: the parser marks it a client error.
+    const parserError = err as BodyParserError | null;
+    if (parserError?.expose && parserError.status === 400) {
+      return sendError(res, 'MALFORMED_JSON', `request body could not be read: ${parserError.message}`);
     }
     const requestId = String(req.id ?? '');
     log.error({ err, requestId }, 'unhandled error');

@@ -12,7 +12,8 @@ const ABANDONED_MS = 60_000;
  * `Idempotency-Key` for POST: the first request with a key reserves it for its user, runs, and stores
  * its response; a retry with the same key and the same request gets that response replayed; the same
  * key with a different request is IDEMPOTENCY_KEY_REUSED; a retry while the first still runs is
- * IDEMPOTENCY_IN_PROGRESS. Server errors are not stored, so they can be retried.
+ * IDEMPOTENCY_IN_PROGRESS. Server errors are not stored, so they can be retried; nor is a 400, which ran nothing, so
+ * the corrected request may use the same key.
  */
 export function idempotency(prisma: PrismaClient): RequestHandler {
   return async (req, res, next) => {
@@ -54,7 +55,7 @@ export function idempotency(prisma: PrismaClient): RequestHandler {
     const json = res.json.bind(res);
     res.json = (value: unknown) => {
       const stored =
-        res.statusCode < 500
+        res.statusCode < 500 && res.statusCode !== 400
           ? prisma.idempotencyKey.update({
               where,
               data: {

@@ -23,6 +23,10 @@ import type { Logger } from '../log';
 import type { Tracing } from './tracing';
 import { prometheusTelemetry, scrapeWorkerMetrics, workflowMetricsSinks } from './worker-metrics';
 
+// The SDK's own default names the option without its `grpc.` prefix, so gRPC keeps its 4 MB limit and a long
+// history (read whole by the API's history routes) would fail to arrive.
+const CHANNEL_ARGS = { 'grpc.max_receive_message_length': 128 * 1024 * 1024 };
+
 /** The link to Temporal: a client once connected, a readiness check, optionally a worker. */
 export interface TemporalLink {
   /** The client; throws TEMPORAL_UNAVAILABLE until Temporal has been reached. */
@@ -87,7 +91,7 @@ export function connectTemporal(config: Config, log: Logger, opts: TemporalOptio
     let delay = RETRY_MIN_MS;
     while (!stopped) {
       try {
-        const c = await Connection.connect({ address, connectTimeout: '3s' });
+        const c = await Connection.connect({ address, connectTimeout: '3s', channelArgs: CHANNEL_ARGS });
         if (stopped) {
           await c.close();
           return;

@@ -264,6 +264,43 @@ describe('editChangeRequest', () => {
   });
 });
 
+describe('editChangeRequest after review (keepDemands)', () => {
+  // A standard change has no required role; one of its optional reviewers sends it back.
+  const sentBack = (options: Parameters<typeof draft>[0] = {}) =>
+    options.class === 'standard'
+      ? ok(vote(submitted(options), 'ines', 'integration-specialist', 'request_changes', 'needs tests'))
+      : ok(vote(submitted(options), 'carl', 'ccb-chair', 'request_changes', 'needs tests'));
+  const edit = (state: ChangeRequestState, patch: Parameters<typeof editChangeRequest>[1]) =>
+    editChangeRequest(state, patch, { by: 'rita', at: hoursLater(2) }, { keepDemands: true });
+
+  it.each([
+    ['normal', [], { class: 'standard' }, ['the role ccb-chair', 'the role integration-specialist', 'the role data-steward', 'test-evidence evidence', 'rollback-plan evidence', 'a quorum of 3']],
+    ['normal', [], { class: 'emergency' }, ['the role integration-specialist', 'the role data-steward', 'documentation evidence', 'test-evidence evidence', 'a quorum of 3']],
+    ['normal', ['personal-data'], { touches: [] }, ['the role security-officer', 'security-signoff evidence', 'a quorum of 4']],
+    ['emergency', [], { class: 'normal' }, ['the retrospective review']],
+  ] as const)('edit: when a %s request touching %j is sent back and edited to %j, it is refused naming %j', (cls, touches, patch, dropped) => {
+    const result = edit(sentBack({ class: cls, touches: [...touches] }), patch as never);
+    expect(result.ok === false && [result.code, result.details]).toEqual(['INVALID_STATE', { dropped }]);
+  });
+
+  it.each([
+    ['standard', [], { class: 'normal' }],
+    ['normal', [], { touches: ['security-data'] }],
+    ['normal', ['personal-data'], { touches: ['security-data'] }],
+    ['normal', [], { title: 'Switch broker API to v2, with tests' }],
+  ] as const)('edit: when a %s request touching %j is sent back and edited to %j, asking as much or more, it is accepted', (cls, touches, patch) => {
+    expect(edit(sentBack({ class: cls, touches: [...touches] }), patch as never).ok).toBe(true);
+  });
+
+  it('edit: when a draft never submitted changes class, the demands are not held', () => {
+    expect(edit(draft(), { class: 'standard' }).ok).toBe(true);
+  });
+
+  it('edit: without keepDemands (requests opened before the rule), a sent-back request may still change class', () => {
+    expect(editChangeRequest(sentBack(), { class: 'standard' }, { by: 'rita', at: hoursLater(2) }).ok).toBe(true);
+  });
+});
+
 describe('addEvidence', () => {
   it.each([
     ['draft', true, () => draft()],

@@ -230,11 +230,38 @@ export function openChangeRequest(input: OpenInput): ChangeRequestResult {
   return { ok: true, state, events };
 }
 
-/** Changes the description of a draft or of a request sent back for rework; only the requester may. */
+/** What a change of this class touching these data categories demands of its review. */
+function demandsOf(rule: ClassPolicy, touches: readonly DataCategory[]) {
+  return {
+    roles: requiredRolesFor(rule, touches),
+    quorum: effectiveQuorum(rule, touches),
+    evidence: requiredEvidenceFor(rule, touches),
+    retrospective: rule.retrospective !== undefined,
+  };
+}
+
+/** The demands `before` made that `after` drops, in words; empty when `after` asks as much or more. */
+function loosened(before: ReturnType<typeof demandsOf>, after: ReturnType<typeof demandsOf>): string[] {
+  const dropped = [
+    ...before.roles.filter((r) => !after.roles.includes(r)).map((r) => `the role ${r}`),
+    ...before.evidence.filter((k) => !after.evidence.includes(k)).map((k) => `${k} evidence`),
+  ];
+  if (after.quorum < before.quorum) dropped.push(`a quorum of ${before.quorum}`);
+  if (before.retrospective && !after.retrospective) dropped.push('the retrospective review');
+  return dropped;
+}
+
+/**
+ * Changes the description of a draft or of a request sent back for rework; only the requester may. With
+ * `keepDemands`, a request the board has already seen may not be edited into needing less of its review (another
+ * class or fewer data categories that drop a role, evidence, quorum or the retrospective): rework answers the
+ * board, it does not pick an easier one.
+ */
 export function editChangeRequest(
   state: ChangeRequestState,
   patch: Partial<z.input<typeof ChangeRequestFields>>,
   stamp: Stamp,
+  opts: { keepDemands?: boolean } = {},
 ): ChangeRequestResult {
   const problem = checkStamp(stamp) ?? requesterOnly(state, stamp.by, 'edit');
   if (problem) return problem;
@@ -253,6 +280,17 @@ export function editChangeRequest(
     (key) => JSON.stringify(current[key]) !== JSON.stringify(parsed.data[key]),
   );
   if (changed.length === 0) return { ok: true, state, events: [] };
+  if (opts.keepDemands && state.round > 0) {
+    const rule = classRule(state);
+    const dropped = loosened(demandsOf(rule, state.touches), demandsOf(state.policy.classes[parsed.data.class], parsed.data.touches));
+    if (dropped.length > 0) {
+      return refuse(
+        'INVALID_STATE',
+        `change request ${state.id} has been reviewed; the edit would drop ${dropped.join(', ')} from its review`,
+        { dropped },
+      );
+    }
+  }
   return {
     ok: true,
     state: { ...state, ...parsed.data, updatedAt: stamp.at },

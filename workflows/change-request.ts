@@ -147,6 +147,7 @@ function announcements(state: cr.ChangeRequestState, event: cr.ChangeRequestEven
 
 // Histories recorded before a passed SLA started an escalation must replay without the child.
 const SLA_ESCALATION_PATCH = 'cr-sla-escalation';
+const EDIT_KEEPS_DEMANDS_PATCH = 'cr-edit-keeps-demands';
 
 /** The escalation key of a round's passed decision SLA: one escalation per round, whatever retries happen. */
 export function slaEscalationKey(workflowId: string, round: number): string {
@@ -272,7 +273,10 @@ export async function changeRequest(input: ChangeRequestStart): Promise<ChangeRe
   // Updates sent with the start are dispatched as soon as their handler is set, so the opening write must be queued
   // first: it takes revision 1 and every update's write follows it.
   const openedWritten = commit(opened);
-  handle(edit, (s, { actor, patch }) => cr.editChangeRequest(s, patch, { by: actor.id, at: now() }));
+  // Asked once, before any update: histories of requests opened before rework kept the review's demands replay
+  // their edits under the rules they were accepted by.
+  const keepDemands = wf.patched(EDIT_KEEPS_DEMANDS_PATCH);
+  handle(edit, (s, { actor, patch }) => cr.editChangeRequest(s, patch, { by: actor.id, at: now() }, { keepDemands }));
   handle(
     addEvidence,
     (s, { actor, evidence }) => mayAddEvidence(s, actor) ?? cr.addEvidence(s, evidence, { by: actor.id, at: now() }),

@@ -14,6 +14,21 @@ const PendingActivityState = temporal.api.enums.v1.PendingActivityState;
 const PendingWftState = temporal.api.enums.v1.PendingWorkflowTaskState;
 const HISTORY_WAIT_MS = 20_000;
 const DEFAULT_PAGE = 1000;
+// Pages stop short of gRPC's default 4 MB message limit, which clients keep unless they raise it (the TypeScript
+// SDK's client does, under a name gRPC ignores); an event larger than this still goes, alone on its page.
+const PAGE_BYTES = 3 * 1024 * 1024;
+
+/** Up to `size` events from `events`, fewer when their encoded size would pass PAGE_BYTES; never none. */
+function pageOf(events: IHistoryEvent[], size: number): IHistoryEvent[] {
+  let bytes = 0;
+  let n = 0;
+  while (n < Math.min(size, events.length)) {
+    bytes += temporal.api.history.v1.HistoryEvent.encode(events[n]).finish().length;
+    if (n > 0 && bytes > PAGE_BYTES) break;
+    n++;
+  }
+  return events.slice(0, n);
+}
 
 /** The WorkflowExecutionInfo of a run, as Describe and List return it. */
 export function executionInfo(run: Run): temporal.api.workflow.v1.IWorkflowExecutionInfo {
@@ -128,7 +143,7 @@ export async function getHistory(
   const from = page?.next ?? 1;
   if (req.waitNewEvent && run.state === 'running') await e.waitFor(run.key, () => run.events.length >= from || run.state !== 'running', waitMs, abort);
   const size = req.maximumPageSize && req.maximumPageSize > 0 ? req.maximumPageSize : DEFAULT_PAGE;
-  const events = run.events.slice(from - 1, from - 1 + size);
+  const events = pageOf(run.events.slice(from - 1, from - 1 + size), size);
   const next = from + events.length;
   const more = next <= run.events.length || (req.waitNewEvent && run.state === 'running');
   return { history: { events }, nextPageToken: more ? encodePage({ runId: run.runId, next }) : undefined };
@@ -142,8 +157,8 @@ export function getHistoryReverse(
   const page = decodePage(req.nextPageToken);
   const last = page?.next ?? run.events.length;
   const size = req.maximumPageSize && req.maximumPageSize > 0 ? req.maximumPageSize : DEFAULT_PAGE;
-  const first = Math.max(1, last - size + 1);
-  const events: IHistoryEvent[] = run.events.slice(first - 1, last).reverse();
+  const events = pageOf(run.events.slice(Math.max(0, last - size), last).reverse(), size);
+  const first = last - events.length + 1;
   return { history: { events }, nextPageToken: first > 1 ? encodePage({ runId: run.runId, next: first - 1 }) : undefined };
 }
 

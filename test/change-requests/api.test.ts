@@ -233,6 +233,13 @@ describe('change-request API over HTTP', () => {
     ['a rejection without a reason', 'DECIDE', 'POST', { decision: 'reject', role: 'ccb-chair' }, 'body.reason'],
     ['an empty patch', 'PATCH', 'PATCH', {}, 'body'],
     ['evidence without a title', 'EVIDENCE', 'POST', { kind: 'documentation' }, 'body.title'],
+    ['a NUL character in the title', CR, 'POST', { ...body(), title: 'broker\u0000gateway' }, 'body.title'],
+    ['a NUL character in a reason', 'DECIDE', 'POST', { decision: 'reject', role: 'ccb-chair', reason: 'no\u0000' }, 'body.reason'],
+    ['a NUL character in evidence', 'EVIDENCE', 'POST', { kind: 'documentation', title: 'a\u0000b' }, 'body.title'],
+    ['a system name past 200 characters', CR, 'POST', { ...body(), affectedSystems: ['s'.repeat(201)] }, 'body.affectedSystems.0'],
+    ['more than 50 systems', CR, 'POST', { ...body(), affectedSystems: Array.from({ length: 51 }, (_, i) => `s${i}`) }, 'body.affectedSystems'],
+    ['an evidence link that is not a web address', 'EVIDENCE', 'POST', { kind: 'documentation', title: 'x', uri: 'javascript:alert(1)' }, 'body.uri'],
+    ['a JSON string for a body', CR, 'POST', '"a change"', 'body'],
   ] as const)('malformed: when a body has %s, it answers 400 VALIDATION_FAILED naming %s', async (_what, target, method, payload, path) => {
     const id = target === CR ? '' : await draft();
     const url = { [CR]: CR, DECIDE: `${CR}/${id}/decisions`, PATCH: `${CR}/${id}`, EVIDENCE: `${CR}/${id}/evidence` }[target];
@@ -246,6 +253,58 @@ describe('change-request API over HTTP', () => {
     const res = await api.call('POST', CR, requester.token, '{"title": ');
     expect([res.status, res.body.error.code]).toEqual([400, 'MALFORMED_JSON']);
     expect(await api.db.prisma.changeRequest.count()).toBe(before);
+  });
+
+  it('malformed: when a body says it is gzip but does not inflate, it answers 400 MALFORMED_JSON and nothing is raised', async () => {
+    const before = await api.db.prisma.changeRequest.count();
+    const res = await api.call('POST', CR, requester.token, JSON.stringify(body()), { 'content-encoding': 'gzip' });
+    expect([res.status, res.body.error.code]).toEqual([400, 'MALFORMED_JSON']);
+    expect(await api.db.prisma.changeRequest.count()).toBe(before);
+  });
+
+  it('malformed: when a query carries a NUL character, it answers 400 VALIDATION_FAILED naming it', async () => {
+    const res = await api.call('GET', `${CR}?system=erp%00`, chair.token);
+    expect([res.status, res.body.error.code, res.body.error.details[0].path]).toEqual([400, 'VALIDATION_FAILED', 'query.system']);
+  });
+
+  it('PATCH: when the body is application/merge-patch+json, it is read as JSON', async () => {
+    const id = await draft();
+    const res = await api.call('PATCH', `${CR}/${id}`, requester.token, JSON.stringify({ risk: 'high' }), {
+      'content-type': 'application/merge-patch+json',
+    });
+    expect([res.status, res.body.risk]).toEqual([200, 'high']);
+  });
+
+  it('PATCH: when a request sent back is edited into a class that needs fewer reviewers, it answers 409 INVALID_STATE', async () => {
+    const id = await submitted();
+    expect((await decide(id, chair, 'ccb-chair', 'request_changes', 'add load tests')).status).toBe(200);
+    const res = await api.call('PATCH', `${CR}/${id}`, requester.token, { class: 'standard' });
+    expect([res.status, res.body.error.code]).toEqual([409, 'INVALID_STATE']);
+    expect(res.body.error.details[0].dropped).toContain('the role ccb-chair');
+    expect((await api.call('GET', `${CR}/${id}`, requester.token)).body.class).toBe('normal');
+    // Raising what the review needs is rework too.
+    const raised = await api.call('PATCH', `${CR}/${id}`, requester.token, { touches: ['personal-data'] });
+    expect([raised.status, raised.body.requiredRoles]).toEqual([200, expect.arrayContaining(['security-officer'])]);
+  });
+
+  it('Idempotency-Key: when a request is refused as invalid, the corrected one may use the same key', async () => {
+    const headers = { 'idempotency-key': `corrected-${Date.now()}` };
+    const bad = await api.call('POST', CR, requester.token, body({ class: 'urgent' }), headers);
+    expect(bad.status).toBe(400);
+    const good = await api.call('POST', CR, requester.token, body(), headers);
+    expect(good.status).toBe(201);
+  });
+
+  it('history: when a request is edited, its history names the people and says what each field was and became', async () => {
+    const id = await draft();
+    await api.call('PATCH', `${CR}/${id}`, requester.token, { class: 'emergency', risk: 'high' });
+    const res = await api.call('GET', `${CR}/${id}/history`, chair.token);
+    const entries = res.body.entries as { type: string; who: string; whoName: string | null; what: string }[];
+    expect(entries[0]).toMatchObject({ type: 'OPENED', who: requester.id, whoName: requester.name, what: expect.stringMatching(/^opened as a normal change/) });
+    expect(entries.find((e) => e.type === 'EDITED')).toMatchObject({
+      whoName: requester.name,
+      what: 'edited class "normal" → "emergency"; risk "medium" → "high"',
+    });
   });
 
   it.each([
@@ -269,6 +328,20 @@ describe('change-request API over HTTP', () => {
     for (const action of ['evidence', 'submit', 'decisions', 'withdraw']) expect(paths[`${CR}/{id}/${action}`].post).toBeDefined();
     expect(paths[`${CR}/{id}/history`].get).toBeDefined();
     expect(paths['/api/v1/inbox'].get).toBeDefined();
+    type Operation = {
+      responses: Record<string, { description: string }>;
+      parameters?: { name: string; in: string }[];
+      requestBody?: { required: boolean };
+    };
+    const decideOp = paths[`${CR}/{id}/decisions`].post as Operation;
+    expect(Object.keys(decideOp.responses).sort()).toEqual(['200', '400', '401', '403', '404', '409', '413', '415', '422']);
+    for (const code of ['SELF_APPROVAL_FORBIDDEN', 'ALREADY_DECIDED', 'INVALID_STATE', 'IDEMPOTENCY_IN_PROGRESS']) {
+      expect(decideOp.responses['409'].description).toContain(code);
+    }
+    expect(decideOp.parameters).toContainEqual(expect.objectContaining({ name: 'idempotency-key', in: 'header' }));
+    expect((paths[`${CR}/{id}/submit`].post as Operation).responses['409'].description).toContain('EVIDENCE_MISSING');
+    expect((paths[`${CR}/{id}/withdraw`].post as Operation).requestBody?.required).toBe(false);
+    expect((paths[CR].post as Operation).requestBody?.required).toBe(true);
   });
 });
 

@@ -12,6 +12,7 @@ export const addEvidenceRoute = defineRoute({
   params: ChangeRequestParams,
   body: AddEvidenceBody,
   response: ChangeRequest,
+  errors: ['NOT_FOUND', 'ROLE_REQUIRED', 'INVALID_STATE'],
   status: 201,
   handler: ({ params, body, actor, deps }) =>
     updateChangeRequest(deps, params.id, (h) =>

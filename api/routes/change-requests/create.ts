@@ -13,6 +13,7 @@ export const createChangeRequestRoute = defineRoute({
   tags: ['change-requests'],
   body: CreateChangeRequestBody,
   response: ChangeRequest,
+  errors: ['NOT_READY'],
   status: 201,
   async handler({ body, actor, deps, log }) {
     const setup = deps.changeRequests;

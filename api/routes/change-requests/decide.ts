@@ -15,6 +15,7 @@ export const decideChangeRequestRoute = defineRoute({
   params: ChangeRequestParams,
   body: DecisionBody,
   response: ChangeRequest,
+  errors: ['NOT_FOUND', 'ROLE_REQUIRED', 'SELF_APPROVAL_FORBIDDEN', 'ALREADY_DECIDED', 'INVALID_STATE'],
   handler: ({ params, body, actor, deps }) =>
     updateChangeRequest(deps, params.id, (h) =>
       h.executeUpdate(decide, { args: [{ actor: workflowActor(actor), ...body }] }),

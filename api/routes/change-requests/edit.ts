@@ -12,6 +12,7 @@ export const editChangeRequestRoute = defineRoute({
   params: ChangeRequestParams,
   body: EditChangeRequestBody,
   response: ChangeRequest,
+  errors: ['NOT_FOUND', 'ROLE_REQUIRED', 'INVALID_STATE'],
   handler: ({ params, body, actor, deps }) =>
     updateChangeRequest(deps, params.id, (h) =>
       h.executeUpdate(edit, { args: [{ actor: workflowActor(actor), patch: body }] }),

@@ -10,6 +10,7 @@ export const getChangeRequestRoute = defineRoute({
   tags: ['change-requests'],
   params: ChangeRequestParams,
   response: ChangeRequest,
+  errors: ['NOT_FOUND'],
   async handler({ params, deps }) {
     return (await findChangeRequest(deps, params.id)).view as ChangeRequest;
   },

@@ -3,9 +3,10 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { SYSTEM_ACTOR, type ChangeRequestWrite } from '../../../activities/change-request';
 import type { Notification } from '../../../activities/notifier';
-import type { ChangeRequestEvent } from '../../../domain/change-request';
+import type { ChangeRequestEvent, ChangeRequestView } from '../../../domain/change-request';
 import { ClearwayError } from '../../../errors';
 import { changeRequestWorkflowId, type ChangeRequestOutcome } from '../../../workflows/change-request';
+import { nameActors } from '../../actor-names';
 import { findChangeRequest } from '../../change-requests';
 import { defineRoute } from '../../define-route';
 import { z } from '../../schemas';
@@ -19,7 +20,8 @@ export const HistoryEntry = z
     eventId: z.string().openapi({ description: 'Id of the workflow history event the entry comes from' }),
     type: z.string(),
     time: z.iso.datetime(),
-    who: z.string(),
+    who: z.string().openapi({ description: 'Id of the user who did it, or system:clearway' }),
+    whoName: z.string().nullable().openapi({ description: 'That user’s name; null for the system or a removed user' }),
     what: z.string(),
   })
   .openapi('HistoryEntry');
@@ -29,12 +31,21 @@ export const ChangeRequestHistory = z
   .object({ workflowId: z.string(), entries: z.array(HistoryEntry) })
   .openapi('ChangeRequestHistory');
 
-function describe(e: ChangeRequestEvent): string {
+type Fields = Pick<ChangeRequestView, 'title' | 'description' | 'class' | 'risk' | 'affectedSystems' | 'touches'>;
+
+/** How a field read before and after an edit; a description only says it changed (it may be pages long). */
+function change(field: keyof Fields, before: Fields | null, after: Fields): string {
+  if (field === 'description' || !before) return field;
+  const show = (v: Fields[keyof Fields]) => (Array.isArray(v) ? `[${v.join(', ')}]` : `"${v}"`);
+  return `${field} ${show(before[field])} → ${show(after[field])}`;
+}
+
+function describe(e: ChangeRequestEvent, before: Fields | null, after: Fields): string {
   switch (e.type) {
     case 'OPENED':
-      return `opened as a ${e.class} change under policy ${e.policyVersion}`;
+      return `opened as ${/^[aeiou]/.test(e.class) ? 'an' : 'a'} ${e.class} change under policy ${e.policyVersion}`;
     case 'EDITED':
-      return `edited ${e.fields.join(', ')}`;
+      return `edited ${e.fields.map((f) => change(f, before, after)).join('; ')}`;
     case 'EVIDENCE_ADDED':
       return `added ${e.evidence.kind} evidence "${e.evidence.title}"`;
     case 'SUBMITTED':
@@ -75,8 +86,10 @@ function isoOf(ts: temporal.api.history.v1.IHistoryEvent['eventTime']): string {
  * The readable story of a change request, from its workflow history: every domain event the workflow recorded
  * (who did what, when), each reminder sent, and how the workflow ended.
  */
-export function readableHistory(events: temporal.api.history.v1.IHistoryEvent[]): HistoryEntry[] {
-  const entries: HistoryEntry[] = [];
+export function readableHistory(events: temporal.api.history.v1.IHistoryEvent[]): Omit<HistoryEntry, 'whoName'>[] {
+  const entries: Omit<HistoryEntry, 'whoName'>[] = [];
+  // The view each write carried, so an edit can say what a field was before.
+  let before: Fields | null = null;
   for (const event of events) {
     const eventId = String(event.eventId ?? '');
     if (event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
@@ -86,8 +99,9 @@ export function readableHistory(events: temporal.api.history.v1.IHistoryEvent[])
       if (attrs?.activityType?.name === 'recordChangeRequest') {
         const write = defaultPayloadConverter.fromPayload<ChangeRequestWrite>(payload);
         for (const e of write.events) {
-          entries.push({ eventId, type: e.type, time: e.at, who: 'by' in e ? e.by : SYSTEM_ACTOR, what: describe(e) });
+          entries.push({ eventId, type: e.type, time: e.at, who: 'by' in e ? e.by : SYSTEM_ACTOR, what: describe(e, before, write.view) });
         }
+        before = write.view;
       } else if (attrs?.activityType?.name === 'notifyChangeRequest') {
         const n = defaultPayloadConverter.fromPayload<Notification>(payload);
         if (n.kind !== 'cr.reminder') continue;
@@ -135,12 +149,13 @@ export const changeRequestHistoryRoute = defineRoute({
   tags: ['change-requests'],
   params: ChangeRequestParams,
   response: ChangeRequestHistory,
+  errors: ['NOT_FOUND'],
   async handler({ params, deps }) {
     await findChangeRequest(deps, params.id);
     const workflowId = changeRequestWorkflowId(params.id);
     try {
       const history = await deps.temporal().workflow.getHandle(workflowId).fetchHistory();
-      return { workflowId, entries: readableHistory(history.events ?? []) };
+      return { workflowId, entries: await nameActors(deps.prisma, readableHistory(history.events ?? [])) };
     } catch (e) {
       if (e instanceof WorkflowNotFoundError) {
         throw new ClearwayError('NOT_FOUND', `the history of change request ${params.id} is no longer retained`);

@@ -109,9 +109,21 @@ export const ChangeRequestSummary = z
   .openapi('ChangeRequestSummary');
 export type ChangeRequestSummary = z.infer<typeof ChangeRequestSummary>;
 
+// The API holds callers to more than the workflow does, whose rules must stay those its recorded histories replay
+// under: a request names at most 50 systems, each short enough to filter the list by, and evidence links are web
+// addresses (the console shows them as links).
+const AffectedSystems = z.array(ChangeRequestFields.shape.affectedSystems.element.max(200)).min(1).max(50);
+const EvidenceBody = EvidenceInput.extend({
+  uri: EvidenceInput.shape.uri
+    .unwrap()
+    .refine((s) => /^https?:\/\/[^\s/]+/i.test(s), { error: 'must be an http(s) URL' })
+    .optional(),
+});
+
 /** POST /change-requests: the change, and any evidence it carries from the start. */
 export const CreateChangeRequestBody = ChangeRequestFields.extend({
-  evidence: z.array(EvidenceInput).max(50).default([]),
+  affectedSystems: AffectedSystems,
+  evidence: z.array(EvidenceBody).max(50).default([]),
 }).openapi('CreateChangeRequest');
 
 /** PATCH /change-requests/{id}: any of the fields; at least one. */
@@ -121,14 +133,14 @@ export const EditChangeRequestBody = z
     description: ChangeRequestFields.shape.description.optional(),
     class: ChangeClass.optional(),
     risk: Risk.optional(),
-    affectedSystems: ChangeRequestFields.shape.affectedSystems.optional(),
+    affectedSystems: AffectedSystems.optional(),
     // No default here: a patch that leaves `touches` out must not clear it.
     touches: z.array(DataCategory).optional(),
   })
   .refine((patch) => Object.keys(patch).length > 0, { error: 'name at least one field to change' })
   .openapi('EditChangeRequest');
 
-export const AddEvidenceBody = EvidenceInput.extend({}).openapi('AddEvidence');
+export const AddEvidenceBody = EvidenceBody.extend({}).openapi('AddEvidence');
 
 /** POST /change-requests/{id}/decisions: the caller's vote in one of their roles. */
 export const DecisionBody = z

@@ -11,6 +11,7 @@ export const submitChangeRequestRoute = defineRoute({
   tags: ['change-requests'],
   params: ChangeRequestParams,
   response: ChangeRequest,
+  errors: ['NOT_FOUND', 'ROLE_REQUIRED', 'INVALID_STATE', 'EVIDENCE_MISSING'],
   handler: ({ params, actor, deps }) =>
     updateChangeRequest(deps, params.id, (h) => h.executeUpdate(submit, { args: [{ actor: workflowActor(actor) }] })),
 });

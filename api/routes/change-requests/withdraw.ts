@@ -12,6 +12,7 @@ export const withdrawChangeRequestRoute = defineRoute({
   params: ChangeRequestParams,
   body: WithdrawBody,
   response: ChangeRequest,
+  errors: ['NOT_FOUND', 'ROLE_REQUIRED', 'INVALID_STATE'],
   handler: ({ params, body, actor, deps }) =>
     updateChangeRequest(deps, params.id, (h) =>
       h.executeUpdate(withdraw, { args: [{ actor: workflowActor(actor), ...body }] }),

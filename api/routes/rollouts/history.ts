@@ -7,6 +7,7 @@ import { rolloutWorkflowId } from '../../../workflows/rollout';
 import { findRollout } from '../../rollouts';
 import { defineRoute } from '../../define-route';
 import { z } from '../../schemas';
+import { nameActors } from '../../actor-names';
 import { HistoryEntry } from '../change-requests/history';
 import { RolloutParams } from './schemas';
 
@@ -55,9 +56,9 @@ function describe(e: RolloutRecordEvent): string {
 }
 
 /** The rollout's story from one run's workflow history: every event it recorded, who caused it, and when. */
-export function readableRolloutHistory(events: temporal.api.history.v1.IHistoryEvent[]): RolloutHistoryEntry[] {
+export function readableRolloutHistory(events: temporal.api.history.v1.IHistoryEvent[]): Omit<RolloutHistoryEntry, 'whoName'>[] {
   const runId = events[0]?.workflowExecutionStartedEventAttributes?.originalExecutionRunId ?? '';
-  const entries: RolloutHistoryEntry[] = [];
+  const entries: Omit<RolloutHistoryEntry, 'whoName'>[] = [];
   for (const event of events) {
     if (event.eventType !== EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) continue;
     const attrs = event.activityTaskScheduledEventAttributes;
@@ -103,7 +104,7 @@ export const rolloutHistoryRoute = defineRoute({
     const workflowId = rolloutWorkflowId(params.id);
     try {
       const runs = await runHistories(deps.temporal(), workflowId);
-      return { workflowId, entries: runs.flatMap((run) => readableRolloutHistory(run.events ?? [])) };
+      return { workflowId, entries: await nameActors(deps.prisma, runs.flatMap((run) => readableRolloutHistory(run.events ?? []))) };
     } catch (e) {
       if (e instanceof WorkflowNotFoundError) {
         throw new ClearwayError('NOT_FOUND', `the history of rollout ${params.id} is no longer retained`);
