@@ -2,7 +2,7 @@ import type { ChangeRequestEvent, ChangeRequestView, Vote } from '../domain/chan
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
 import { changeRequestWorkflowId } from '../workflows/change-request';
 import type { Notification, Notifier, NotifyOutcome } from './notifier';
-import { activityRunId, judgeOtherRun, type ProjectedRun, type ProjectionWrite } from './projection-run';
+import { activityRunId, claimProjection, RUN_FIELDS, type ProjectedRun, type ProjectionWrite } from './projection-run';
 
 /** What the change-request activities need; tests pass a real database and a recording notifier. */
 export interface ChangeRequestActivityDeps {
@@ -56,8 +56,6 @@ function projection(view: ChangeRequestView, revision: number, now: Date) {
     projectedAt: now,
   };
 }
-
-const RUN_FIELDS = { runId: true, supersededRuns: true, revision: true } as const;
 
 function decisionRow(changeRequestId: string, v: Vote) {
   return { changeRequestId, round: v.round, role: v.role, decision: v.decision, reason: v.reason ?? null, by: v.by, at: new Date(v.at) };
@@ -128,26 +126,17 @@ export const createChangeRequestActivities = ({ prisma, clock, notifier, current
     const runId = currentRun();
     const outcome = await prisma.$transaction(async (tx) => {
       const row = { ...projection(view, revision, clock()), ...(runId === null ? {} : { runId }) };
-      const claimed =
-        revision === 1
-          ? await tx.changeRequest.createMany({ data: [row], skipDuplicates: true })
-          : await tx.changeRequest.updateMany({
-              where: { id: view.id, revision: { lt: revision }, ...(runId === null ? {} : { OR: [{ runId }, { runId: null }] }) },
-              data: row,
-            });
-      let rewound: ProjectedRun | null = null;
-      if (claimed.count === 0) {
-        const held = runId === null ? null : await tx.changeRequest.findUnique({ where: { id: view.id }, select: RUN_FIELDS });
-        const judged = held && runId !== null ? judgeOtherRun(held, runId, revision) : 'ignore';
-        if (judged === 'ignore') return 'already-written';
-        const taken = await tx.changeRequest.updateMany({
-          where: { id: view.id, runId: held!.runId },
-          data: { ...row, supersededRuns: [...held!.supersededRuns, held!.runId!] },
-        });
-        // Another write of this workflow moved the row since it was read; the retry judges it afresh.
-        if (taken.count === 0) throw new Error(`change request ${view.id}: projection moved during a run takeover`);
-        if (judged === 'rewind') rewound = held;
-      }
+      const claim = await claimProjection(
+        {
+          create: () => tx.changeRequest.createMany({ data: [row], skipDuplicates: true }),
+          update: (where, extra) => tx.changeRequest.updateMany({ where: { id: view.id, ...where }, data: { ...row, ...extra } }),
+          read: () => tx.changeRequest.findUnique({ where: { id: view.id }, select: RUN_FIELDS }),
+        },
+        runId,
+        revision,
+      );
+      if (claim === 'held') return 'already-written';
+      const { rewound } = claim;
       if (rewound) await rebuildAfterReset(tx, view, revision, rewound, runId!, clock());
 
       const decisions = events.flatMap((e) => (e.type === 'DECISION_RECORDED' ? [e.vote] : []));

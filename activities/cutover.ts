@@ -3,11 +3,14 @@ import path from 'node:path';
 import type { CutoverEvent } from '../domain/cutover';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
 import type { CutoverPlan } from '../domain/cutover-plan';
+import { activityRunId, claimProjection, RUN_FIELDS, type ProjectionWrite } from './projection-run';
 
 /** What the cutover activities need. */
 export interface CutoverActivityDeps {
   prisma: PrismaClient;
   clock?: () => Date;
+  /** The run the executing activity belongs to; read from the activity context unless given. */
+  currentRun?: () => string | null;
 }
 
 /** The projection's workflow id; kept here as well as in the workflow so activities do not import workflow code. */
@@ -99,7 +102,7 @@ async function sweepStaging(dir: string, keep: Set<string>, idleBefore: number):
 }
 
 /** The cutover activities, over injected dependencies. */
-export const createCutoverActivities = ({ prisma, clock = () => new Date() }: CutoverActivityDeps) => ({
+export const createCutoverActivities = ({ prisma, clock = () => new Date(), currentRun = activityRunId }: CutoverActivityDeps) => ({
   /**
    * Removes staged uploads the cutover no longer needs. With `dir`, also removes what an upload cut off by a crash
    * left there (files no upload references and nothing wrote to for `idleMs`), or the whole folder with `all`.
@@ -117,9 +120,13 @@ export const createCutoverActivities = ({ prisma, clock = () => new Date() }: Cu
     return { removed };
   },
 
-  /** Writes the projection and one audit event per event in one transaction, once per revision. */
-  async recordCutover(write: CutoverWrite): Promise<'written' | 'already-written'> {
+  /**
+   * Writes the projection and one audit event per event in one transaction, once per revision of a run; the first
+   * write of a run a reset started takes the row over and the audit trail says so (CUTOVER_RESET).
+   */
+  async recordCutover(write: CutoverWrite): Promise<ProjectionWrite> {
     const { view, revision, events } = write;
+    const runId = currentRun();
     const row = {
       id: view.id,
       workflowId: cutoverWorkflowId(view.id),
@@ -134,31 +141,50 @@ export const createCutoverActivities = ({ prisma, clock = () => new Date() }: Cu
       closedAt: view.closedAt ? new Date(view.closedAt) : null,
       revision,
       view: view as unknown as Prisma.InputJsonValue,
+      ...(runId === null ? {} : { runId }),
     };
-    return prisma.$transaction(async (tx) => {
-      const claimed =
-        revision === 1
-          ? await tx.cutover.createMany({ data: [row], skipDuplicates: true })
-          : await tx.cutover.updateMany({ where: { id: view.id, revision: { lt: revision } }, data: row });
-      if (claimed.count === 0) return 'already-written';
-      if (events.length > 0) {
-        await tx.auditEvent.createMany({
-          data: events.map((e, i) => ({
-            at: new Date(e.at),
-            actor: 'by' in e && e.by !== 'system' ? e.by : SYSTEM_ACTOR,
-            action: `CUTOVER_${e.type}`,
-            subjectType: 'cutover',
-            subjectId: view.id,
-            payload: {
-              ...e,
-              revision,
-              eventKey: `${cutoverWorkflowId(view.id)}#${revision}.${i}`,
-            } as Prisma.InputJsonValue,
-          })),
-        });
-      }
-      return 'written';
+    const audit = (type: string, payload: Record<string, unknown>, at: Date, actor: string) => ({
+      at,
+      actor,
+      action: `CUTOVER_${type}`,
+      subjectType: 'cutover',
+      subjectId: view.id,
+      payload: { ...payload, revision, runId } as Prisma.InputJsonValue,
     });
+    const outcome = await prisma.$transaction(async (tx) => {
+      const claim = await claimProjection(
+        {
+          create: () => tx.cutover.createMany({ data: [row], skipDuplicates: true }),
+          update: (where, extra) => tx.cutover.updateMany({ where: { id: view.id, ...where }, data: { ...row, ...extra } }),
+          read: () => tx.cutover.findUnique({ where: { id: view.id }, select: RUN_FIELDS }),
+        },
+        runId,
+        revision,
+      );
+      if (claim === 'held') return 'already-written';
+      const reset = claim.rewound
+        ? [
+            audit(
+              'RESET',
+              {
+                type: 'RESET',
+                endedRunId: claim.rewound.runId,
+                endedRevision: claim.rewound.revision,
+                status: view.status,
+                eventKey: `${cutoverWorkflowId(view.id)}#${revision}.reset`,
+              },
+              clock(),
+              SYSTEM_ACTOR,
+            ),
+          ]
+        : [];
+      const happened = events.map((e, i) =>
+        audit(e.type, { ...e, eventKey: `${cutoverWorkflowId(view.id)}#${revision}.${i}` }, new Date(e.at), 'by' in e && e.by !== 'system' ? e.by : SYSTEM_ACTOR),
+      );
+      if (reset.length + happened.length > 0) await tx.auditEvent.createMany({ data: [...reset, ...happened] });
+      return 'written' as const;
+    });
+    return { outcome, runId };
   },
 });
 

@@ -26,3 +26,42 @@ export function judgeOtherRun(row: ProjectedRun, runId: string, revision: number
 
 /** What a projection write did: applied, skipped as already held (a retry or an ended run's), and for which run. */
 export type ProjectionWrite = { outcome: 'written' | 'already-written'; runId: string | null };
+
+/** Claim counts, as Prisma's createMany and updateMany answer them. */
+type Counted = Promise<{ count: number }>;
+
+/** One projection table as a claim sees it; `where` narrows a conditional update of the row. */
+export interface ProjectionRows {
+  /** Inserts the row unless it exists (the first revision). */
+  create(): Counted;
+  /** Updates the row where `where` holds, writing the projection plus `extra`. */
+  update(where: Record<string, unknown>, extra?: Record<string, unknown>): Counted;
+  /** The row's run facts, or null when there is no row. */
+  read(): Promise<ProjectedRun | null>;
+}
+
+/**
+ * Claims a projection row for a write from `runId` at `revision`, inside the caller's transaction: 'held' when the
+ * row already has it (a retry, or an ended run's late write), otherwise which run the row had and whether this write
+ * went back past it (a reset: what the row derives from the view must be rebuilt).
+ */
+export async function claimProjection(
+  rows: ProjectionRows,
+  runId: string | null,
+  revision: number,
+): Promise<'held' | { rewound: ProjectedRun | null }> {
+  const sameRun = runId === null ? {} : { OR: [{ runId }, { runId: null }] };
+  const claimed = revision === 1 ? await rows.create() : await rows.update({ revision: { lt: revision }, ...sameRun });
+  if (claimed.count > 0) return { rewound: null };
+  const held = runId === null ? null : await rows.read();
+  if (!held || runId === null) return 'held';
+  const judged = judgeOtherRun(held, runId, revision);
+  if (judged === 'ignore') return 'held';
+  const taken = await rows.update({ runId: held.runId }, { supersededRuns: [...held.supersededRuns, held.runId!] });
+  // Another write of this workflow moved the row since it was read; the activity's retry judges it afresh.
+  if (taken.count === 0) throw new Error(`projection of run ${held.runId} moved during a takeover by run ${runId}`);
+  return { rewound: judged === 'rewind' ? held : null };
+}
+
+/** The run facts a claim reads. */
+export const RUN_FIELDS = { runId: true, supersededRuns: true, revision: true } as const;

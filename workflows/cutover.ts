@@ -14,6 +14,7 @@ import type { CutoverPlan } from '../domain/cutover-plan';
 import type { Side } from '../domain/reconcile';
 import { refuse } from '../domain/result';
 import { escalation, escalationWorkflowId } from './escalation';
+import { followResets } from './follow-resets';
 
 /** The workflow id of a cutover: its business key. */
 export function cutoverWorkflowId(id: string): string {
@@ -165,12 +166,18 @@ export async function cutover(input: CutoverStart): Promise<co.CutoverView> {
     revision,
   });
 
-  // Writes are chained so revisions land in order even when updates arrive while one is in flight.
+  // Writes are chained so revisions land in order even when updates arrive while one is in flight. The answer is
+  // heard beside the chain, not in it, so recorded histories see their promises settle as before.
   const record = (events: CutoverProcessEvent[]) => {
     const write = { revision: ++revision, view: view(), plan: input.plan, events };
-    writes = writes.then(() => store.recordCutover(write));
+    writes = writes.then(() => {
+      const answer = store.recordCutover(write);
+      void answer.then(heard, () => undefined);
+      return answer;
+    });
     return writes;
   };
+  const heard = followResets(() => void record([]));
 
   const sourceOf = (window: string, side: Side): SourceRef | null => {
     const upload = uploads[window]?.[side];

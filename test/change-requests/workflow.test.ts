@@ -34,6 +34,7 @@ import {
   type TemporalFixture,
 } from '../helpers/change-requests';
 import { backends, createTestDatabase, type TestDb } from '../helpers/db';
+import { afterUpdate, isTaskCompleted, resetTo } from '../helpers/reset';
 
 const EventType = temporal.api.enums.v1.EventType;
 const FULL = evidence('documentation', 'test-evidence', 'rollback-plan');
@@ -104,22 +105,6 @@ async function underReview(overrides: Partial<ChangeRequestStart> = {}) {
   const opened = await open(overrides);
   await opened.handle.executeUpdate(submit, { args: [{ actor: overrides.requester ?? people.requester }] });
   return opened;
-}
-
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
-const isTaskCompleted = (e: HistoryEvent) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED;
-
-/** Resets a run to the workflow task `pick` chooses in its history, as an operator would, and answers the new run's id. */
-async function resetTo(workflowId: string, runId: string, pick: (events: HistoryEvent[]) => HistoryEvent): Promise<string> {
-  const events = (await t.client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
-  const { runId: newRunId } = await t.client.workflowService.resetWorkflowExecution({
-    namespace: 'default',
-    workflowExecution: { workflowId, runId },
-    workflowTaskFinishEventId: pick(events).eventId,
-    reason: 'back to the review',
-    requestId: randomUUID(),
-  });
-  return newRunId!;
 }
 
 /** The projection row once `ok` holds (polled; the last one is returned either way after 20 s). */
@@ -380,10 +365,7 @@ describe('change-request workflow', () => {
     const ended = (await handle.describe()).runId;
 
     // Back to the workflow task after submit: under review, nobody has voted.
-    const first = await resetTo(handle.workflowId, ended, (events) => {
-      const submitted = events.findIndex((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED);
-      return events.slice(submitted).find(isTaskCompleted)!;
-    });
+    const first = await resetTo(t.client, handle.workflowId, ended, afterUpdate(0));
     const reprojected = await rowOnce(id, (r) => r.runId === first);
     expect(reprojected).toMatchObject({ status: 'under_review', voters: [], supersededRuns: [ended] });
     expect((reprojected.view as unknown as ChangeRequestView).votes).toEqual([]);
@@ -411,7 +393,7 @@ describe('change-request workflow', () => {
 
     // A second reset, to the last workflow task, past the first re-projection and the chair's vote: under review with
     // that vote.
-    const second = await resetTo(handle.workflowId, first, (events) => events.filter(isTaskCompleted).at(-1)!);
+    const second = await resetTo(t.client, handle.workflowId, first, (events) => events.filter(isTaskCompleted).at(-1)!);
     const again = await rowOnce(id, (r) => r.runId === second);
     expect(again).toMatchObject({ status: 'under_review', voters: [people.chair.id], supersededRuns: [ended, first] });
     expect(await db.prisma.decision.count({ where: { changeRequestId: id } })).toBe(1);

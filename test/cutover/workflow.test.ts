@@ -21,6 +21,7 @@ import {
 } from '../../workflows/cutover';
 import { escalationView, escalationWorkflowId } from '../../workflows/escalation';
 import type { TestDb } from '../helpers/db';
+import { afterUpdate, resetTo } from '../helpers/reset';
 import { startCutoverEnvironment } from './environment';
 import { plan, windowRecords, writeNdjson, type Seeds } from './fixtures';
 
@@ -228,6 +229,30 @@ describe('cutover workflow', () => {
     expect(await h.query(cutoverView)).toMatchObject({ status: 'frozen', switchRequest: {} });
     await h.executeUpdate(abortCutover, { args: [{ actor: lead, reason: 'test over' }] });
     await h.result();
+  });
+
+  it('reset: when a cutover is reset to before its passing rehearsal, the new run re-projects it and the audit says so', async () => {
+    const h = await start();
+    await h.executeUpdate(rehearseFallback, { args: [failing] });
+    await h.executeUpdate(rehearseFallback, { args: [passing] });
+    const id = h.workflowId.replace(/^cutover-/, '');
+    const ended = (await h.describe()).runId;
+    expect((await db.prisma.cutover.findUniqueOrThrow({ where: { id } })).runId).toBe(ended);
+
+    const runId = await resetTo(env.client, h.workflowId, ended, afterUpdate(0));
+    let row = await db.prisma.cutover.findUniqueOrThrow({ where: { id } });
+    for (let tries = 0; row.runId !== runId && tries < 200; tries++) {
+      await new Promise((r) => setTimeout(r, 50));
+      row = await db.prisma.cutover.findUniqueOrThrow({ where: { id } });
+    }
+    expect(row).toMatchObject({ runId, supersededRuns: [ended] });
+    expect((row.view as unknown as CutoverProcessView).rehearsal).toMatchObject({ passed: false });
+    const reset = await db.prisma.auditEvent.findFirstOrThrow({ where: { subjectId: id, action: 'CUTOVER_RESET' } });
+    expect(reset.payload).toMatchObject({ runId, endedRunId: ended });
+
+    const again = env.client.workflow.getHandle(h.workflowId, runId);
+    await again.executeUpdate(abortCutover, { args: [{ actor: lead, reason: 'test over' }] });
+    await again.result();
   });
 
   it('switch: when the last fallback rehearsal failed, it is refused until a passing rehearsal is recorded', async () => {
