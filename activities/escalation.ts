@@ -4,6 +4,7 @@ import type { EscalationPolicy } from '../domain/escalation-policy';
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
 import { loadEscalationPolicy } from '../policies/load';
 import type { Notification, Notifier, NotifyOutcome } from './notifier';
+import { activityRunId, claimProjection, type ProjectedRun, type ProjectionWrite } from './projection-run';
 
 /** What the escalation activities need; tests pass a real database and a recording notifier. */
 export interface EscalationActivityDeps {
@@ -12,6 +13,8 @@ export interface EscalationActivityDeps {
   notifier: Notifier;
   /** The policy new escalations start under; the shipped policies/escalation.yaml unless given. */
   policy?: { policy: EscalationPolicy; version: string };
+  /** The run the executing activity belongs to; read from the activity context unless given. */
+  currentRun?: () => string | null;
 }
 
 /** Events the workflow records besides the domain's: reminders sent and reports of an issue already resolved. */
@@ -44,9 +47,6 @@ export type CostBooking = {
   at: string;
   cycle: string;
 };
-
-/** Whether the write was applied now or had been applied before (a retry). */
-export type WriteOutcome = 'written' | 'already-written';
 
 /** Whom the audit trail names for events no person caused (timers). */
 export const SYSTEM_ACTOR = 'system:clearway';
@@ -94,8 +94,35 @@ function projection(view: EscalationView, seq: number) {
   };
 }
 
+/**
+ * A reset took the escalation back to `view`: steps, breaches and costs it no longer holds go (costs booked past that
+ * point leave their cycle's totals too), and the audit trail, which keeps what the ended run recorded, says so.
+ */
+async function forgetAfterReset(
+  tx: Prisma.TransactionClient,
+  view: EscalationView,
+  seq: number,
+  from: ProjectedRun,
+  runId: string,
+  now: Date,
+): Promise<void> {
+  await tx.escalationStep.deleteMany({ where: { escalationId: view.id, index: { gte: view.steps.length } } });
+  await tx.escalationBreach.deleteMany({ where: { escalationId: view.id, index: { gte: view.breaches.length } } });
+  await tx.costEntry.deleteMany({ where: { escalationId: view.id, index: { gte: view.costs.length } } });
+  await tx.auditEvent.create({
+    data: {
+      at: now,
+      actor: SYSTEM_ACTOR,
+      action: 'ESCALATION_RESET',
+      subjectType: 'escalation',
+      subjectId: view.id,
+      payload: { type: 'RESET', runId, endedRunId: from.runId, seq, endedSeq: from.revision, status: view.status, level: view.level },
+    },
+  });
+}
+
 /** Activities of the escalation workflow, over injected dependencies. */
-export const createEscalationActivities = ({ prisma, notifier, policy }: EscalationActivityDeps) => ({
+export const createEscalationActivities = ({ prisma, clock, notifier, policy, currentRun = activityRunId }: EscalationActivityDeps) => ({
   /** The escalation policy and its version, read once per new escalation so its history records which applied. */
   async escalationPolicy(): Promise<{ policy: EscalationPolicy; version: string }> {
     if (policy) return policy;
@@ -106,16 +133,30 @@ export const createEscalationActivities = ({ prisma, notifier, policy }: Escalat
 
   /**
    * Writes the projection, its steps, breaches and costs, and one audit event per event, in one transaction. The
-   * row's seq is the idempotency key: the conditional update claims it (and locks the row, so a concurrent retry
-   * waits and then finds it taken).
+   * row's seq is the idempotency key within a run: the conditional write claims it (and locks the row, so a
+   * concurrent retry waits and then finds it taken). The first write of a run a reset or continue-as-new started
+   * takes the row over; after a reset, what the view no longer holds goes and the audit trail says so.
    */
-  async recordEscalation(write: EscalationWrite): Promise<WriteOutcome> {
+  async recordEscalation(write: EscalationWrite): Promise<ProjectionWrite> {
     const { view, seq, events, timings } = write;
-    return prisma.$transaction(async (tx) => {
-      const row = projection(view, seq);
-      await tx.escalation.createMany({ data: [{ ...row, seq: 0 }], skipDuplicates: true });
-      const claimed = await tx.escalation.updateMany({ where: { id: view.id, seq: { lt: seq } }, data: row });
-      if (claimed.count === 0) return 'already-written';
+    const runId = currentRun();
+    const outcome = await prisma.$transaction(async (tx) => {
+      const row = { ...projection(view, seq), ...(runId === null ? {} : { runId }) };
+      const claim = await claimProjection(
+        {
+          create: () => tx.escalation.createMany({ data: [row], skipDuplicates: true }),
+          update: (where, extra) => tx.escalation.updateMany({ where: { id: view.id, ...where }, data: { ...row, ...extra } }),
+          read: async () => {
+            const held = await tx.escalation.findUnique({ where: { id: view.id }, select: { runId: true, supersededRuns: true, seq: true } });
+            return held && { runId: held.runId, supersededRuns: held.supersededRuns, revision: held.seq };
+          },
+        },
+        runId,
+        seq,
+        'seq',
+      );
+      if (claim === 'held') return 'already-written';
+      if (claim.rewound) await forgetAfterReset(tx, view, seq, claim.rewound, runId!, clock());
 
       for (const [index, step] of view.steps.entries()) {
         const timing = timings[index];
@@ -181,8 +222,9 @@ export const createEscalationActivities = ({ prisma, notifier, policy }: Escalat
           })),
         });
       }
-      return 'written';
+      return 'written' as const;
     });
+    return { outcome, runId };
   },
 
   /**

@@ -41,7 +41,8 @@ export interface ProjectionRows {
 }
 
 /**
- * Claims a projection row for a write from `runId` at `revision`, inside the caller's transaction: 'held' when the
+ * Claims a projection row for a write from `runId` at `revision` (kept in the row's `column`), inside the caller's
+ * transaction: 'held' when the
  * row already has it (a retry, or an ended run's late write), otherwise which run the row had and whether this write
  * went back past it (a reset: what the row derives from the view must be rebuilt).
  */
@@ -49,9 +50,10 @@ export async function claimProjection(
   rows: ProjectionRows,
   runId: string | null,
   revision: number,
+  column: 'revision' | 'seq' = 'revision',
 ): Promise<'held' | { rewound: ProjectedRun | null }> {
   const sameRun = runId === null ? {} : { OR: [{ runId }, { runId: null }] };
-  const claimed = revision === 1 ? await rows.create() : await rows.update({ revision: { lt: revision }, ...sameRun });
+  const claimed = revision === 1 ? await rows.create() : await rows.update({ [column]: { lt: revision }, ...sameRun });
   if (claimed.count > 0) return { rewound: null };
   const held = runId === null ? null : await rows.read();
   if (!held || runId === null) return 'held';

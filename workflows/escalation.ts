@@ -34,6 +34,7 @@ import {
 import type { EscalationPolicy } from '../domain/escalation-policy';
 import { refuse } from '../domain/result';
 import { isRole } from '../domain/roles';
+import { followResets } from './follow-resets';
 
 /** How an escalation is started: by the API, by another workflow as a child, or by signal-with-start. */
 export type EscalationStart = {
@@ -259,9 +260,7 @@ export async function escalation(input: EscalationStart): Promise<EscalationView
     reports = [...reports, { id, outcome, seq: at }].slice(-REPORTS_KEPT);
   };
 
-  const commit = (next: EscalationState, events: EscalationRecordEvent[]): number => {
-    state = next;
-    if (events.length === 0) return seq;
+  const enqueue = (events: EscalationRecordEvent[]): number => {
     seq += 1;
     queue.push({
       seq,
@@ -271,6 +270,12 @@ export async function escalation(input: EscalationStart): Promise<EscalationView
       timings: stepTimings(state),
     });
     return seq;
+  };
+  const heard = followResets(() => void enqueue([]));
+  const commit = (next: EscalationState, events: EscalationRecordEvent[]): number => {
+    state = next;
+    if (events.length === 0) return seq;
+    return enqueue(events);
   };
 
   const settle = async (result: EscalationResult): Promise<EscalationView> => {
@@ -461,7 +466,7 @@ export async function escalation(input: EscalationStart): Promise<EscalationView
   const drain = async () => {
     while (queue.length > 0) {
       const next = queue[0];
-      await acts.recordEscalation({ seq: next.seq, view: next.view, timings: next.timings, events: next.events });
+      heard(await acts.recordEscalation({ seq: next.seq, view: next.view, timings: next.timings, events: next.events }));
       await Promise.all(next.notifications.map((n) => acts.notifyEscalation(n)));
       queue.shift();
       projected = next.seq;

@@ -44,7 +44,7 @@ const RAW_HISTORY = /^\/api\/v1\/namespaces\/([^/]+)\/workflows\/([^/]+)\/run\/(
 /**
  * What `/api/v1/settings` answers: the Go ui-server's settings with authentication off and no codec
  * server. What the embedded server does not carry out (batch operations), the start form (not part of
- * this build) and reset (rollout and escalation projections do not follow a reset run) are switched
+ * this build) and reset (rollout projections do not follow a reset run) are switched
  * off, so the UI does not offer them.
  */
 export function uiSettings(opts: { defaultNamespace: string; uiVersion: string }): object {

@@ -23,6 +23,7 @@ import {
   type EscalationStart,
 } from '../../workflows/escalation';
 import { backends, createTestDatabase, type TestDb } from '../helpers/db';
+import { afterUpdate, resetTo } from '../helpers/reset';
 import {
   activitiesFor,
   actor,
@@ -401,6 +402,30 @@ describe('escalation costs', () => {
         `${b.workflowId}>role:finance`,
         `${a.workflowId}>role:operations`,
       ]);
+    });
+  });
+
+  test('reset: when an escalation is reset to before a cost was booked, the new run re-projects it without the cost', async () => {
+    const run = await newWorker();
+    await run.worker.runUntil(async () => {
+      const h = await start(run);
+      await h.executeUpdate(acknowledgeEscalation, { args: [{ actor: owner }] });
+      await h.executeUpdate(addEscalationCost, { args: [{ actor: owner, amount: 100, currency: 'USD', note: 'demurrage' }] });
+      expect(await db.prisma.costEntry.count({ where: { escalationId: h.workflowId } })).toBe(1);
+      const ended = (await h.describe()).runId;
+
+      const runId = await resetTo(env.client, h.workflowId, ended, afterUpdate(0));
+      let row = await db.prisma.escalation.findUniqueOrThrow({ where: { id: h.workflowId } });
+      for (let tries = 0; row.runId !== runId && tries < 200; tries++) {
+        await new Promise((r) => setTimeout(r, 50));
+        row = await db.prisma.escalation.findUniqueOrThrow({ where: { id: h.workflowId } });
+      }
+      expect(row).toMatchObject({ runId, supersededRuns: [ended], status: 'acknowledged', costCents: 0n });
+      expect(await db.prisma.costEntry.count({ where: { escalationId: h.workflowId } })).toBe(0);
+      const reset = await db.prisma.auditEvent.findFirstOrThrow({ where: { subjectId: h.workflowId, action: 'ESCALATION_RESET' } });
+      expect(reset.payload).toMatchObject({ runId, endedRunId: ended, status: 'acknowledged' });
+      // The reset run is the one the suite keeps and replays.
+      expect((await h.describe()).runId).toBe(runId);
     });
   });
 
