@@ -12,6 +12,7 @@ import type { Review, RolloutEvent, RolloutView } from '../domain/rollout';
 import type { RollbackStep, RolloutPlan } from '../domain/rollout-plan';
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
 import type { Logger } from '../log';
+import { activityRunId, claimProjection, RUN_FIELDS, type ProjectedRun, type ProjectionWrite } from './projection-run';
 
 /** What a rollback step reports once it ran. */
 export type StepOutcome = { outcome: 'done' | 'failed'; detail: string };
@@ -28,6 +29,8 @@ export interface RolloutActivityDeps {
   rollbackRunner?: RollbackRunner;
   /** The status of a change request; unless given, read from the change-request projection. */
   changeRequestStatus?: (id: string) => Promise<string | null>;
+  /** The run the executing activity belongs to; read from the activity context unless given. */
+  currentRun?: () => string | null;
 }
 
 /** Events the workflow records besides the domain's: rollback step outcomes, refused advances and batches. */
@@ -136,8 +139,34 @@ function reviewRow(rolloutId: string, r: Review) {
 }
 
 /** The rollout activities, built over injected dependencies. */
+/**
+ * A reset took the rollout back to `view`: phase visits and reviews it no longer holds go, and the audit trail, which
+ * keeps what the ended run recorded, says so.
+ */
+async function forgetAfterReset(
+  tx: Prisma.TransactionClient,
+  view: RolloutView,
+  revision: number,
+  from: ProjectedRun,
+  runId: string,
+  now: Date,
+): Promise<void> {
+  await tx.rolloutPhase.deleteMany({ where: { rolloutId: view.id, visit: { notIn: view.visits.map((v) => v.index) } } });
+  await tx.stewardshipReview.deleteMany({ where: { rolloutId: view.id, id: { notIn: view.reviews.map((r) => r.id) } } });
+  await tx.auditEvent.create({
+    data: {
+      at: now,
+      actor: SYSTEM_ACTOR,
+      action: 'ROLLOUT_RESET',
+      subjectType: 'rollout',
+      subjectId: view.id,
+      payload: { type: 'RESET', runId, endedRunId: from.runId, revision, endedRevision: from.revision, status: view.status, phase: view.phase },
+    },
+  });
+}
+
 export const createRolloutActivities = (deps: RolloutActivityDeps) => {
-  const { prisma, clock } = deps;
+  const { prisma, clock, currentRun = activityRunId } = deps;
   const runner: RollbackRunner =
     deps.rollbackRunner ??
     (async (step, rolloutId) => {
@@ -246,12 +275,15 @@ export const createRolloutActivities = (deps: RolloutActivityDeps) => {
       return { ...gate, nextChangeAt };
     },
 
-    /** Writes the rollout projection, its phase visits, reviews and audit events in one transaction. */
-    async projectRollout(write: RolloutWrite): Promise<'written' | 'already-written'> {
+    /**
+     * Writes the rollout projection, its phase visits, reviews and audit events in one transaction, once per revision
+     * of a run; the first write of a run a reset started takes the row over, drops the visits and reviews it undid
+     * and audits ROLLOUT_RESET.
+     */
+    async projectRollout(write: RolloutWrite): Promise<ProjectionWrite> {
       const { view } = write;
-      return prisma.$transaction(async (tx) => {
-        const existing = await tx.rollout.findUnique({ where: { id: view.id }, select: { revision: true } });
-        if (existing && existing.revision >= write.revision) return 'already-written';
+      const runId = currentRun();
+      const outcome = await prisma.$transaction(async (tx) => {
         const row = {
           workflowId: `rollout-${view.id}`,
           changeRequestId: view.changeRequestId,
@@ -268,8 +300,19 @@ export const createRolloutActivities = (deps: RolloutActivityDeps) => {
           gateStatus: view.gate?.status ?? null,
           readyToAdvance: view.readiness.ready,
           view: view as unknown as Prisma.InputJsonValue,
+          ...(runId === null ? {} : { runId }),
         };
-        await tx.rollout.upsert({ where: { id: view.id }, create: { id: view.id, ...row }, update: row });
+        const claim = await claimProjection(
+          {
+            create: () => tx.rollout.createMany({ data: [{ id: view.id, ...row }], skipDuplicates: true }),
+            update: (where, extra) => tx.rollout.updateMany({ where: { id: view.id, ...where }, data: { ...row, ...extra } }),
+            read: () => tx.rollout.findUnique({ where: { id: view.id }, select: RUN_FIELDS }),
+          },
+          runId,
+          write.revision,
+        );
+        if (claim === 'held') return 'already-written';
+        if (claim.rewound) await forgetAfterReset(tx, view, write.revision, claim.rewound, runId!, clock());
         for (const v of view.visits) {
           const visit = {
             name: v.phase,
@@ -299,8 +342,9 @@ export const createRolloutActivities = (deps: RolloutActivityDeps) => {
             })),
           });
         }
-        return 'written';
+        return 'written' as const;
       });
+      return { outcome, runId };
     },
 
     /** Carries out one rollback step; a step that throws is retried by Temporal, then reported as failed. */

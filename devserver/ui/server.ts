@@ -43,9 +43,8 @@ const RAW_HISTORY = /^\/api\/v1\/namespaces\/([^/]+)\/workflows\/([^/]+)\/run\/(
 
 /**
  * What `/api/v1/settings` answers: the Go ui-server's settings with authentication off and no codec
- * server. What the embedded server does not carry out (batch operations), the start form (not part of
- * this build) and reset (rollout projections do not follow a reset run) are switched
- * off, so the UI does not offer them.
+ * server. What the embedded server does not carry out (batch operations) and the start form (not part
+ * of this build) are switched off, so the UI does not offer them.
  */
 export function uiSettings(opts: { defaultNamespace: string; uiVersion: string }): object {
   return {
@@ -63,7 +62,7 @@ export function uiSettings(opts: { defaultNamespace: string; uiVersion: string }
     WorkflowCancelDisabled: false,
     WorkflowSignalDisabled: false,
     WorkflowUpdateDisabled: false,
-    WorkflowResetDisabled: true,
+    WorkflowResetDisabled: false,
     BatchActionsDisabled: true,
     StartWorkflowDisabled: true,
     HideWorkflowQueryErrors: false,

@@ -256,6 +256,29 @@ test('ui: queries, signals, updates, cancel and terminate posted as the UI posts
     const third = await h.client.workflow.start(waiter, { taskQueue: tq, workflowId: 'ui-terminated' });
     expect(await post('/api/v1/namespaces/default/workflows/ui-terminated/terminate', { reason: 'from the UI' }, uiBase)).toEqual({ status: 200, body: {} });
     expect((await third.describe()).status.name).toBe('TERMINATED');
+
+    // Reset as the UI's dialog posts it (a server of 1.24 or later): the event id as a string, enum names.
+    const fourth = await h.client.workflow.start(waiter, { taskQueue: tq, workflowId: 'ui-reset' });
+    await fourth.executeUpdate(setValue, { args: ['before the reset'] });
+    const base = (await fourth.describe()).runId;
+    const reset = await post(
+      '/api/v1/namespaces/default/workflows/ui-reset/reset',
+      {
+        workflowExecution: { workflowId: 'ui-reset', runId: base },
+        workflowTaskFinishEventId: '4',
+        requestId: '5d1f8c8e-1111-4b7e-9d5e-0c2a4b6f7a10',
+        reason: 'from the UI',
+        resetReapplyExcludeTypes: ['RESET_REAPPLY_EXCLUDE_TYPE_UNSPECIFIED'],
+        resetReapplyType: 'RESET_REAPPLY_TYPE_ALL_ELIGIBLE',
+      },
+      uiBase,
+    );
+    expect(reset.status).toBe(200);
+    expect(reset.body.runId).not.toBe(base);
+    const resetRun = h.client.workflow.getHandle('ui-reset', reset.body.runId);
+    expect(await resetRun.query(state)).not.toBe('before the reset');
+    expect((await h.client.workflow.getHandle('ui-reset', base).describe()).status.name).toBe('TERMINATED');
+    await resetRun.terminate('done');
   });
 });
 

@@ -29,6 +29,7 @@ import {
   type RolloutStart,
 } from '../../workflows/rollout';
 import { backends, createTestDatabase, silentLog, type TestDb } from '../helpers/db';
+import { afterUpdate, resetTo } from '../helpers/reset';
 
 const H = 3_600_000;
 const executable = path.resolve(__dirname, '../../bin/clearway-devserver');
@@ -244,6 +245,29 @@ test('refusals: before the soak SOAK_INCOMPLETE, on a failing gate GATE_NOT_MET 
     });
     expect(await auditActions(id)).toEqual(['ROLLOUT_STARTED', 'ROLLOUT_ADVANCE_REFUSED', 'ROLLOUT_OVERRIDDEN']);
     await handle.terminate('test over');
+  });
+});
+
+test('reset: when a rollout is reset to before it advanced, the new run re-projects it in its first phase and audits the reset', async () => {
+  await withWorker(async (tq) => {
+    const { id, handle } = await start(tq);
+    expect((await measureAndJudge(handle, 'pilot', 1.2)).status).toBe('pass');
+    await env.sleep(25 * H);
+    expect((await handle.executeUpdate(advanceRollout, { args: [{ actor: people.lena }] })).phase).toBe('full');
+    expect(await db.prisma.rolloutPhase.count({ where: { rolloutId: id } })).toBe(2);
+    const ended = (await handle.describe()).runId;
+
+    const runId = await resetTo(env.client, handle.workflowId, ended, afterUpdate(0));
+    let row = await db.prisma.rollout.findUniqueOrThrow({ where: { id } });
+    for (let tries = 0; row.runId !== runId && tries < 200; tries++) {
+      await new Promise((r) => setTimeout(r, 50));
+      row = await db.prisma.rollout.findUniqueOrThrow({ where: { id } });
+    }
+    expect(row).toMatchObject({ runId, supersededRuns: [ended], phase: 'pilot', status: 'active' });
+    expect((await db.prisma.rolloutPhase.findMany({ where: { rolloutId: id } })).map((v) => [v.name, v.leftAt])).toEqual([['pilot', null]]);
+    const reset = await db.prisma.auditEvent.findFirstOrThrow({ where: { subjectId: id, action: 'ROLLOUT_RESET' } });
+    expect(reset.payload).toMatchObject({ runId, endedRunId: ended, phase: 'pilot' });
+    await env.client.workflow.getHandle(handle.workflowId, runId).terminate('test over');
   });
 });
 
