@@ -19,6 +19,7 @@ export const CODES = {
   ROLE_REQUIRED: { http: 403, grpc: 'PERMISSION_DENIED', exit: 1 },
   FORBIDDEN: { http: 403, grpc: 'PERMISSION_DENIED', exit: 1 },
   NOT_FOUND: { http: 404, grpc: 'NOT_FOUND', exit: 1 },
+  METHOD_NOT_ALLOWED: { http: 405, grpc: 'UNIMPLEMENTED', exit: 1 },
   DUPLICATE_NAME: { http: 409, grpc: 'ALREADY_EXISTS', exit: 2 },
   CONFLICT: { http: 409, grpc: 'FAILED_PRECONDITION', exit: 1 },
   GATE_NOT_MET: { http: 409, grpc: 'FAILED_PRECONDITION', exit: 1 },

@@ -160,7 +160,7 @@ export function buildApp(deps: ApiDeps, opts: AppOptions = {}): Express {
   // The web console: pages over this same API, signed in with a bearer token in a cookie.
   app.use(consoleRouter());
 
-  app.use(notFound);
+  app.use(notFound([...served.map((r) => r.def), { method: 'get', path: '/api/v1/openapi.json' }]));
   app.use(errorHandler(deps.log));
   return app;
 }

@@ -34,7 +34,12 @@ export function authenticate(prisma: PrismaClient): RequestHandler {
     const header = req.get('authorization') ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     res.set('WWW-Authenticate', 'Bearer');
-    if (!match) throw new ClearwayError('UNAUTHENTICATED', 'a bearer token is required');
+    if (!match) {
+      throw new ClearwayError(
+        'UNAUTHENTICATED',
+        header ? 'the Authorization header must be "Bearer <token>"' : 'a bearer token is required (Authorization: Bearer <token>)',
+      );
+    }
     const user = await prisma.user.findUnique({ where: { tokenHash: hashToken(match[1]) } });
     if (!user || user.revokedAt) throw new ClearwayError('UNAUTHENTICATED', 'the bearer token is not valid');
     res.removeHeader('WWW-Authenticate');

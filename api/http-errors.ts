@@ -28,10 +28,30 @@ export function workflowRefusal(err: unknown): { code: ErrorCode; message: strin
   return { code: cause.type as ErrorCode, message: cause.message, details: cause.details ? [...cause.details] : [] };
 }
 
-/** Answers requests no route matched. */
-export const notFound: RequestHandler = (req, res) => {
-  sendError(res, 'NOT_FOUND', `no route for ${req.method} ${req.path}`);
-};
+// `{param}` segments match any one segment; the rest literally.
+function pathPattern(path: string): RegExp {
+  const segments = path.split('/').map((seg) => (/^\{\w+\}$/.test(seg) ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  return new RegExp(`^${segments.join('/')}/?$`);
+}
+
+/** A route's method and OpenAPI-style path (`/api/v1/things/{id}`), as the 405 answer needs them. */
+export type RouteShape = { method: string; path: string };
+
+/**
+ * Answers requests no route matched: 405 METHOD_NOT_ALLOWED with `Allow` when the path is a route's under other
+ * methods, else 404 NOT_FOUND.
+ */
+export function notFound(routes: readonly RouteShape[]): RequestHandler {
+  const patterns = routes.map((r) => ({ method: r.method.toUpperCase(), pattern: pathPattern(r.path) }));
+  return (req, res) => {
+    const allowed = [...new Set(patterns.filter((p) => p.pattern.test(req.path)).map((p) => p.method))];
+    if (allowed.length > 0) {
+      res.set('Allow', allowed.join(', '));
+      return sendError(res, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}; use ${allowed.join(' or ')}`);
+    }
+    sendError(res, 'NOT_FOUND', `no route for ${req.method} ${req.path}`);
+  };
+}
 
 interface BodyParserError extends Error {
   type?: string;

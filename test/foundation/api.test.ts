@@ -111,8 +111,13 @@ describe.each(backends())('api on %s', (backend) => {
       const res = await request(app).get('/api/v1/me').expect(401);
       expect(res.headers['www-authenticate']).toBe('Bearer');
       expect(res.body).toEqual({
-        error: { code: 'UNAUTHENTICATED', message: 'a bearer token is required', details: [] },
+        error: { code: 'UNAUTHENTICATED', message: 'a bearer token is required (Authorization: Bearer <token>)', details: [] },
       });
+    });
+
+    it('auth: when the Authorization header is not "Bearer <token>", the answer says so', async () => {
+      const res = await request(app).get('/api/v1/me').set('Authorization', 'Bearer cw_a cw_b').expect(401);
+      expect(res.body.error).toMatchObject({ code: 'UNAUTHENTICATED', message: 'the Authorization header must be "Bearer <token>"' });
     });
 
     it('auth: when the token is unknown, the answer is 401 UNAUTHENTICATED', async () => {
@@ -241,6 +246,14 @@ describe.each(backends())('api on %s', (backend) => {
         message: 'no route for GET /api/v1/nothing-here',
         details: [],
       });
+    });
+
+    it('routing: when a route exists under other methods, the answer is 405 METHOD_NOT_ALLOWED naming them in Allow', async () => {
+      const res = await request(app).delete('/api/v1/me').expect(405);
+      expect(res.headers.allow).toBe('GET');
+      expect(res.body.error).toMatchObject({ code: 'METHOD_NOT_ALLOWED', message: 'DELETE is not allowed on /api/v1/me; use GET' });
+      const withParam = await request(app).put('/api/v1/change-requests/7b0c3f5e-9d0f-4c53-9a43-1f7d1c0f0a11').expect(405);
+      expect(withParam.headers.allow).toBe('GET, PATCH');
     });
 
     it('request ids: when the caller sends X-Request-Id, it is echoed; otherwise one is made', async () => {
