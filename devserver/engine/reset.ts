@@ -9,6 +9,7 @@ import { terminateRun } from './workflows';
 type ResetRequest = temporal.api.workflowservice.v1.IResetWorkflowExecutionRequest;
 const ReapplyType = temporal.api.enums.v1.ResetReapplyType;
 const ExcludeType = temporal.api.enums.v1.ResetReapplyExcludeType;
+const AdmittedOrigin = temporal.api.enums.v1.UpdateAdmittedEventOrigin;
 
 /** Whether signals received after the reset point are sent again to the new run (the default). */
 function reappliesSignals(req: ResetRequest): boolean {
@@ -16,10 +17,17 @@ function reappliesSignals(req: ResetRequest): boolean {
   return !(req.resetReapplyExcludeTypes ?? []).includes(ExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_SIGNAL);
 }
 
+/** Whether updates accepted after the reset point are admitted again to the new run (only when all are asked for). */
+function reappliesUpdates(req: ResetRequest): boolean {
+  if (req.resetReapplyType !== ReapplyType.RESET_REAPPLY_TYPE_ALL_ELIGIBLE) return false;
+  return !(req.resetReapplyExcludeTypes ?? []).includes(ExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_UPDATE);
+}
+
 /**
  * ResetWorkflowExecution: a new run of the same workflow id whose history is the base run's up to the workflow task
  * that ended at the reset point, that task failed with cause RESET_WORKFLOW (naming the new run, from which the SDK
- * draws a new random seed), the signals that came after the point sent again, and a new workflow task. Activities
+ * draws a new random seed), the signals that came after the point sent again (and, asked for all eligible, the
+ * updates accepted after it, admitted again by event), and a new workflow task. Activities
  * and timers pending at that point are pending in the new run; the current run, if still running, is terminated.
  */
 export function resetRun(e: Engine, tx: Tx, req: ResetRequest): { runId: string } {
@@ -64,10 +72,21 @@ export function resetRun(e: Engine, tx: Tx, req: ResetRequest): { runId: string 
     forkEventVersion: 0,
   });
   if (req.requestId) run.requestIds.add(req.requestId);
-  if (reappliesSignals(req)) {
-    for (const ev of base.events.slice(finishId - 1)) {
-      if (ev.eventType !== EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED) continue;
+  // Signals and updates after the point are sent again in the order they first came.
+  const signals = reappliesSignals(req);
+  const updates = reappliesUpdates(req);
+  for (const ev of base.events.slice(finishId - 1)) {
+    if (signals && ev.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED) {
       e.append(tx, run, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, ev.workflowExecutionSignaledEventAttributes ?? {});
+    }
+    const request =
+      ev.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest ?? ev.workflowExecutionUpdateAdmittedEventAttributes?.request;
+    const updateId = request?.meta?.updateId;
+    if (updates && request && updateId && !run.updates.has(updateId)) {
+      e.append(tx, run, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED, {
+        request,
+        origin: AdmittedOrigin.UPDATE_ADMITTED_EVENT_ORIGIN_REAPPLY,
+      });
     }
   }
   armFoldedRun(e, tx, run);

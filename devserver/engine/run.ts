@@ -87,6 +87,8 @@ export interface UpdateRecord {
   acceptedEventId: number;
   outcome: temporal.api.update.v1.IOutcome | null;
   admittedMs: number;
+  /** Admitted by an event in the history (a reset's reapplied update), so the worker reads it there, not in a message. */
+  admittedByEvent?: boolean;
 }
 
 /** A child workflow between its initiated event and its closing event. */
@@ -322,6 +324,12 @@ export function applyEvent(run: Run, e: IHistoryEvent, retry: RetryDefaults = de
     case EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED:
       mergeFields(run.memo, a.upsertedMemo?.fields);
       break;
+    case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED: {
+      const request = a.request ?? {};
+      const updateId = request.meta?.updateId as string;
+      run.updates.set(updateId, { updateId, state: 'admitted', request, acceptedEventId: 0, outcome: null, admittedMs: at, admittedByEvent: true });
+      break;
+    }
     case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED: {
       const updateId = a.protocolInstanceId as string;
       const u = run.updates.get(updateId);
@@ -333,6 +341,7 @@ export function applyEvent(run: Run, e: IHistoryEvent, retry: RetryDefaults = de
         acceptedEventId: id,
         outcome: null,
         admittedMs: u?.admittedMs ?? at,
+        admittedByEvent: u?.admittedByEvent,
       });
       break;
     }

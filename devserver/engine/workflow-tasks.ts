@@ -39,9 +39,10 @@ export function startWorkflowTask(e: Engine, tx: Tx, item: WorkflowTaskItem, ide
   });
   const wft = run.wft;
   armWorkflowTaskTimeout(e, run);
-  const messages: IMessage[] = deliverableUpdates(run).map((u) => {
+  // An update admitted by an event reaches the worker in the history itself.
+  const messages: IMessage[] = deliverableUpdates(run).flatMap((u) => {
     wft.deliveredUpdates.add(u.updateId);
-    return updateRequestMessage(u, wft.scheduledEventId);
+    return u.admittedByEvent ? [] : [updateRequestMessage(u, wft.scheduledEventId)];
   });
   const queries = attachedQueriesFor(e, run);
   return {

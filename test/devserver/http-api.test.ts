@@ -259,7 +259,7 @@ test('ui: queries, signals, updates, cancel and terminate posted as the UI posts
 
     // Reset as the UI's dialog posts it (a server of 1.24 or later): the event id as a string, enum names.
     const fourth = await h.client.workflow.start(waiter, { taskQueue: tq, workflowId: 'ui-reset' });
-    await fourth.executeUpdate(setValue, { args: ['before the reset'] });
+    await fourth.executeUpdate(setValue, { args: ['before the reset'], updateId: 'ui-reset-update' });
     const base = (await fourth.describe()).runId;
     const reset = await post(
       '/api/v1/namespaces/default/workflows/ui-reset/reset',
@@ -276,7 +276,11 @@ test('ui: queries, signals, updates, cancel and terminate posted as the UI posts
     expect(reset.status).toBe(200);
     expect(reset.body.runId).not.toBe(base);
     const resetRun = h.client.workflow.getHandle('ui-reset', reset.body.runId);
-    expect(await resetRun.query(state)).not.toBe('before the reset');
+    // The dialog's default re-applies the update accepted after the reset point: the new run runs it again.
+    const admitted = (await resetRun.fetchHistory()).events!.filter((e) => e.workflowExecutionUpdateAdmittedEventAttributes);
+    expect(admitted).toHaveLength(1);
+    expect(await h.client.workflow.getHandle('ui-reset').getUpdateHandle<string>('ui-reset-update').result()).toBe('set:before the reset');
+    expect(await resetRun.query(state)).toBe('before the reset');
     expect((await h.client.workflow.getHandle('ui-reset', base).describe()).status.name).toBe('TERMINATED');
     await resetRun.terminate('done');
   });

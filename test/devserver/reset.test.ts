@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { temporal } from '@temporalio/proto';
 import { suiteHarness } from './harness';
-import { abandonsChild, raceActivityAndTimer, resettable, unblock } from './workflows';
+import { abandonsChild, raceActivityAndTimer, resettable, setValue, state, unblock, waiter } from './workflows';
 
 const EventType = temporal.api.enums.v1.EventType;
 const WftFailedCause = temporal.api.enums.v1.WorkflowTaskFailedCause;
@@ -122,6 +122,40 @@ describe('reset', () => {
       const resetRun = h.client.workflow.getHandle(workflowId, first.runId!);
       await resetRun.signal(unblock, 'b');
       expect(await resetRun.result()).toMatch(/^hello reset\/b\//);
+    });
+  });
+
+  test.each([
+    ['all eligible', temporal.api.enums.v1.ResetReapplyType.RESET_REAPPLY_TYPE_ALL_ELIGIBLE, [], true],
+    ['all eligible but updates', temporal.api.enums.v1.ResetReapplyType.RESET_REAPPLY_TYPE_ALL_ELIGIBLE, [temporal.api.enums.v1.ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_UPDATE], false],
+    ['signals (the default)', temporal.api.enums.v1.ResetReapplyType.RESET_REAPPLY_TYPE_UNSPECIFIED, [], false],
+  ] as const)('reset: when %s are to be reapplied, an update accepted after the point is admitted again only if updates are', async (_what, reapplyType, exclude, reapplied) => {
+    await h.withWorker(async (tq) => {
+      const workflowId = `reset-update-${tq}`;
+      const base = await h.client.workflow.start(waiter, { workflowId, taskQueue: tq });
+      await waitUntil(() => completedTask(base.firstExecutionRunId, 1) !== undefined);
+      expect(await base.executeUpdate(setValue, { args: ['after the point'], updateId: 'u-1' })).toBe('set:after the point');
+      const { runId } = await reset(workflowId, base.firstExecutionRunId, completedTask(base.firstExecutionRunId, 1), {
+        resetReapplyType: reapplyType,
+        resetReapplyExcludeTypes: [...exclude],
+      });
+      const resetRun = h.client.workflow.getHandle(workflowId, runId!);
+      const admitted = historyOf(runId!).filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED);
+      expect(admitted).toHaveLength(reapplied ? 1 : 0);
+      if (reapplied) {
+        expect(admitted[0].workflowExecutionUpdateAdmittedEventAttributes).toMatchObject({
+          request: { meta: { updateId: 'u-1' } },
+          origin: temporal.api.enums.v1.UpdateAdmittedEventOrigin.UPDATE_ADMITTED_EVENT_ORIGIN_REAPPLY,
+        });
+        // The new run's worker runs the handler again; its outcome is the update's, by id.
+        expect(await h.client.workflow.getHandle(workflowId).getUpdateHandle<string>('u-1').result()).toBe('set:after the point');
+        expect(await resetRun.query(state)).toBe('after the point');
+      } else {
+        // The new run's own first task, after the failed one the reset left.
+        await waitUntil(() => completedTask(runId!, 1) !== undefined);
+        expect(await resetRun.query(state)).toBe('initial');
+      }
+      await resetRun.terminate('done');
     });
   });
 
