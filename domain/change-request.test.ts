@@ -326,6 +326,19 @@ describe('addEvidence', () => {
   });
 });
 
+describe('addEvidence with a cap', () => {
+  const item = { kind: 'documentation', title: 'more notes' } as const;
+
+  it('addEvidence: when the request holds as much evidence as the cap, one more is refused with INVALID_STATE', () => {
+    const full = draft({ evidence: Array.from({ length: 3 }, (_, i) => ({ kind: 'documentation' as const, title: `doc ${i}` })) });
+    const result = addEvidence(full, item, { by: 'rita', at: T0 }, { max: 3 });
+    expect(result.ok === false && [result.code, result.details]).toEqual(['INVALID_STATE', { max: 3 }]);
+    expect(addEvidence(full, item, { by: 'rita', at: T0 }, { max: 4 }).ok).toBe(true);
+    // Without a cap (requests opened before it), evidence is added as before.
+    expect(addEvidence(full, item, { by: 'rita', at: T0 }).ok).toBe(true);
+  });
+});
+
 describe('submitChangeRequest', () => {
   it.each([
     ['normal', [], [], ['documentation', 'test-evidence', 'rollback-plan']],

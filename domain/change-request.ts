@@ -302,10 +302,20 @@ export function editChangeRequest(
  * Attaches evidence. Anyone may add it (a security officer supplies the sign-off) until the request is closed;
  * authorization of who may add evidence at all belongs to the caller.
  */
-export function addEvidence(state: ChangeRequestState, input: EvidenceInput, stamp: Stamp): ChangeRequestResult {
+export function addEvidence(
+  state: ChangeRequestState,
+  input: EvidenceInput,
+  stamp: Stamp,
+  opts: { max?: number } = {},
+): ChangeRequestResult {
   const problem = checkStamp(stamp);
   if (problem) return problem;
   if (CLOSED.includes(state.status)) return wrongState(state, 'add evidence to');
+  if (opts.max !== undefined && state.evidence.length >= opts.max) {
+    return refuse('INVALID_STATE', `change request ${state.id} already holds ${state.evidence.length} pieces of evidence, the most it may`, {
+      max: opts.max,
+    });
+  }
   const added = addEvidenceItems([input], stamp);
   if (added instanceof z.ZodError) return invalid(added);
   return {
@@ -314,6 +324,9 @@ export function addEvidence(state: ChangeRequestState, input: EvidenceInput, sta
     events: [{ type: 'EVIDENCE_ADDED', at: stamp.at, by: stamp.by, evidence: added[0] }],
   };
 }
+
+/** The most evidence one change request holds, as many as it may be raised with. */
+export const MAX_EVIDENCE = 50;
 
 /** Evidence kinds the class (and the data the change touches) requires but the request does not yet carry. */
 export function missingEvidence(state: ChangeRequestState): EvidenceKind[] {

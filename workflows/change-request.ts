@@ -148,6 +148,7 @@ function announcements(state: cr.ChangeRequestState, event: cr.ChangeRequestEven
 // Histories recorded before a passed SLA started an escalation must replay without the child.
 const SLA_ESCALATION_PATCH = 'cr-sla-escalation';
 const EDIT_KEEPS_DEMANDS_PATCH = 'cr-edit-keeps-demands';
+const EVIDENCE_CAP_PATCH = 'cr-evidence-cap';
 
 /** The escalation key of a round's passed decision SLA: one escalation per round, whatever retries happen. */
 export function slaEscalationKey(workflowId: string, round: number): string {
@@ -273,13 +274,15 @@ export async function changeRequest(input: ChangeRequestStart): Promise<ChangeRe
   // Updates sent with the start are dispatched as soon as their handler is set, so the opening write must be queued
   // first: it takes revision 1 and every update's write follows it.
   const openedWritten = commit(opened);
-  // Asked once, before any update: histories of requests opened before rework kept the review's demands replay
-  // their edits under the rules they were accepted by.
+  // Asked once, before any update: histories of requests opened before rework kept the review's demands, or before
+  // evidence was capped, replay their updates under the rules they were accepted by.
   const keepDemands = wf.patched(EDIT_KEEPS_DEMANDS_PATCH);
+  const evidenceCapped = wf.patched(EVIDENCE_CAP_PATCH);
   handle(edit, (s, { actor, patch }) => cr.editChangeRequest(s, patch, { by: actor.id, at: now() }, { keepDemands }));
   handle(
     addEvidence,
-    (s, { actor, evidence }) => mayAddEvidence(s, actor) ?? cr.addEvidence(s, evidence, { by: actor.id, at: now() }),
+    (s, { actor, evidence }) =>
+      mayAddEvidence(s, actor) ?? cr.addEvidence(s, evidence, { by: actor.id, at: now() }, { max: evidenceCapped ? cr.MAX_EVIDENCE : undefined }),
   );
   handle(submit, (s, { actor }) => cr.submitChangeRequest(s, { by: actor.id, at: now() }));
   handle(decide, (s, { actor, decision, role, reason }) =>

@@ -287,6 +287,14 @@ describe('change-request API over HTTP', () => {
     expect([raised.status, raised.body.requiredRoles]).toEqual([200, expect.arrayContaining(['security-officer'])]);
   });
 
+  it('evidence: when a request holds 50 pieces of evidence, the 51st is refused with 409 INVALID_STATE and not added', async () => {
+    const many = Array.from({ length: 50 }, (_, i) => ({ kind: 'documentation', title: `note ${i}` }));
+    const id = await draft(requester, { evidence: many });
+    const res = await api.call('POST', `${CR}/${id}/evidence`, requester.token, { kind: 'documentation', title: 'one more' });
+    expect([res.status, res.body.error.code]).toEqual([409, 'INVALID_STATE']);
+    expect((await api.call('GET', `${CR}/${id}`, requester.token)).body.evidence).toHaveLength(50);
+  });
+
   it('Idempotency-Key: when a request is refused as invalid, the corrected one may use the same key', async () => {
     const headers = { 'idempotency-key': `corrected-${Date.now()}` };
     const bad = await api.call('POST', CR, requester.token, body({ class: 'urgent' }), headers);

@@ -39,6 +39,8 @@ function reset(workflowId: string, runId: string, finishId: number, extra: Parti
 /** Runs `resettable` to its end (signalled 'a') and gives its handle and result: a closed run to reset. */
 async function finishedRun(workflowId: string, taskQueue: string) {
   const base = await h.client.workflow.start(resettable, { workflowId, taskQueue });
+  // The signal comes after the first task, so a reset to that task finds it after the point, however slow the worker.
+  await waitUntil(() => completedTask(base.firstExecutionRunId, 1) !== undefined);
   await base.signal(unblock, 'a');
   return { base, result: await base.result() };
 }

@@ -4,6 +4,7 @@ import {
   ChangeRequestFields,
   DecisionKind,
   EvidenceInput,
+  MAX_EVIDENCE,
   Risk,
 } from '../../../domain/change-request';
 import { RoleName, z } from '../../schemas';
@@ -123,7 +124,7 @@ const EvidenceBody = EvidenceInput.extend({
 /** POST /change-requests: the change, and any evidence it carries from the start. */
 export const CreateChangeRequestBody = ChangeRequestFields.extend({
   affectedSystems: AffectedSystems,
-  evidence: z.array(EvidenceBody).max(50).default([]),
+  evidence: z.array(EvidenceBody).max(MAX_EVIDENCE).default([]),
 }).openapi('CreateChangeRequest');
 
 /** PATCH /change-requests/{id}: any of the fields; at least one. */
