@@ -1,8 +1,9 @@
+import { SYSTEM_ACTOR } from '../domain/actor';
 import type { ChangeRequestEvent, ChangeRequestView, Vote } from '../domain/change-request';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
 import { changeRequestWorkflowId } from '../workflows/change-request';
 import type { Notification, Notifier, NotifyOutcome } from './notifier';
-import { activityRunId, claimProjection, RUN_FIELDS, type ProjectedRun, type ProjectionWrite } from './projection-run';
+import { activityRunId, claimProjection, resetAudit, RUN_FIELDS, type ProjectedRun, type ProjectionWrite } from './projection-run';
 
 /** What the change-request activities need; tests pass a real database and a recording notifier. */
 export interface ChangeRequestActivityDeps {
@@ -24,8 +25,8 @@ export type ChangeRequestWrite = {
   events: ChangeRequestEvent[];
 };
 
-/** Whom the audit trail names for events no person caused (timers). */
-export const SYSTEM_ACTOR = 'system:clearway';
+/** Whom the audit trail names for what no person did (timers). */
+export { SYSTEM_ACTOR };
 
 /** Audit actions of change-request events, e.g. CHANGE_REQUEST_SUBMITTED. */
 export function auditAction(type: ChangeRequestEvent['type']): string {
@@ -78,7 +79,8 @@ async function writeEvidence(tx: Prisma.TransactionClient, view: ChangeRequestVi
 }
 
 /**
- * A reset took the request back to `view`: the decisions and the evidence are what the view holds, and the audit trail (append-only: what the ended run recorded stays) says the request was reset.
+ * A reset took the request back to `view`: the decisions and the evidence are what the view holds, and the audit
+ * trail (append-only: what the ended run recorded stays) says the request was reset.
  */
 async function rebuildAfterReset(
   tx: Prisma.TransactionClient,
@@ -94,23 +96,13 @@ async function rebuildAfterReset(
   await tx.evidence.deleteMany({ where: { changeRequestId: view.id } });
   await writeEvidence(tx, view);
   await tx.auditEvent.create({
-    data: {
-      at: now,
-      actor: SYSTEM_ACTOR,
-      action: 'CHANGE_REQUEST_RESET',
-      subjectType: 'change-request',
-      subjectId: view.id,
-      payload: {
-        type: 'RESET',
-        runId,
-        endedRunId: from.runId,
-        revision,
-        endedRevision: from.revision,
-        status: view.status,
-        round: view.round,
-        eventKey: `${changeRequestWorkflowId(view.id)}#${revision}.reset`,
-      },
-    },
+    data: resetAudit({ type: 'change-request', id: view.id, action: 'CHANGE_REQUEST_RESET' }, runId, from, now, {
+      revision,
+      endedRevision: from.revision,
+      status: view.status,
+      round: view.round,
+      eventKey: `${changeRequestWorkflowId(view.id)}#${revision}.reset`,
+    }),
   });
 }
 

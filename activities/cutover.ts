@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { SYSTEM_ACTOR } from '../domain/actor';
 import type { CutoverEvent } from '../domain/cutover';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
 import type { CutoverPlan } from '../domain/cutover-plan';
-import { activityRunId, claimProjection, RUN_FIELDS, type ProjectionWrite } from './projection-run';
+import { activityRunId, claimProjection, resetAudit, RUN_FIELDS, type ProjectionWrite } from './projection-run';
 
 /** What the cutover activities need. */
 export interface CutoverActivityDeps {
@@ -66,8 +67,8 @@ export type ProjectedView = {
  */
 export type CutoverWrite = { revision: number; view: ProjectedView; plan: CutoverPlan; events: CutoverProcessEvent[] };
 
-/** Whom the audit trail names for what no person did (a spike's automatic rollback). */
-export const SYSTEM_ACTOR = 'system:clearway';
+/** Whom the audit trail names for what no person did (timers). */
+export { SYSTEM_ACTOR };
 
 async function removeFile(file: string): Promise<boolean> {
   try {
@@ -143,14 +144,6 @@ export const createCutoverActivities = ({ prisma, clock = () => new Date(), curr
       view: view as unknown as Prisma.InputJsonValue,
       ...(runId === null ? {} : { runId }),
     };
-    const audit = (type: string, payload: Record<string, unknown>, at: Date, actor: string) => ({
-      at,
-      actor,
-      action: `CUTOVER_${type}`,
-      subjectType: 'cutover',
-      subjectId: view.id,
-      payload: { ...payload, revision, runId } as Prisma.InputJsonValue,
-    });
     const outcome = await prisma.$transaction(async (tx) => {
       const claim = await claimProjection(
         {
@@ -164,23 +157,22 @@ export const createCutoverActivities = ({ prisma, clock = () => new Date(), curr
       if (claim === 'held') return 'already-written';
       const reset = claim.rewound
         ? [
-            audit(
-              'RESET',
-              {
-                type: 'RESET',
-                endedRunId: claim.rewound.runId,
-                endedRevision: claim.rewound.revision,
-                status: view.status,
-                eventKey: `${cutoverWorkflowId(view.id)}#${revision}.reset`,
-              },
-              clock(),
-              SYSTEM_ACTOR,
-            ),
+            resetAudit({ type: 'cutover', id: view.id, action: 'CUTOVER_RESET' }, runId!, claim.rewound, clock(), {
+              endedRevision: claim.rewound.revision,
+              status: view.status,
+              eventKey: `${cutoverWorkflowId(view.id)}#${revision}.reset`,
+              revision,
+            }),
           ]
         : [];
-      const happened = events.map((e, i) =>
-        audit(e.type, { ...e, eventKey: `${cutoverWorkflowId(view.id)}#${revision}.${i}` }, new Date(e.at), 'by' in e && e.by !== 'system' ? e.by : SYSTEM_ACTOR),
-      );
+      const happened = events.map((e, i) => ({
+        at: new Date(e.at),
+        actor: 'by' in e && e.by !== 'system' ? e.by : SYSTEM_ACTOR,
+        action: `CUTOVER_${e.type}`,
+        subjectType: 'cutover',
+        subjectId: view.id,
+        payload: { ...e, eventKey: `${cutoverWorkflowId(view.id)}#${revision}.${i}`, revision, runId } as Prisma.InputJsonValue,
+      }));
       if (reset.length + happened.length > 0) await tx.auditEvent.createMany({ data: [...reset, ...happened] });
       return 'written' as const;
     });

@@ -1,10 +1,11 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { SYSTEM_ACTOR } from '../domain/actor';
 import type { Party, EscalationEvent, EscalationView, StepTiming } from '../domain/escalation';
 import type { EscalationPolicy } from '../domain/escalation-policy';
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
 import { loadEscalationPolicy } from '../policies/load';
 import type { Notification, Notifier, NotifyOutcome } from './notifier';
-import { activityRunId, claimProjection, type ProjectedRun, type ProjectionWrite } from './projection-run';
+import { activityRunId, claimProjection, resetAudit, type ProjectedRun, type ProjectionWrite } from './projection-run';
 
 /** What the escalation activities need; tests pass a real database and a recording notifier. */
 export interface EscalationActivityDeps {
@@ -48,8 +49,8 @@ export type CostBooking = {
   cycle: string;
 };
 
-/** Whom the audit trail names for events no person caused (timers). */
-export const SYSTEM_ACTOR = 'system:clearway';
+/** Whom the audit trail names for what no person did (timers). */
+export { SYSTEM_ACTOR };
 
 /** A party as one string (`role:finance`, `user:<id>`), the form projections filter on. */
 export function partyKey(party: Party): string {
@@ -110,14 +111,12 @@ async function forgetAfterReset(
   await tx.escalationBreach.deleteMany({ where: { escalationId: view.id, index: { gte: view.breaches.length } } });
   await tx.costEntry.deleteMany({ where: { escalationId: view.id, index: { gte: view.costs.length } } });
   await tx.auditEvent.create({
-    data: {
-      at: now,
-      actor: SYSTEM_ACTOR,
-      action: 'ESCALATION_RESET',
-      subjectType: 'escalation',
-      subjectId: view.id,
-      payload: { type: 'RESET', runId, endedRunId: from.runId, seq, endedSeq: from.revision, status: view.status, level: view.level },
-    },
+    data: resetAudit({ type: 'escalation', id: view.id, action: 'ESCALATION_RESET' }, runId, from, now, {
+      seq,
+      endedSeq: from.revision,
+      status: view.status,
+      level: view.level,
+    }),
   });
 }
 

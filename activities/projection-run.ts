@@ -1,4 +1,6 @@
 import { Context } from '@temporalio/activity';
+import { SYSTEM_ACTOR } from '../domain/actor';
+import type { Prisma } from '../generated/prisma/client';
 
 /** The workflow run an activity executes for, or null when called outside an activity (tests, tools). */
 export function activityRunId(): string | null {
@@ -42,9 +44,8 @@ export interface ProjectionRows {
 
 /**
  * Claims a projection row for a write from `runId` at `revision` (kept in the row's `column`), inside the caller's
- * transaction: 'held' when the
- * row already has it (a retry, or an ended run's late write), otherwise which run the row had and whether this write
- * went back past it (a reset: what the row derives from the view must be rebuilt).
+ * transaction: 'held' when the row already has it (a retry, or an ended run's late write), otherwise which run the
+ * row had and whether this write went back past it (a reset: what the row derives from the view must be rebuilt).
  */
 export async function claimProjection(
   rows: ProjectionRows,
@@ -55,8 +56,10 @@ export async function claimProjection(
   const sameRun = runId === null ? {} : { OR: [{ runId }, { runId: null }] };
   const claimed = revision === 1 ? await rows.create() : await rows.update({ [column]: { lt: revision }, ...sameRun });
   if (claimed.count > 0) return { rewound: null };
-  const held = runId === null ? null : await rows.read();
-  if (!held || runId === null) return 'held';
+  // A write that cannot name its run keeps to the revision rule alone.
+  if (runId === null) return 'held';
+  const held = await rows.read();
+  if (!held) return 'held';
   const judged = judgeOtherRun(held, runId, revision);
   if (judged === 'ignore') return 'held';
   const taken = await rows.update({ runId: held.runId }, { supersededRuns: [...held.supersededRuns, held.runId!] });
@@ -67,3 +70,24 @@ export async function claimProjection(
 
 /** The run facts a claim reads. */
 export const RUN_FIELDS = { runId: true, supersededRuns: true, revision: true } as const;
+
+/**
+ * The audit event of a rewind: `subject` went back, with `runId`, to the state `facts` describe, from the run the row
+ * had; what the ended run recorded stays in the trail.
+ */
+export function resetAudit(
+  subject: { type: string; id: string; action: string },
+  runId: string,
+  ended: ProjectedRun,
+  at: Date,
+  facts: Record<string, unknown>,
+) {
+  return {
+    at,
+    actor: SYSTEM_ACTOR,
+    action: subject.action,
+    subjectType: subject.type,
+    subjectId: subject.id,
+    payload: { type: 'RESET', runId, endedRunId: ended.runId, ...facts } as Prisma.InputJsonValue,
+  };
+}

@@ -1,3 +1,4 @@
+import { SYSTEM_ACTOR } from '../domain/actor';
 import {
   checkMeasurements,
   evaluateGate,
@@ -12,7 +13,7 @@ import type { Review, RolloutEvent, RolloutView } from '../domain/rollout';
 import type { RollbackStep, RolloutPlan } from '../domain/rollout-plan';
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
 import type { Logger } from '../log';
-import { activityRunId, claimProjection, RUN_FIELDS, type ProjectedRun, type ProjectionWrite } from './projection-run';
+import { activityRunId, claimProjection, resetAudit, RUN_FIELDS, type ProjectedRun, type ProjectionWrite } from './projection-run';
 
 /** What a rollback step reports once it ran. */
 export type StepOutcome = { outcome: 'done' | 'failed'; detail: string };
@@ -74,8 +75,8 @@ export type JudgedGate = GateResult & { nextChangeAt: string | null };
 // A refusal names the first few hundred problems: enough to fix a feed, small enough for a workflow history.
 export const MAX_PROBLEMS_SHOWN = 500;
 
-/** Whom the audit trail names for events no person caused (timers, the workflow itself). */
-export const SYSTEM_ACTOR = 'system:clearway';
+/** Whom the audit trail names for what no person did (timers). */
+export { SYSTEM_ACTOR };
 
 function actorOf(event: RolloutRecordEvent): string {
   return 'by' in event ? event.by : SYSTEM_ACTOR;
@@ -154,14 +155,12 @@ async function forgetAfterReset(
   await tx.rolloutPhase.deleteMany({ where: { rolloutId: view.id, visit: { notIn: view.visits.map((v) => v.index) } } });
   await tx.stewardshipReview.deleteMany({ where: { rolloutId: view.id, id: { notIn: view.reviews.map((r) => r.id) } } });
   await tx.auditEvent.create({
-    data: {
-      at: now,
-      actor: SYSTEM_ACTOR,
-      action: 'ROLLOUT_RESET',
-      subjectType: 'rollout',
-      subjectId: view.id,
-      payload: { type: 'RESET', runId, endedRunId: from.runId, revision, endedRevision: from.revision, status: view.status, phase: view.phase },
-    },
+    data: resetAudit({ type: 'rollout', id: view.id, action: 'ROLLOUT_RESET' }, runId, from, now, {
+      revision,
+      endedRevision: from.revision,
+      status: view.status,
+      phase: view.phase,
+    }),
   });
 }
 

@@ -192,9 +192,7 @@ function openApiOperation(def: RouteDef<ZodObject, ZodObject, ZodType, ZodType>)
   if (idempotent) add('IDEMPOTENCY_IN_PROGRESS', 'IDEMPOTENCY_KEY_REUSED');
   add(...(def.errors ?? []));
   const described: Record<number, string> = {
-    401: def.authenticate
-      ? `Missing, invalid or stale ${def.authenticate.scheme.header} (UNAUTHENTICATED)`
-      : 'Missing or invalid bearer token (UNAUTHENTICATED)',
+    401: def.authenticate ? `Missing, invalid or stale ${def.authenticate.scheme.header}` : 'Missing or invalid bearer token',
     403: def.roles?.length ? `Requires one of: ${def.roles.join(', ')}` : 'Not allowed',
     400: 'Invalid input',
     404: 'Not found',

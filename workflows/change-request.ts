@@ -224,16 +224,11 @@ export async function changeRequest(input: ChangeRequestStart): Promise<ChangeRe
   const record = (events: cr.ChangeRequestEvent[]): { write: ChangeRequestWrite; written: Promise<unknown> } => {
     revision++;
     const write: ChangeRequestWrite = { revision, view: cr.toView(state), events };
-    // The answer is heard beside the chain, not in it, so recorded histories see their promises settle as before.
-    const written = writes.then(() => {
-      const answer = store.recordChangeRequest(write);
-      void answer.then(heard, () => undefined);
-      return answer;
-    });
+    const written = writes.then(() => watch(store.recordChangeRequest(write)));
     writes = written;
     return { write, written };
   };
-  const heard = followResets(() => void record([]));
+  const watch = followResets(() => void record([]));
   const commit = (result: { state: cr.ChangeRequestState; events: cr.ChangeRequestEvent[] }): Promise<unknown> => {
     state = result.state;
     if (result.events.length === 0) return writes;

@@ -166,18 +166,13 @@ export async function cutover(input: CutoverStart): Promise<co.CutoverView> {
     revision,
   });
 
-  // Writes are chained so revisions land in order even when updates arrive while one is in flight. The answer is
-  // heard beside the chain, not in it, so recorded histories see their promises settle as before.
+  // Writes are chained so revisions land in order even when updates arrive while one is in flight.
   const record = (events: CutoverProcessEvent[]) => {
     const write = { revision: ++revision, view: view(), plan: input.plan, events };
-    writes = writes.then(() => {
-      const answer = store.recordCutover(write);
-      void answer.then(heard, () => undefined);
-      return answer;
-    });
+    writes = writes.then(() => watch(store.recordCutover(write)));
     return writes;
   };
-  const heard = followResets(() => void record([]));
+  const watch = followResets(() => void record([]));
 
   const sourceOf = (window: string, side: Side): SourceRef | null => {
     const upload = uploads[window]?.[side];

@@ -271,7 +271,7 @@ export async function escalation(input: EscalationStart): Promise<EscalationView
     });
     return seq;
   };
-  const heard = followResets(() => void enqueue([]));
+  const watch = followResets(() => void enqueue([]));
   const commit = (next: EscalationState, events: EscalationRecordEvent[]): number => {
     state = next;
     if (events.length === 0) return seq;
@@ -466,7 +466,7 @@ export async function escalation(input: EscalationStart): Promise<EscalationView
   const drain = async () => {
     while (queue.length > 0) {
       const next = queue[0];
-      heard(await acts.recordEscalation({ seq: next.seq, view: next.view, timings: next.timings, events: next.events }));
+      await watch(acts.recordEscalation({ seq: next.seq, view: next.view, timings: next.timings, events: next.events }));
       await Promise.all(next.notifications.map((n) => acts.notifyEscalation(n)));
       queue.shift();
       projected = next.seq;

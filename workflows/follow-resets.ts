@@ -8,9 +8,12 @@ import * as wf from '@temporalio/workflow';
  *
  * Whether to re-project is recorded in the history as the marker of a numbered patch: replaying the copied prefix
  * finds no marker there and does nothing, replaying the run after it finds the marker where the write was made; a
- * second reset numbers its marker one higher. Returns the function each record activity's answer is given to.
+ * second reset numbers its marker one higher.
+ *
+ * Returns `watch`, through which each record activity's answer passes: it hears the answer beside the caller's own
+ * chain and hands back the very same promise, so histories recorded before see their promises settle as before.
  */
-export function followResets(reproject: () => void): (answer: unknown) => void {
+export function followResets(reproject: () => void): <T>(answer: Promise<T>) => Promise<T> {
   let writtenBy: string | undefined;
   let reprojections = 0;
   let checkedAt = -1;
@@ -33,9 +36,13 @@ export function followResets(reproject: () => void): (answer: unknown) => void {
       }
     }
   })();
-  return (answer) => {
+  const hear = (answer: unknown) => {
     // Answers recorded before activities named their run are plain strings and leave this be.
     const runId = (answer as { runId?: unknown } | null)?.runId;
     if (typeof runId === 'string') writtenBy = runId;
+  };
+  return (answer) => {
+    void answer.then(hear, () => undefined);
+    return answer;
   };
 }

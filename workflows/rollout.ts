@@ -185,23 +185,18 @@ export async function rollout(input: RolloutStart): Promise<RolloutView> {
   const ready = () => wf.condition(() => approved);
   const ended = () => state.status === 'completed' || state.status === 'rolled-back';
 
-  // The answer is heard beside the chain, not in it, so recorded histories see their promises settle as before.
   const write = (events: RolloutRecordEvent[]): Promise<unknown> => {
     revision += 1;
     writing += 1;
     const snapshot = { revision, view: toView(state, nowIso()), plan: state.plan, events };
     writes = writes
-      .then(() => {
-        const answer = acts.projectRollout(snapshot);
-        void answer.then(heard, () => undefined);
-        return answer;
-      })
+      .then(() => watch(acts.projectRollout(snapshot)))
       .finally(() => {
         writing -= 1;
       });
     return writes;
   };
-  const heard = followResets(() => void write([]));
+  const watch = followResets(() => void write([]));
   const apply = async (result: RolloutResult): Promise<RolloutView> => {
     if (!result.ok) throw failure(result);
     state = result.state;

@@ -25,6 +25,7 @@ import {
   workflowBundle,
 } from '../helpers/change-requests';
 import { backends, createTestDatabase, silentLog, type TestDb } from '../helpers/db';
+import { afterUpdate, resetTo, whenHolds } from '../helpers/reset';
 
 const HOUR = 3_600_000;
 const executable = path.resolve(__dirname, '../../bin/clearway-devserver');
@@ -251,28 +252,16 @@ describe('change-request workflow: decision SLA and reminders (time skipping)', 
     const escalationId = escalationWorkflowId(slaEscalationKey(changeRequestWorkflowId(id), 1));
 
     // The workflow task right after submit's update completed: under review, its SLA timer running, no child yet.
-    const { events } = await handle.fetchHistory();
-    const submittedAt = events!.findIndex((e) => e.workflowExecutionUpdateCompletedEventAttributes);
-    const point = events!.slice(submittedAt).find((e) => e.workflowTaskCompletedEventAttributes)!;
-    const { runId } = await env.client.workflowService.resetWorkflowExecution({
-      namespace: 'default',
-      workflowExecution: { workflowId: handle.workflowId },
-      workflowTaskFinishEventId: point.eventId,
-      reason: 'redo the review',
-      requestId: randomUUID(),
-    });
-    const reset = env.client.workflow.getHandle(handle.workflowId, runId!);
-    const linked = async () => (await reset.query(view)).escalationId;
-    for (let tries = 0; (await linked()) === null && tries < 200; tries++) await new Promise((r) => setTimeout(r, 50));
-    expect(await linked()).toBe(escalationId);
+    const runId = await resetTo(env.client, handle.workflowId, handle.firstExecutionRunId, afterUpdate(0));
+    const reset = env.client.workflow.getHandle(handle.workflowId, runId);
+    const current = () => reset.query(view);
+    expect((await whenHolds(current, (v) => v.escalationId !== null)).escalationId).toBe(escalationId);
 
     // The escalation was started by the run the reset ended; its outcome still reaches the request.
     await env.client.workflow.getHandle(escalationId).executeUpdate(resolveEscalation, {
       args: [{ actor: people.chair, note: 'reviewers chased after the reset' }],
     });
-    const settled = async () => (await reset.query(view)).escalations[0]?.status;
-    for (let tries = 0; (await settled()) !== 'resolved' && tries < 200; tries++) await new Promise((r) => setTimeout(r, 50));
-    expect(await settled()).toBe('resolved');
+    expect((await whenHolds(current, (v) => v.escalations[0]?.status === 'resolved')).escalations[0]?.status).toBe('resolved');
     expect(await replayNow([changeRequestWorkflowId(id), escalationId])).toBe(2);
   });
 

@@ -34,7 +34,7 @@ import {
   type TemporalFixture,
 } from '../helpers/change-requests';
 import { backends, createTestDatabase, type TestDb } from '../helpers/db';
-import { afterUpdate, isTaskCompleted, resetTo } from '../helpers/reset';
+import { afterUpdate, isTaskCompleted, resetTo, whenHolds } from '../helpers/reset';
 
 const EventType = temporal.api.enums.v1.EventType;
 const FULL = evidence('documentation', 'test-evidence', 'rollback-plan');
@@ -107,16 +107,6 @@ async function underReview(overrides: Partial<ChangeRequestStart> = {}) {
   return opened;
 }
 
-/** The projection row once `ok` holds (polled; the last one is returned either way after 20 s). */
-async function rowOnce(id: string, ok: (row: ProjectionRow) => boolean): Promise<ProjectionRow> {
-  const until = Date.now() + 20_000;
-  for (;;) {
-    const row = await db.prisma.changeRequest.findUniqueOrThrow({ where: { id } });
-    if (ok(row) || Date.now() > until) return row;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-type ProjectionRow = Awaited<ReturnType<TestDb['prisma']['changeRequest']['findUniqueOrThrow']>>;
 
 describe('change-request workflow', () => {
   it('decide: when every required role approves, the request is approved, projected and the workflow ends', async () => {
@@ -366,7 +356,7 @@ describe('change-request workflow', () => {
 
     // Back to the workflow task after submit: under review, nobody has voted.
     const first = await resetTo(t.client, handle.workflowId, ended, afterUpdate(0));
-    const reprojected = await rowOnce(id, (r) => r.runId === first);
+    const reprojected = await whenHolds(() => db.prisma.changeRequest.findUniqueOrThrow({ where: { id } }), (r) => r.runId === first);
     expect(reprojected).toMatchObject({ status: 'under_review', voters: [], supersededRuns: [ended] });
     expect((reprojected.view as unknown as ChangeRequestView).votes).toEqual([]);
     expect(await db.prisma.decision.count({ where: { changeRequestId: id } })).toBe(0);
@@ -394,7 +384,7 @@ describe('change-request workflow', () => {
     // A second reset, to the last workflow task, past the first re-projection and the chair's vote: under review with
     // that vote.
     const second = await resetTo(t.client, handle.workflowId, first, (events) => events.filter(isTaskCompleted).at(-1)!);
-    const again = await rowOnce(id, (r) => r.runId === second);
+    const again = await whenHolds(() => db.prisma.changeRequest.findUniqueOrThrow({ where: { id } }), (r) => r.runId === second);
     expect(again).toMatchObject({ status: 'under_review', voters: [people.chair.id], supersededRuns: [ended, first] });
     expect(await db.prisma.decision.count({ where: { changeRequestId: id } })).toBe(1);
     await t.client.workflow.getHandle(handle.workflowId, second).terminate('reset test done');

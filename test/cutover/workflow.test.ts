@@ -21,7 +21,7 @@ import {
 } from '../../workflows/cutover';
 import { escalationView, escalationWorkflowId } from '../../workflows/escalation';
 import type { TestDb } from '../helpers/db';
-import { afterUpdate, resetTo } from '../helpers/reset';
+import { afterUpdate, resetTo, whenHolds } from '../helpers/reset';
 import { startCutoverEnvironment } from './environment';
 import { plan, windowRecords, writeNdjson, type Seeds } from './fixtures';
 
@@ -240,11 +240,7 @@ describe('cutover workflow', () => {
     expect((await db.prisma.cutover.findUniqueOrThrow({ where: { id } })).runId).toBe(ended);
 
     const runId = await resetTo(env.client, h.workflowId, ended, afterUpdate(0));
-    let row = await db.prisma.cutover.findUniqueOrThrow({ where: { id } });
-    for (let tries = 0; row.runId !== runId && tries < 200; tries++) {
-      await new Promise((r) => setTimeout(r, 50));
-      row = await db.prisma.cutover.findUniqueOrThrow({ where: { id } });
-    }
+    const row = await whenHolds(() => db.prisma.cutover.findUniqueOrThrow({ where: { id } }), (r) => r.runId === runId);
     expect(row).toMatchObject({ runId, supersededRuns: [ended] });
     expect((row.view as unknown as CutoverProcessView).rehearsal).toMatchObject({ passed: false });
     const reset = await db.prisma.auditEvent.findFirstOrThrow({ where: { subjectId: id, action: 'CUTOVER_RESET' } });

@@ -23,7 +23,7 @@ import {
   type EscalationStart,
 } from '../../workflows/escalation';
 import { backends, createTestDatabase, type TestDb } from '../helpers/db';
-import { afterUpdate, resetTo } from '../helpers/reset';
+import { afterUpdate, resetTo, whenHolds } from '../helpers/reset';
 import {
   activitiesFor,
   actor,
@@ -415,11 +415,7 @@ describe('escalation costs', () => {
       const ended = (await h.describe()).runId;
 
       const runId = await resetTo(env.client, h.workflowId, ended, afterUpdate(0));
-      let row = await db.prisma.escalation.findUniqueOrThrow({ where: { id: h.workflowId } });
-      for (let tries = 0; row.runId !== runId && tries < 200; tries++) {
-        await new Promise((r) => setTimeout(r, 50));
-        row = await db.prisma.escalation.findUniqueOrThrow({ where: { id: h.workflowId } });
-      }
+      const row = await whenHolds(() => db.prisma.escalation.findUniqueOrThrow({ where: { id: h.workflowId } }), (r) => r.runId === runId);
       expect(row).toMatchObject({ runId, supersededRuns: [ended], status: 'acknowledged', costCents: 0n });
       expect(await db.prisma.costEntry.count({ where: { escalationId: h.workflowId } })).toBe(0);
       const reset = await db.prisma.auditEvent.findFirstOrThrow({ where: { subjectId: h.workflowId, action: 'ESCALATION_RESET' } });

@@ -34,3 +34,13 @@ export async function resetTo(
   });
   return newRunId!;
 }
+
+/** What `read` answers once `ok` holds, polled every 50 ms; after `ms` the last answer, whatever it is. */
+export async function whenHolds<T>(read: () => Promise<T>, ok: (value: T) => boolean, ms = 10_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (ok(value) || Date.now() > until) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -29,7 +29,7 @@ import {
   type RolloutStart,
 } from '../../workflows/rollout';
 import { backends, createTestDatabase, silentLog, type TestDb } from '../helpers/db';
-import { afterUpdate, resetTo } from '../helpers/reset';
+import { afterUpdate, resetTo, whenHolds } from '../helpers/reset';
 
 const H = 3_600_000;
 const executable = path.resolve(__dirname, '../../bin/clearway-devserver');
@@ -258,11 +258,7 @@ test('reset: when a rollout is reset to before it advanced, the new run re-proje
     const ended = (await handle.describe()).runId;
 
     const runId = await resetTo(env.client, handle.workflowId, ended, afterUpdate(0));
-    let row = await db.prisma.rollout.findUniqueOrThrow({ where: { id } });
-    for (let tries = 0; row.runId !== runId && tries < 200; tries++) {
-      await new Promise((r) => setTimeout(r, 50));
-      row = await db.prisma.rollout.findUniqueOrThrow({ where: { id } });
-    }
+    const row = await whenHolds(() => db.prisma.rollout.findUniqueOrThrow({ where: { id } }), (r) => r.runId === runId);
     expect(row).toMatchObject({ runId, supersededRuns: [ended], phase: 'pilot', status: 'active' });
     expect((await db.prisma.rolloutPhase.findMany({ where: { rolloutId: id } })).map((v) => [v.name, v.leftAt])).toEqual([['pilot', null]]);
     const reset = await db.prisma.auditEvent.findFirstOrThrow({ where: { subjectId: id, action: 'ROLLOUT_RESET' } });
