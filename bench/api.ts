@@ -11,6 +11,7 @@ import { Client as PgClient } from 'pg';
 import { createActivities } from '../activities';
 import { buildApp } from '../api/app';
 import { createPrisma, migrateDatabase } from '../cli/database';
+import { workerConnectionOptions } from '../cli/temporal';
 import { addUser } from '../cli/users';
 import { startDevServerThread } from '../devserver';
 import type { Role } from '../domain/roles';
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
     const server = await startDevServerThread({ port: 0, logLevel: 'silent', dbFilename: path.join(dataDir, 'temporal.db'), log: silent });
     cleanups.unshift(() => server.stop());
     const connection = await Connection.connect({ address: server.address });
-    const nativeConnection = await NativeConnection.connect({ address: server.address });
+    const nativeConnection = await NativeConnection.connect(workerConnectionOptions(server.address));
     cleanups.unshift(() => nativeConnection.close(), () => connection.close());
     const taskQueue = 'bench-change-requests';
     const worker = await Worker.create({

@@ -9,6 +9,7 @@ import {
   DefaultLogger,
   NativeConnection,
   Runtime,
+  type NativeConnectionOptions,
   Worker,
   type LogLevel,
   type WorkerOptions,
@@ -26,6 +27,16 @@ import { prometheusTelemetry, scrapeWorkerMetrics, workflowMetricsSinks } from '
 // The SDK's own default names the option without its `grpc.` prefix, so gRPC keeps its 4 MB limit and a long
 // history (read whole by the API's history routes) would fail to arrive.
 const CHANNEL_ARGS = { 'grpc.max_receive_message_length': 128 * 1024 * 1024 };
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[?::1\]?)(:\d+)?$/i;
+
+/**
+ * The worker's connection options for `address`. The SDK gzips every request by default; on a loopback link that
+ * saves no bandwidth and costs CPU on both ends, which the embedded server shares with the worker.
+ */
+export function workerConnectionOptions(address: string): NativeConnectionOptions {
+  return LOOPBACK.test(address) ? { address, grpcCompression: { codec: 'none' } } : { address };
+}
 
 /** The link to Temporal: a client once connected, a readiness check, optionally a worker. */
 export interface TemporalLink {
@@ -119,7 +130,7 @@ export function connectTemporal(config: Config, log: Logger, opts: TemporalOptio
     let delay = RETRY_MIN_MS;
     while (!stopped) {
       try {
-        nativeConnection = await NativeConnection.connect({ address });
+        nativeConnection = await NativeConnection.connect(workerConnectionOptions(address));
         worker = await Worker.create({
           connection: nativeConnection,
           namespace: config.TEMPORAL_NAMESPACE,
