@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import type { ChangeRequestView } from '../../domain/change-request';
@@ -20,7 +21,6 @@ import {
   people,
   quietRuntime,
   recordingNotifier,
-  replayEveryHistory,
   shippedPolicy,
   workflowBundle,
 } from '../helpers/change-requests';
@@ -51,6 +51,18 @@ beforeAll(async () => {
   running = worker.run();
 });
 
+// Escalations outlive their requests by design, and under time skipping a running one keeps firing its ladder's
+// timers while later tests advance the clock, so its history would grow with the suite's wall time. Each test's runs
+// are ended as it finishes and their histories kept for the final replay.
+const kept = new Map<string, { workflowId: string; history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>> }>();
+afterEach(async () => {
+  for await (const run of env.client.workflow.list()) {
+    if (kept.has(run.runId)) continue;
+    const handle = env.client.workflow.getHandle(run.workflowId, run.runId);
+    if (run.status.name === 'RUNNING') await handle.terminate('test finished');
+    kept.set(run.runId, { workflowId: run.workflowId, history: await handle.fetchHistory() });
+  }
+});
 afterAll(async () => {
   if (worker?.getState() === 'RUNNING') worker.shutdown();
   await running;
@@ -84,12 +96,18 @@ const sentFor = (id: string) => notifier.sent.filter((n) => n.subjectId === id);
 
 /** Replays the current histories of these workflows through the bundle; resolves with how many replayed. */
 async function replayNow(workflowIds: string[]): Promise<number> {
-  const histories = await Promise.all(
-    workflowIds.map(async (workflowId) => ({
-      workflowId,
-      history: await env.client.workflow.getHandle(workflowId).fetchHistory(),
-    })),
+  return replay(
+    await Promise.all(
+      workflowIds.map(async (workflowId) => ({
+        workflowId,
+        history: await env.client.workflow.getHandle(workflowId).fetchHistory(),
+      })),
+    ),
   );
+}
+
+/** Replays `histories` through the bundle; resolves with how many replayed, throwing on the first that does not. */
+async function replay(histories: Parameters<typeof Worker.runReplayHistories>[1]): Promise<number> {
   let replayed = 0;
   const options = { workflowBundle: await workflowBundle(), replayName: 'cr-sla-escalation' };
   for await (const result of Worker.runReplayHistories(options, histories)) {
@@ -266,6 +284,9 @@ describe('change-request workflow: decision SLA and reminders (time skipping)', 
   });
 
   it('replay: when every history this suite produced is replayed, each replays without nondeterminism', async () => {
-    expect(await replayEveryHistory(env.client)).toBeGreaterThanOrEqual(3);
+    // Seven request runs (one request was reset) and four escalations; the request approved while its escalation
+    // ran on may have passed retention in skipped time before its test ended (that test replays it itself).
+    expect(kept.size).toBeGreaterThanOrEqual(10);
+    expect(await replay([...kept.values()])).toBe(kept.size);
   });
 });
