@@ -25,8 +25,6 @@ export type ChangeRequestWrite = {
   events: ChangeRequestEvent[];
 };
 
-/** Whom the audit trail names for what no person did (timers). */
-export { SYSTEM_ACTOR };
 
 /** Audit actions of change-request events, e.g. CHANGE_REQUEST_SUBMITTED. */
 export function auditAction(type: ChangeRequestEvent['type']): string {

@@ -67,8 +67,6 @@ export type ProjectedView = {
  */
 export type CutoverWrite = { revision: number; view: ProjectedView; plan: CutoverPlan; events: CutoverProcessEvent[] };
 
-/** Whom the audit trail names for what no person did (timers). */
-export { SYSTEM_ACTOR };
 
 async function removeFile(file: string): Promise<boolean> {
   try {

@@ -49,8 +49,6 @@ export type CostBooking = {
   cycle: string;
 };
 
-/** Whom the audit trail names for what no person did (timers). */
-export { SYSTEM_ACTOR };
 
 /** A party as one string (`role:finance`, `user:<id>`), the form projections filter on. */
 export function partyKey(party: Party): string {

@@ -75,8 +75,6 @@ export type JudgedGate = GateResult & { nextChangeAt: string | null };
 // A refusal names the first few hundred problems: enough to fix a feed, small enough for a workflow history.
 export const MAX_PROBLEMS_SHOWN = 500;
 
-/** Whom the audit trail names for what no person did (timers). */
-export { SYSTEM_ACTOR };
 
 function actorOf(event: RolloutRecordEvent): string {
   return 'by' in event ? event.by : SYSTEM_ACTOR;

@@ -21,6 +21,7 @@ import {
   people,
   quietRuntime,
   recordingNotifier,
+  replayHistories,
   shippedPolicy,
   workflowBundle,
 } from '../helpers/change-requests';
@@ -96,7 +97,7 @@ const sentFor = (id: string) => notifier.sent.filter((n) => n.subjectId === id);
 
 /** Replays the current histories of these workflows through the bundle; resolves with how many replayed. */
 async function replayNow(workflowIds: string[]): Promise<number> {
-  return replay(
+  return replayHistories(
     await Promise.all(
       workflowIds.map(async (workflowId) => ({
         workflowId,
@@ -106,26 +107,12 @@ async function replayNow(workflowIds: string[]): Promise<number> {
   );
 }
 
-/** Replays `histories` through the bundle; resolves with how many replayed, throwing on the first that does not. */
-async function replay(histories: Parameters<typeof Worker.runReplayHistories>[1]): Promise<number> {
-  let replayed = 0;
-  const options = { workflowBundle: await workflowBundle(), replayName: 'cr-sla-escalation' };
-  for await (const result of Worker.runReplayHistories(options, histories)) {
-    if (result.error) throw new Error(`history of ${result.workflowId} does not replay: ${result.error.message}`);
-    replayed++;
-  }
-  return replayed;
-}
-
 /** The projected view once `ok` holds (polled in real time; the last one is returned either way after 30 s). */
 async function viewOnceWritten(id: string, ok: (v: ChangeRequestView) => boolean): Promise<ChangeRequestView> {
-  const until = Date.now() + 30_000;
-  for (;;) {
-    const row = await db.prisma.changeRequest.findUnique({ where: { id } });
-    const v = row?.view as ChangeRequestView | undefined;
-    if (v && (ok(v) || Date.now() > until)) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const projected = async () => (await db.prisma.changeRequest.findUnique({ where: { id } }))?.view as ChangeRequestView | undefined;
+  const v = await whenHolds(projected, (p) => p !== undefined && ok(p), 30_000);
+  if (!v) throw new Error(`change request ${id} was never projected`);
+  return v;
 }
 
 describe('change-request workflow: decision SLA and reminders (time skipping)', () => {
@@ -287,6 +274,6 @@ describe('change-request workflow: decision SLA and reminders (time skipping)', 
     // Seven request runs (one request was reset) and four escalations; the request approved while its escalation
     // ran on may have passed retention in skipped time before its test ended (that test replays it itself).
     expect(kept.size).toBeGreaterThanOrEqual(10);
-    expect(await replay([...kept.values()])).toBe(kept.size);
+    expect(await replayHistories([...kept.values()])).toBe(kept.size);
   });
 });

@@ -134,7 +134,11 @@ export async function startTemporal(): Promise<TemporalFixture> {
 
 /** Replays every history `client` can list through the bundled workflows; resolves with how many replayed. */
 export async function replayEveryHistory(client: Client): Promise<number> {
-  const histories = client.workflow.list().intoHistories();
+  return replayHistories(client.workflow.list().intoHistories());
+}
+
+/** Replays `histories` through the bundled workflows; resolves with how many replayed, throwing on the first that does not. */
+export async function replayHistories(histories: Parameters<typeof Worker.runReplayHistories>[1]): Promise<number> {
   let replayed = 0;
   for await (const result of Worker.runReplayHistories(
     { workflowBundle: await workflowBundle(), replayName: 'change-requests' },

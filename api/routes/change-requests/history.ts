@@ -1,7 +1,8 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { SYSTEM_ACTOR, type ChangeRequestWrite } from '../../../activities/change-request';
+import type { ChangeRequestWrite } from '../../../activities/change-request';
+import { SYSTEM_ACTOR } from '../../../domain/actor';
 import type { Notification } from '../../../activities/notifier';
 import type { ChangeRequestEvent, ChangeRequestView } from '../../../domain/change-request';
 import { ClearwayError } from '../../../errors';

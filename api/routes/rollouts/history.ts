@@ -1,7 +1,8 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { SYSTEM_ACTOR, type RolloutRecordEvent, type RolloutWrite } from '../../../activities/rollout';
+import type { RolloutRecordEvent, RolloutWrite } from '../../../activities/rollout';
+import { SYSTEM_ACTOR } from '../../../domain/actor';
 import { ClearwayError } from '../../../errors';
 import { rolloutWorkflowId } from '../../../workflows/rollout';
 import { findRollout } from '../../rollouts';
