@@ -12,12 +12,19 @@ export class DynamicConfigError extends Error {}
 const LIMIT_KEYS: Record<string, keyof Limits> = {
   'limit.blobSize.error': 'payloadErrorBytes',
   'limit.blobSize.warn': 'payloadWarnBytes',
+  'limit.memoSize.error': 'memoErrorBytes',
+  'limit.memoSize.warn': 'memoWarnBytes',
+  'limit.maxIDLength': 'idMaxLength',
   'limit.historyCount.error': 'historyEventsError',
   'limit.historyCount.warn': 'historyEventsWarn',
   'limit.historySize.error': 'historyBytesError',
   'limit.historySize.warn': 'historyBytesWarn',
+  'limit.historyCount.suggestContinueAsNew': 'historyEventsSuggestContinueAsNew',
+  'limit.historySize.suggestContinueAsNew': 'historyBytesSuggestContinueAsNew',
   'limit.numPendingActivities.error': 'pendingActivities',
   'limit.numPendingChildExecutions.error': 'pendingChildren',
+  'limit.numPendingSignals.error': 'pendingSignals',
+  'limit.numPendingCancelRequests.error': 'pendingCancels',
   'history.maxInFlightUpdates': 'updatesInFlight',
   'history.maxTotalUpdates': 'updatesTotal',
 };
@@ -52,12 +59,6 @@ const IGNORED_KEYS = new Set([
   'worker.buildIdScavengerEnabled',
   'matching.numTaskqueueReadPartitions',
   'matching.numTaskqueueWritePartitions',
-  'limit.numPendingSignals.error',
-  'limit.numPendingCancelRequests.error',
-  'limit.memoSize.error',
-  'limit.memoSize.warn',
-  'limit.historyCount.suggestContinueAsNew',
-  'limit.historySize.suggestContinueAsNew',
 ]);
 
 /**

@@ -17,7 +17,7 @@ import {
 import type { ActivityTaskItem, Engine, Tx } from './engine';
 import { queueKey } from './engine';
 import { invalidArgument, taskNotFound } from './errors';
-import { LIMITS, failureSize, type BlobSite } from './limits';
+import { failureSize, type BlobSite } from './limits';
 import { activityMachine } from './machine';
 import type { PendingActivity, Run } from './run';
 import { decodeToken, encodeToken } from './token';
@@ -25,10 +25,10 @@ import { decodeToken, encodeToken } from './token';
 type ScheduleAttrs = temporal.api.command.v1.IScheduleActivityTaskCommandAttributes;
 
 /** Checks a ScheduleActivityTask command as the real server does; null when acceptable. */
-export function validateScheduleActivity(a: ScheduleAttrs, ids: Set<string>): { cause: number; message: string } | null {
+export function validateScheduleActivity(a: ScheduleAttrs, ids: Set<string>, idMaxLength: number): { cause: number; message: string } | null {
   const bad = (message: string) => ({ cause: WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES, message });
   if (!a.activityId) return bad('ActivityId is not set on ScheduleActivityTaskCommand.');
-  if (a.activityId.length > LIMITS.idMaxLength) return bad('ActivityId exceeds length limit.');
+  if (a.activityId.length > idMaxLength) return bad('ActivityId exceeds length limit.');
   if (!a.activityType?.name) return bad('ActivityType is not set on ScheduleActivityTaskCommand.');
   if (ids.has(a.activityId)) return bad(`Activity with id ${a.activityId} is already pending.`);
   for (const d of [a.scheduleToCloseTimeout, a.scheduleToStartTimeout, a.startToCloseTimeout, a.heartbeatTimeout])

@@ -1,5 +1,6 @@
 import { EventType, TaskQueueKind, WftFailedCause, durationMs, temporal } from '../proto';
 import type { Engine, Tx } from './engine';
+import { pendingLimitReached } from './limits';
 import { rootExecutionOf, runKey, type Run } from './run';
 import { closeHooks, createRun, requestCancelRun, signalRun, terminateRun } from './workflows';
 
@@ -9,14 +10,14 @@ const StartChildFailedCause = temporal.api.enums.v1.StartChildWorkflowExecutionF
 const ExternalFailedCause = temporal.api.enums.v1.SignalExternalWorkflowExecutionFailedCause;
 
 /** Checks a StartChildWorkflowExecution command; null when acceptable. */
-export function validateChild(e: Engine, run: Run, a: ChildAttrs): { cause: number; message: string } | null {
+export function validateChild(e: Engine, a: ChildAttrs, pending: number): { cause: number; message: string } | null {
   const bad = (message: string) => ({ cause: WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES, message });
   if (!a.workflowId) return bad('WorkflowId is not set on StartChildWorkflowExecutionCommand.');
   if (!a.workflowType?.name) return bad('WorkflowType is not set on StartChildWorkflowExecutionCommand.');
   if (a.namespace && !e.namespaces.has(a.namespace)) return bad(`Namespace ${a.namespace} is not found.`);
   if (a.cronSchedule) return bad('Cron schedules are not supported by the embedded Temporal server.');
-  if (run.children.size >= e.limits.pendingChildren)
-    return { cause: WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_CHILD_WORKFLOWS_LIMIT_EXCEEDED, message: 'PendingChildWorkflowsLimitExceeded' };
+  const reached = pendingLimitReached('pending child workflow executions', pending, e.limits.pendingChildren);
+  if (reached) return { cause: WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_CHILD_WORKFLOWS_LIMIT_EXCEEDED, message: reached };
   return null;
 }
 

@@ -14,7 +14,7 @@ import type { CommitBatch, NamespaceRecord, Store } from '../store/store';
 import type { Clock } from '../timers/clock';
 import { TimerWheel } from '../timers/timer-wheel';
 import { invalidArgument, namespaceNotFound, notFound } from './errors';
-import { LIMITS, blobWithinLimit, requireBlobWithinLimit, type BlobSite, type Limits } from './limits';
+import { LIMITS, blobWithinLimit, checkId, memoWithinLimit, requireBlobWithinLimit, requireMemoWithinLimit, type BlobSite, type Limits } from './limits';
 import { encodeExtras } from './extras';
 import { applyEvent, newRun, runKey, type BufferedEvent, type Run } from './run';
 
@@ -170,6 +170,21 @@ export class Engine {
   /** Refuses request payloads past the error limit with INVALID_ARGUMENT (after the warning). */
   requireBlob(p: temporal.api.common.v1.IPayloads | null | undefined, site: BlobSite): void {
     requireBlobWithinLimit(this.limits, this.log, p, site);
+  }
+
+  /** The memo check: warns past `limit.memoSize.warn`, false past `limit.memoSize.error`. */
+  memoWithinLimit(size: number, site: BlobSite): boolean {
+    return memoWithinLimit(this.limits, this.log, size, site);
+  }
+
+  /** Refuses a start's memo past the memo error limit with INVALID_ARGUMENT (after the warning). */
+  requireMemo(memo: temporal.api.common.v1.IMemo | null | undefined, site: BlobSite): void {
+    requireMemoWithinLimit(this.limits, this.log, memo, site);
+  }
+
+  /** Refuses a missing id or one past `limit.maxIDLength` with INVALID_ARGUMENT. */
+  checkId(value: string | null | undefined, what: string): string {
+    return checkId(this.limits, value, what);
   }
 
   // ---- namespaces -------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import { scheduleActivity, requestCancelActivity, startActivityTask, validateSch
 import { startChild, signalExternal, cancelExternal, validateChild } from './children';
 import type { Engine, Tx, WorkflowTaskItem } from './engine';
 import { invalidArgument, taskNotFound } from './errors';
-import { failureSize } from './limits';
+import { failureSize, memoSize, pendingLimitReached } from './limits';
 import { answerAttachedQueries, attachedQueriesFor, legacyQueryTask, rerouteQueries } from './queries';
 import { carriedSearchAttributes, type Run } from './run';
 import { decodeToken, encodeToken } from './token';
@@ -35,7 +35,7 @@ export function startWorkflowTask(e: Engine, tx: Tx, item: WorkflowTaskItem, ide
     identity,
     requestId: randomUUID(),
     historySizeBytes: run.historySizeBytes,
-    suggestContinueAsNew: run.events.length >= e.limits.historyEventsWarn || run.historySizeBytes >= e.limits.historyBytesWarn,
+    suggestContinueAsNew: run.events.length >= e.limits.historyEventsSuggestContinueAsNew || run.historySizeBytes >= e.limits.historyBytesSuggestContinueAsNew,
   });
   const wft = run.wft;
   armWorkflowTaskTimeout(e, run);
@@ -182,7 +182,7 @@ interface CommandProblem {
 const mapSize = (m: Record<string, temporal.api.common.v1.IPayload> | null | undefined) => payloadsSize({ payloads: Object.values(m ?? {}) });
 
 /** The blob a command carries, measured as the real server measures it, with its message and cause. */
-function commandBlob(c: ICommand): { size: number; message: string; cause: number } | null {
+function commandBlob(c: ICommand): { size: number; message: string; cause: number; memo?: boolean } | null {
   const T = CommandType;
   const C = WftFailedCause;
   switch (c.commandType) {
@@ -203,7 +203,8 @@ function commandBlob(c: ICommand): { size: number; message: string; cause: numbe
     case T.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
       return { size: mapSize(c.upsertWorkflowSearchAttributesCommandAttributes?.searchAttributes?.indexedFields), message: 'UpsertWorkflowSearchAttributesCommandAttributes exceeds size limit.', cause: C.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES };
     case T.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES:
-      return { size: mapSize(c.modifyWorkflowPropertiesCommandAttributes?.upsertedMemo?.fields), message: 'ModifyWorkflowPropertiesCommandAttributes exceeds size limit.', cause: C.WORKFLOW_TASK_FAILED_CAUSE_BAD_MODIFY_WORKFLOW_PROPERTIES_ATTRIBUTES };
+      // Measured against the memo limits, not the blob limits.
+      return { size: memoSize(c.modifyWorkflowPropertiesCommandAttributes?.upsertedMemo), message: 'ModifyWorkflowPropertiesCommandAttributes exceeds size limit.', cause: C.WORKFLOW_TASK_FAILED_CAUSE_BAD_MODIFY_WORKFLOW_PROPERTIES_ATTRIBUTES, memo: true };
     default:
       return null;
   }
@@ -214,7 +215,8 @@ function oversizedBlob(e: Engine, run: Run, commands: ICommand[], messages: IMes
   const site = { namespace: run.namespace, workflowId: run.workflowId, runId: run.runId };
   for (const c of commands) {
     const blob = commandBlob(c);
-    if (blob && !e.blobWithinLimit(blob.size, { ...site, operation: commandTypeName(c.commandType ?? 0) }))
+    const blobSite = { ...site, operation: commandTypeName(c.commandType ?? 0) };
+    if (blob && !(blob.memo ? e.memoWithinLimit(blob.size, blobSite) : e.blobWithinLimit(blob.size, blobSite)))
       return { cause: blob.cause, message: blob.message, terminate: true };
   }
   for (const m of messages) {
@@ -229,6 +231,9 @@ function validateCommands(e: Engine, run: Run, commands: ICommand[]): CommandPro
   const activityIds = new Set([...run.activities.values()].map((a) => a.activityId));
   const timerIds = new Set(run.timers.keys());
   let pendingActivities = run.activities.size;
+  let pendingChildren = run.children.size;
+  let pendingSignals = [...run.externals.values()].filter((x) => x.kind === 'signal').length;
+  let pendingCancels = run.externals.size - pendingSignals;
   for (let i = 0; i < commands.length; i++) {
     const c = commands[i];
     const t = c.commandType ?? 0;
@@ -236,10 +241,10 @@ function validateCommands(e: Engine, run: Run, commands: ICommand[]): CommandPro
       return { cause: WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED, message: 'Workflow close command must be the last command.' };
     switch (t) {
       case CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK: {
-        const problem = validateScheduleActivity(c.scheduleActivityTaskCommandAttributes ?? {}, activityIds);
+        const problem = validateScheduleActivity(c.scheduleActivityTaskCommandAttributes ?? {}, activityIds, e.limits.idMaxLength);
         if (problem) return problem;
-        if (++pendingActivities > e.limits.pendingActivities)
-          return { cause: WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_ACTIVITIES_LIMIT_EXCEEDED, message: 'PendingActivitiesLimitExceeded' };
+        const reached = pendingLimitReached('pending activities', pendingActivities++, e.limits.pendingActivities);
+        if (reached) return { cause: WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_ACTIVITIES_LIMIT_EXCEEDED, message: reached };
         break;
       }
       case CommandType.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK: {
@@ -264,8 +269,18 @@ function validateCommands(e: Engine, run: Run, commands: ICommand[]): CommandPro
         break;
       }
       case CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION: {
-        const problem = validateChild(e, run, c.startChildWorkflowExecutionCommandAttributes ?? {});
+        const problem = validateChild(e, c.startChildWorkflowExecutionCommandAttributes ?? {}, pendingChildren++);
         if (problem) return problem;
+        break;
+      }
+      case CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION: {
+        const reached = pendingLimitReached('pending signals to external workflows', pendingSignals++, e.limits.pendingSignals);
+        if (reached) return { cause: WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_SIGNALS_LIMIT_EXCEEDED, message: reached };
+        break;
+      }
+      case CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION: {
+        const reached = pendingLimitReached('pending requests to cancel external workflows', pendingCancels++, e.limits.pendingCancels);
+        if (reached) return { cause: WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_REQUEST_CANCEL_LIMIT_EXCEEDED, message: reached };
         break;
       }
       case CommandType.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: {
@@ -280,8 +295,6 @@ function validateCommands(e: Engine, run: Run, commands: ICommand[]): CommandPro
       case CommandType.COMMAND_TYPE_RECORD_MARKER:
       case CommandType.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES:
       case CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE:
-      case CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION:
-      case CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION:
         break;
       default:
         return { cause: WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED, message: `Command type ${t} is not supported by the embedded Temporal server.` };

@@ -15,7 +15,6 @@ import {
 } from '../proto';
 import { effectiveWorkflowTaskTimeoutMs, type Engine, type Tx } from './engine';
 import { ServerError, alreadyCompleted, invalidArgument } from './errors';
-import { checkId } from './limits';
 import { carriedSearchAttributes, type Run } from './run';
 import { SYSTEM_ATTRIBUTES, TYPE_NAMES } from '../visibility/search';
 
@@ -132,16 +131,18 @@ export function validateStart(e: Engine, namespace: string, req: {
   requestId?: string | null;
   cronSchedule?: string | null;
   input?: IPayloads | null;
+  memo?: temporal.api.common.v1.IMemo | null;
 }): { executionTimeoutMs: number; runTimeoutMs: number; taskTimeoutMs: number } {
-  checkId(req.workflowId, 'WorkflowId');
-  checkId(req.workflowType?.name, 'WorkflowType');
-  checkId(req.taskQueue?.name, 'TaskQueue');
+  e.checkId(req.workflowId, 'WorkflowId');
+  e.checkId(req.workflowType?.name, 'WorkflowType');
+  e.checkId(req.taskQueue?.name, 'TaskQueue');
   if (req.requestId && req.requestId.length > 1000) throw invalidArgument('RequestId exceeds length limit.');
   if (isNegative(req.workflowExecutionTimeout)) throw invalidArgument('Invalid WorkflowExecutionTimeout.');
   if (isNegative(req.workflowRunTimeout)) throw invalidArgument('Invalid WorkflowRunTimeout.');
   if (isNegative(req.workflowTaskTimeout)) throw invalidArgument('Invalid WorkflowTaskTimeout.');
   if (req.cronSchedule) throw invalidArgument('Cron schedules are not supported by the embedded Temporal server; use a Schedule on a Temporal cluster.');
   e.requireBlob(req.input, { namespace, workflowId: req.workflowId, operation: 'StartWorkflowExecution' });
+  e.requireMemo(req.memo, { namespace, workflowId: req.workflowId, operation: 'StartWorkflowExecution' });
   return {
     executionTimeoutMs: durationMs(req.workflowExecutionTimeout),
     runTimeoutMs: durationMs(req.workflowRunTimeout),

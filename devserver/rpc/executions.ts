@@ -1,7 +1,6 @@
 import { EventType, temporal } from '../proto';
 import type { Engine } from '../engine/engine';
 import { invalidArgument } from '../engine/errors';
-import { checkId } from '../engine/limits';
 import { describeRun, getHistory, getHistoryReverse } from '../engine/read';
 import { awaitUpdate, admitUpdate } from '../engine/updates';
 import { queryWorkflow } from '../engine/queries';
@@ -30,7 +29,7 @@ export function executionHandlers(e: Engine): Record<string, Handler> {
     SignalWithStartWorkflowExecution: (req: temporal.api.workflowservice.v1.ISignalWithStartWorkflowExecutionRequest) =>
       e.transact((tx) => {
         const ns = e.namespace(req.namespace).name;
-        checkId(req.signalName, 'SignalName');
+        e.checkId(req.signalName, 'SignalName');
         e.requireBlob(req.signalInput, { namespace: ns, workflowId: req.workflowId, operation: 'SignalWithStartWorkflowExecution' });
         const current = req.workflowId ? e.currentRun(ns, req.workflowId) : undefined;
         const signal = { signalName: req.signalName, input: req.signalInput, identity: req.identity, header: req.header };
@@ -50,7 +49,7 @@ export function executionHandlers(e: Engine): Record<string, Handler> {
     SignalWorkflowExecution: (req: temporal.api.workflowservice.v1.ISignalWorkflowExecutionRequest) =>
       e.transact((tx) => {
         const ns = e.namespace(req.namespace).name;
-        checkId(req.signalName, 'SignalName');
+        e.checkId(req.signalName, 'SignalName');
         e.requireBlob(req.input, { namespace: ns, ...req.workflowExecution, operation: 'SignalWorkflowExecution' });
         const run = e.findRun(ns, req.workflowExecution);
         signalRun(e, tx, run, req);

@@ -75,10 +75,29 @@ test('dynamic config: limit keys become limits, keys for features it lacks are l
   const lines: { level: number; key: string; msg: string }[] = [];
   const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
   const limits = limitsFromDynamicConfig(
-    { 'limit.numPendingActivities.error': 5, 'limit.historySize.warn': 1000, 'system.enableEagerWorkflowStart': true, 'system.enableActivityEagerExecution': true, 'no.such.key': 'x' },
+    {
+      'limit.numPendingActivities.error': 5,
+      'limit.historySize.warn': 1000,
+      'limit.maxIDLength': 255,
+      'limit.numPendingSignals.error': 7,
+      'limit.numPendingCancelRequests.error': 0,
+      'limit.historyCount.suggestContinueAsNew': 100,
+      'limit.memoSize.warn': 4096,
+      'system.enableEagerWorkflowStart': true,
+      'system.enableActivityEagerExecution': true,
+      'no.such.key': 'x',
+    },
     log,
   );
-  expect(limits).toEqual({ pendingActivities: 5, historyBytesWarn: 1000 });
+  expect(limits).toEqual({
+    pendingActivities: 5,
+    historyBytesWarn: 1000,
+    idMaxLength: 255,
+    pendingSignals: 7,
+    pendingCancels: 0,
+    historyEventsSuggestContinueAsNew: 100,
+    memoWarnBytes: 4096,
+  });
   expect(lines.map((l) => [l.level, l.key])).toEqual([
     [20, 'system.enableEagerWorkflowStart'],
     [40, 'no.such.key'],

@@ -387,3 +387,22 @@ export async function resettable(): Promise<string> {
   await wf.condition(() => seen.length > 0);
   return `${greeting}/${seen.join(',')}/${wf.uuid4()}`;
 }
+
+/** Signals or cancels every target at once (one workflow task), reporting how many went through. */
+export async function messagesOthers(kind: 'signal' | 'cancel', targetIds: string[]): Promise<number> {
+  const sent = await Promise.allSettled(
+    targetIds.map((id) => (kind === 'signal' ? wf.getExternalWorkflowHandle(id).signal(unblock, 'x') : wf.getExternalWorkflowHandle(id).cancel())),
+  );
+  return sent.filter((s) => s.status === 'fulfilled').length;
+}
+
+/** Upserts a memo of about `bytes` bytes, then completes. */
+export async function upsertsMemo(bytes: number): Promise<void> {
+  wf.upsertMemo({ blob: 'm'.repeat(bytes) });
+  await wf.sleep(1);
+}
+
+/** Runs one activity under an activity id of `length` characters. */
+export async function longActivityId(length: number): Promise<string> {
+  return wf.proxyActivities<typeof activities>({ startToCloseTimeout: '10s', activityId: 'a'.repeat(length) }).greet('id');
+}
