@@ -793,8 +793,8 @@ function storedResult(run: StoredRun): ReconcileResult {
   };
 }
 
-// The SDK sends at most one heartbeat per 80 % of the heartbeat timeout; calling it every second keeps the attempt
-// alive through long commits, and every call may bring back a cancellation.
+// The SDK sends heartbeats at most once per throttle interval (one second on Clearway's workers); calling it every
+// second keeps the attempt alive through long commits, and every call may bring back a cancellation.
 const KEEPALIVE_MS = 1_000;
 
 /** The reconciliation activities, over injected dependencies. */

@@ -145,6 +145,7 @@ export function connectTemporal(config: Config, log: Logger, opts: TemporalOptio
             escalationPolicy: opts.escalationPolicy,
           }),
           ...observability(opts.tracing),
+          ...WORKER_TUNING,
         });
         if (stopped) break;
         tlog.info({ taskQueue: config.TASK_QUEUE }, 'worker polling');
@@ -195,6 +196,14 @@ export function connectTemporal(config: Config, log: Logger, opts: TemporalOptio
     },
   };
 }
+
+/**
+ * Activity-worker settings every Clearway worker uses. A cancellation reaches a running activity only in the answer to
+ * a heartbeat, and the SDK holds heartbeats back for 80 % of the heartbeat timeout (8 s for a reconciliation) unless
+ * this caps it: at one second, aborting a cutover stops its reconciliation within about a second, while the timeout
+ * stays long enough to ride out a busy event loop.
+ */
+export const WORKER_TUNING = { maxHeartbeatThrottleInterval: '1 second' } as const satisfies Partial<WorkerOptions>;
 
 /**
  * Workflow starts and outcomes are counted by an interceptor bundled with the workflows; with tracing, workflows and

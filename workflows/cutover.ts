@@ -86,9 +86,9 @@ const store = wf.proxyActivities<CutoverActivities>({
 });
 
 /**
- * How a window's reconciliation runs: long, heartbeating, resumed from its checkpoint when retried. The SDK sends a
- * heartbeat at most every 80 % of the heartbeat timeout, and a cancellation only comes back with one, so the timeout
- * is short: a closed cutover stops its reconciliation within seconds, and a dead worker is noticed as soon. The
+ * How a window's reconciliation runs: long, heartbeating, resumed from its checkpoint when retried. A cancellation
+ * only comes back with a heartbeat, which Clearway's workers send at least once a second (WORKER_TUNING), so a closed
+ * cutover stops its reconciliation within about a second; the timeout is short so a dead worker is noticed soon. The
  * workflow waits for the attempt to acknowledge, so its spill is gone before the staged uploads are removed.
  */
 export const RECONCILE_ACTIVITY = {

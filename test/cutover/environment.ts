@@ -8,6 +8,7 @@ import { createCutoverActivities } from '../../activities/cutover';
 import { createEscalationActivities } from '../../activities/escalation';
 import { createLogNotifier } from '../../activities/notifier';
 import { createReconcileActivities, type SpillState } from '../../activities/reconcile';
+import { WORKER_TUNING } from '../../cli/temporal';
 import { backends, createTestDatabase, silentLog, type TestDb } from '../helpers/db';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -51,6 +52,7 @@ export async function startCutoverEnvironment(taskQueue: string, dirPrefix: stri
   ]);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), dirPrefix));
   const worker = await Worker.create({
+    ...WORKER_TUNING,
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: bundle,
