@@ -18,8 +18,12 @@ const DEFAULT_PAGE = 1000;
 // SDK's client does, under a name gRPC ignores); an event larger than this still goes, alone on its page.
 const PAGE_BYTES = 3 * 1024 * 1024;
 
-/** Up to `size` events from `events`, fewer when their encoded size would pass PAGE_BYTES; never none. */
-function pageOf(events: IHistoryEvent[], size: number): IHistoryEvent[] {
+/**
+ * Up to `size` events of a run from `events`, fewer when their encoded size would pass PAGE_BYTES; never none. A run
+ * whose whole history fits a page (nearly every run) needs no measuring.
+ */
+function pageOf(run: Run, events: IHistoryEvent[], size: number): IHistoryEvent[] {
+  if (run.historySizeBytes <= PAGE_BYTES) return events.slice(0, size);
   let bytes = 0;
   let n = 0;
   while (n < Math.min(size, events.length)) {
@@ -143,7 +147,7 @@ export async function getHistory(
   const from = page?.next ?? 1;
   if (req.waitNewEvent && run.state === 'running') await e.waitFor(run.key, () => run.events.length >= from || run.state !== 'running', waitMs, abort);
   const size = req.maximumPageSize && req.maximumPageSize > 0 ? req.maximumPageSize : DEFAULT_PAGE;
-  const events = pageOf(run.events.slice(from - 1, from - 1 + size), size);
+  const events = pageOf(run, run.events.slice(from - 1, from - 1 + size), size);
   const next = from + events.length;
   const more = next <= run.events.length || (req.waitNewEvent && run.state === 'running');
   return { history: { events }, nextPageToken: more ? encodePage({ runId: run.runId, next }) : undefined };
@@ -157,7 +161,7 @@ export function getHistoryReverse(
   const page = decodePage(req.nextPageToken);
   const last = page?.next ?? run.events.length;
   const size = req.maximumPageSize && req.maximumPageSize > 0 ? req.maximumPageSize : DEFAULT_PAGE;
-  const events = pageOf(run.events.slice(Math.max(0, last - size), last).reverse(), size);
+  const events = pageOf(run, run.events.slice(Math.max(0, last - size), last).reverse(), size);
   const first = last - events.length + 1;
   return { history: { events }, nextPageToken: first > 1 ? encodePage({ runId: run.runId, next: first - 1 }) : undefined };
 }
