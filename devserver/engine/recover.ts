@@ -1,4 +1,4 @@
-import { num } from '../proto';
+import { num, timestampMs } from '../proto';
 import type { Run } from './run';
 import type { Store } from '../store/store';
 import { recoverActivity } from './activities';
@@ -17,6 +17,7 @@ import { armTimer, armWorkflowTaskTimeout } from './workflow-tasks';
 export function recover(e: Engine, store: Store): { runs: number; events: number } {
   let events = 0;
   let maxTaskId = 0;
+  let latestMs = 0;
   e.transact((tx) => {
     for (const ns of store.loadNamespaces()) e.namespaces.set(ns.name, ns);
     for (const [name, type] of Object.entries(store.loadSearchAttributes())) e.searchAttributes.set(name, type);
@@ -27,6 +28,7 @@ export function recover(e: Engine, store: Store): { runs: number; events: number
         run.events.push(ev);
         applyEvent(run, ev);
         maxTaskId = Math.max(maxTaskId, num(ev.taskId));
+        latestMs = Math.max(latestMs, timestampMs(ev.eventTime));
       }
       run.persistedEvents = run.events.length;
       run.historySizeBytes = stored.historySizeBytes;
@@ -34,6 +36,8 @@ export function recover(e: Engine, store: Store): { runs: number; events: number
       restoreExtras(run, stored.extras);
     }
     e.bumpTaskId(maxTaskId);
+    // Before any deadline is armed, so a skipping clock does not re-live time its histories already passed.
+    e.clock.resumeFrom?.(latestMs);
     for (const run of e.runs.values()) {
       if (run.state !== 'running') {
         armRetention(e, run);

@@ -1,6 +1,8 @@
 /** The server's notion of now; virtual in time-skipping mode. */
 export interface Clock {
   now(): number;
+  /** On a restart from a durable store: `ms` is the latest time its histories hold. */
+  resumeFrom?(ms: number): void;
 }
 
 /** Wall-clock time. */
@@ -16,5 +18,9 @@ export class SkippingClock implements Clock {
   advanceTo(ms: number): void {
     const now = this.now();
     if (ms > now) this.offset += ms - now;
+  }
+  /** Time skipped before a restart stays skipped: the clock goes on from the latest recorded event, not behind it. */
+  resumeFrom(ms: number): void {
+    this.advanceTo(ms);
   }
 }

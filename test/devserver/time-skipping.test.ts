@@ -1,6 +1,11 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { Connection, InternalConnectionOptionsSymbol, type InternalConnectionOptions } from '@temporalio/client/lib/connection';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { startDevServer } from '../../devserver';
+import { long, timestampMs } from '../../devserver/proto';
 import * as activities from './activities';
 import { greet, raceActivityAndTimer, retriesInSkippedTime, sleeper, slaWatch, unblock, type EnvActivities } from './workflows';
 
@@ -91,5 +96,43 @@ test('time skipping: when a client unlocks time skipping that nothing holds lock
     await expect(testService.unlockTimeSkipping({})).rejects.toMatchObject({ code: 9, details: expect.stringMatching(/unbalanced UnlockTimeSkipping/) });
   } finally {
     await testService.lockTimeSkipping({});
+  }
+});
+
+test('time skipping on a durable store: after a restart the clock goes on from the latest recorded event, not back at wall-clock time', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clearway-skip-store-'));
+  const dbFilename = path.join(dir, 'temporal.db');
+  const open = async () => {
+    const server = await startDevServer({ port: 0, timeSkipping: true, dbFilename, logLevel: 'silent' });
+    // As TestWorkflowEnvironment connects: with the SDK's TestService client.
+    const options: InternalConnectionOptions = { address: server.address, [InternalConnectionOptionsSymbol]: { supportsTestService: true } };
+    const connection = await Connection.connect(options);
+    return { server, connection, now: async () => timestampMs((await connection.testService!.getCurrentTime({})).time) };
+  };
+  const first = await open();
+  try {
+    const wall = Date.now();
+    await first.connection.testService!.unlockTimeSkippingWithSleep({ duration: { seconds: long(2 * 24 * 3600) } });
+    expect((await first.now()) - wall).toBeGreaterThanOrEqual(2 * DAY);
+    await first.connection.workflowService.startWorkflowExecution({
+      namespace: 'default', workflowId: 'ts-store', workflowType: { name: 'sleeper' }, taskQueue: { name: 'ts-store' }, requestId: 'ts-store',
+    });
+  } finally {
+    await first.connection.close();
+    await first.server.stop();
+  }
+  const second = await open();
+  try {
+    const svc = second.connection.workflowService;
+    const started = timestampMs((await svc.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId: 'ts-store' } })).history!.events![0].eventTime);
+    expect(started - Date.now()).toBeGreaterThan(DAY);
+    expect(await second.now()).toBeGreaterThanOrEqual(started);
+    await svc.terminateWorkflowExecution({ namespace: 'default', workflowExecution: { workflowId: 'ts-store' }, reason: 'done' });
+    const times = (await svc.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId: 'ts-store' } })).history!.events!.map((e) => timestampMs(e.eventTime));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+  } finally {
+    await second.connection.close();
+    await second.server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
