@@ -1,3 +1,4 @@
+import { format } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { google, protoRoot, temporal } from '../proto';
@@ -91,6 +92,9 @@ export function createGrpcServer(
   handlers: Record<string, Handler>,
   opts: { log: Logger; includeTestService: boolean; onShutdown: (fn: () => void) => void },
 ): grpc.Server {
+  // grpc-js writes its own diagnostics straight to stderr (a failed bind prints "No address added..."
+  // beside the error the server reports itself); they go to the server's log, at debug.
+  grpc.setLogger({ error: (...args: unknown[]) => opts.log.debug({ source: 'grpc-js' }, format(...args)) });
   const server = new grpc.Server({
     'grpc.max_receive_message_length': MAX_MESSAGE,
     'grpc.max_send_message_length': MAX_MESSAGE,

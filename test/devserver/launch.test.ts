@@ -1,3 +1,4 @@
+import net from 'node:net';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -129,6 +130,18 @@ test('createLocal: when the SDK passes a small limit.blobSize.error, the launche
     await expect(start('dc-under', 12_000)).resolves.toMatchObject({ runId: expect.any(String) });
   } finally {
     await env.teardown();
+  }
+});
+
+test('start: when the port is taken, the executable prints one line naming the port and exits 1', async () => {
+  const blocker = net.createServer();
+  const port = await new Promise<number>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as net.AddressInfo).port)));
+  try {
+    const r = spawnSync(executable, ['--port', String(port), '--headless'], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr.split('\n').filter(Boolean)).toEqual([`clearway devserver: port ${port} on 127.0.0.1 is already in use`]);
+  } finally {
+    await new Promise<void>((resolve) => blocker.close(() => resolve()));
   }
 });
 
