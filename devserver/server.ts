@@ -5,6 +5,7 @@ import { flagsFromDynamicConfig, limitsFromDynamicConfig, type DynamicConfig } f
 import { createGrpcServer } from './grpc/server';
 import { clusterHandlers } from './rpc/cluster';
 import { executionHandlers } from './rpc/executions';
+import { batchHandlers } from './rpc/batch';
 import { taskHandlers } from './rpc/tasks';
 import { visibilityHandlers } from './rpc/visibility';
 import { versioningHandlers } from './rpc/versioning';
@@ -92,9 +93,11 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     }
   });
   const shutdownHooks: (() => void)[] = [];
+  const executions = executionHandlers(engine);
   const handlers = {
     ...clusterHandlers(engine, store.kind),
-    ...executionHandlers(engine),
+    ...executions,
+    ...batchHandlers(engine, executions),
     ...taskHandlers(engine),
     ...visibilityHandlers(engine),
     ...versioningHandlers(engine),

@@ -11,7 +11,7 @@ import { STATUS_NAMES, SYSTEM_ATTRIBUTES, matches, resolveTypes, sortRuns } from
 const DEFAULT_PAGE = 1000;
 
 /** Runs of a namespace that match a query, in the query's order. */
-function select(e: Engine, namespace: string, query: string | null | undefined): { runs: Run[]; groupBy: string[] } {
+export function selectRuns(e: Engine, namespace: string, query: string | null | undefined): { runs: Run[]; groupBy: string[] } {
   const q = parseQuery(query);
   const types = resolveTypes(q, e.searchAttributes);
   const runs = [...e.runs.values()].filter((r) => r.namespace === namespace && matches(r, q.where, types));
@@ -34,7 +34,7 @@ const keyword = (s: string) => ({ metadata: { encoding: Buffer.from('json/plain'
 export function visibilityHandlers(e: Engine): Record<string, Handler> {
   const list = (req: { namespace?: string | null; query?: string | null; pageSize?: number | null; nextPageToken?: Uint8Array | null }) => {
     const ns = e.namespace(req.namespace).name;
-    const { items, next } = page(select(e, ns, req.query).runs, req.nextPageToken, req.pageSize);
+    const { items, next } = page(selectRuns(e, ns, req.query).runs, req.nextPageToken, req.pageSize);
     return { executions: items.map(executionInfo), nextPageToken: next };
   };
   const legacy = (open: boolean) => (req: temporal.api.workflowservice.v1.IListOpenWorkflowExecutionsRequest & { statusFilter?: { status?: number } }) => {
@@ -62,7 +62,7 @@ export function visibilityHandlers(e: Engine): Record<string, Handler> {
     ListClosedWorkflowExecutions: legacy(false),
     CountWorkflowExecutions: (req: temporal.api.workflowservice.v1.ICountWorkflowExecutionsRequest) => {
       const ns = e.namespace(req.namespace).name;
-      const { runs, groupBy } = select(e, ns, req.query);
+      const { runs, groupBy } = selectRuns(e, ns, req.query);
       if (!groupBy.length) return { count: long(runs.length) };
       const counts = new Map<number, number>();
       for (const r of runs) {

@@ -43,8 +43,7 @@ const RAW_HISTORY = /^\/api\/v1\/namespaces\/([^/]+)\/workflows\/([^/]+)\/run\/(
 
 /**
  * What `/api/v1/settings` answers: the Go ui-server's settings with authentication off and no codec
- * server. What the embedded server does not carry out (batch operations) and the start form (not part
- * of this build) are switched off, so the UI does not offer them.
+ * server. The start form (not part of this build) is switched off, so the UI does not offer it.
  */
 export function uiSettings(opts: { defaultNamespace: string; uiVersion: string }): object {
   return {
@@ -63,7 +62,7 @@ export function uiSettings(opts: { defaultNamespace: string; uiVersion: string }
     WorkflowSignalDisabled: false,
     WorkflowUpdateDisabled: false,
     WorkflowResetDisabled: false,
-    BatchActionsDisabled: true,
+    BatchActionsDisabled: false,
     StartWorkflowDisabled: true,
     HideWorkflowQueryErrors: false,
     RefreshWorkflowCountsDisabled: false,

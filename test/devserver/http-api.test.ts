@@ -286,6 +286,22 @@ test('ui: queries, signals, updates, cancel and terminate posted as the UI posts
   });
 });
 
+test('ui: a batch terminate posted as the UI posts it runs, and the UI reads the job back', async () => {
+  const tq = h.taskQueue();
+  for (const id of ['ui-batch-a', 'ui-batch-b']) await h.client.workflow.start(waiter, { taskQueue: tq, workflowId: id });
+  const job = '/api/v1/namespaces/default/batch-operations/ui-batch';
+  const started = await post(job, { jobId: 'ui-batch', namespace: 'default', reason: 'from the UI', visibilityQuery: `TaskQueue = '${tq}'`, terminationOperation: { identity: 'ui' } }, uiBase);
+  expect(started).toEqual({ status: 200, body: {} });
+  let described = await get(job, uiBase);
+  for (let i = 0; i < 100 && described.body.state === 'BATCH_OPERATION_STATE_RUNNING'; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    described = await get(job, uiBase);
+  }
+  expect(described.body).toMatchObject({ jobId: 'ui-batch', state: 'BATCH_OPERATION_STATE_COMPLETED', totalOperationCount: '2', completeOperationCount: '2', reason: 'from the UI' });
+  expect((await get('/api/v1/namespaces/default/batch-operations', uiBase)).body.operationInfo).toContainEqual(expect.objectContaining({ jobId: 'ui-batch' }));
+  for (const id of ['ui-batch-a', 'ui-batch-b']) expect((await h.client.workflow.getHandle(id).describe()).status.name).toBe('TERMINATED');
+});
+
 test('http: payloads use the JSON shorthand and times are RFC 3339', async () => {
   const res = await get('/api/v1/namespaces/default/workflows/http-mixed/history');
   const events = res.body.history.events;

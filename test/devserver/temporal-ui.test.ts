@@ -178,6 +178,7 @@ describeInBrowser('Temporal UI served by the embedded server', () => {
     const { runId } = await underReview.describe();
     const done = await approved.describe();
     const run = `${ui}/namespaces/default/workflows/${underReview.workflowId}/${runId}`;
+    const scheduled = (await approved.fetchHistory()).events!.find((e) => e.activityTaskScheduledEventAttributes)!.eventId;
     const pages: [string, string, RegExp | string][] = [
       [`${ui}/namespaces`, '/namespaces', 'default'],
       [`${ui}/namespaces/default`, '/namespaces/default', 'Retention Period'],
@@ -186,7 +187,7 @@ describeInBrowser('Temporal UI served by the embedded server', () => {
       [`${run}/relationships`, '/relationships', 'Child Count'],
       [`${run}/workers`, '/workers', 'Last Accessed'],
       [`${run}/metadata`, '/metadata', 'Memo'],
-      [`${ui}/namespaces/default/workflows/${approved.workflowId}/${done.runId}/history/events/5`, '/history/events/5', 'Activity Task Scheduled'],
+      [`${ui}/namespaces/default/workflows/${approved.workflowId}/${done.runId}/history/events/${scheduled}`, `/history/events/${scheduled}`, 'Activity Task Scheduled'],
       [`${ui}/namespaces/default/task-queues/${TASK_QUEUE}`, `/task-queues/${TASK_QUEUE}`, 'Workflow Task Handler'],
       // A workflow id alone opens the history of its latest run.
       [`${ui}/namespaces/default/workflows/${approved.workflowId}`, `/${done.runId}/history`, 'Workflow Execution Completed'],
@@ -200,6 +201,28 @@ describeInBrowser('Temporal UI served by the embedded server', () => {
     await page.goto(`${ui}/namespaces/default/task-queues/${TASK_QUEUE}`);
     await page.getByText('Versioning', { exact: true }).click();
     await page.getByText('No versioning configured for task queue.').waitFor();
+    await page.close();
+  });
+
+  it('batch operations: a batch terminate shows in the Batch list and on its own page with its counts', async () => {
+    const drafts = await Promise.all(['Retire the legacy EDI bridge', 'Retire the fax gateway'].map(openChangeRequest));
+    await connection.workflowService.startBatchOperation({
+      namespace: 'default',
+      jobId: 'retire-drafts',
+      executions: drafts.map((d) => ({ workflowId: d.handle.workflowId })),
+      reason: 'drafts withdrawn by the board',
+      terminationOperation: { identity: 'operator' },
+    });
+    const page = await newPage();
+    await page.goto(`${ui}/namespaces/default/workflows`);
+    await page.getByRole('link', { name: 'Batch' }).first().click();
+    await page.waitForURL(/\/namespaces\/default\/batch-operations$/);
+    await page.getByText('retire-drafts').first().click();
+    await page.waitForURL(/\/batch-operations\/retire-drafts$/);
+    await page.getByText('drafts withdrawn by the board').first().waitFor();
+    await page.getByText(/Completed/).first().waitFor();
+    await shot(page, 'batch-operation');
+    for (const d of drafts) expect((await d.handle.describe()).status.name).toBe('TERMINATED');
     await page.close();
   });
 });
