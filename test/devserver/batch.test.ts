@@ -1,19 +1,12 @@
 // Batch operations as the Temporal UI and CLI start them: a query or a list of workflows, one operation each.
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { replayAll, startHarness, type Harness } from './harness';
+import { suiteHarness } from './harness';
 import { echo, waiter } from './workflows';
 
 const State = temporal.api.enums.v1.BatchOperationState;
 const EventType = temporal.api.enums.v1.EventType;
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await replayAll(h);
-  await h.close();
-});
+const h = suiteHarness();
 
 const svc = () => h.connection.workflowService;
 const namespace = 'default';
