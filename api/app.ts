@@ -8,7 +8,7 @@ import type { ApiDeps } from './deps';
 import { consoleRouter } from './console/router';
 import { errorHandler, notFound, sendError } from './http-errors';
 import { createMetrics } from './metrics';
-import { refuseNul } from './nul-input';
+import { refuseUnstorable } from './storable-input';
 import { routes as defaultRoutes } from './routes';
 import { ErrorBody, z } from './schemas';
 import { traceRequests } from './tracing';
@@ -71,7 +71,7 @@ export function buildApp(deps: ApiDeps, opts: AppOptions = {}): Express {
     );
   }
   app.use(express.json({ limit: opts.bodyLimit ?? '1mb', strict: false, type: JSON_TYPES }));
-  app.use(refuseNul);
+  app.use(refuseUnstorable);
   if (deps.tracer) app.use(traceRequests(deps.tracer));
 
   const registry = new OpenAPIRegistry();

@@ -187,8 +187,10 @@ function openApiOperation(def: RouteDef<ZodObject, ZodObject, ZodType, ZodType>)
   };
   add('UNAUTHENTICATED');
   if (def.roles?.length) add('ROLE_REQUIRED');
-  if (def.params || def.query || def.body || def.headers) add('VALIDATION_FAILED');
-  if (def.body) add('MALFORMED_JSON', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE');
+  // Every request's path, query and body are checked for text that cannot be stored, and the body of every method
+  // that may carry one is parsed, whether or not the route reads it.
+  add('VALIDATION_FAILED');
+  if (def.body || def.method !== 'get') add('MALFORMED_JSON', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE');
   if (idempotent) add('IDEMPOTENCY_IN_PROGRESS', 'IDEMPOTENCY_KEY_REUSED');
   add(...(def.errors ?? []));
   const described: Record<number, string> = {

@@ -1,24 +1,45 @@
 import type { RequestHandler } from 'express';
 import { ClearwayError } from '../errors';
 
+// Text no Postgres column can hold: the NUL character, and a UTF-16 surrogate without its pair (it has no UTF-8
+// form). Accepted here, either would fail every write that carries it, and an activity would retry it for ever.
 const NUL = '\u0000';
+const UNPAIRED = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// No request body of the API nests deeper than a few levels; far deeper ones are refused before anything walks them.
+const MAX_DEPTH = 32;
 
-/** Where in `value` (keys and strings, depth first) a NUL character is, as `where.key.0`; null when nowhere. */
-export function findNul(value: unknown, where: string): string | null {
-  if (typeof value === 'string') return value.includes(NUL) ? where : null;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = findNul(value[i], `${where}.${i}`);
-      if (found) return found;
+/** What is wrong with one place of a request, as a VALIDATION_FAILED detail. */
+export type InputProblem = { path: string; message: string };
+
+function textProblem(text: string, path: string): InputProblem | null {
+  if (text.includes(NUL)) return { path, message: 'must not contain the NUL character (\\u0000)' };
+  if (UNPAIRED.test(text)) return { path, message: 'must be well-formed Unicode text (it has an unpaired surrogate)' };
+  return null;
+}
+
+/**
+ * The first place in `value` (keys and strings, depth first, named like `where.key.0`) holding text that cannot be
+ * stored, or nesting deeper than 32 levels; null when there is none. Walks without recursion, so no input can
+ * exhaust the stack.
+ */
+export function findUnstorable(value: unknown, where: string): InputProblem | null {
+  const stack: [unknown, string, number][] = [[value, where, 0]];
+  while (stack.length) {
+    const [item, path, depth] = stack.pop()!;
+    if (typeof item === 'string') {
+      const problem = textProblem(item, path);
+      if (problem) return problem;
+      continue;
     }
-    return null;
-  }
-  if (value && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      if (key.includes(NUL)) return `${where}.${key.replaceAll(NUL, '\\0')}`;
-      const found = findNul(item, `${where}.${key}`);
-      if (found) return found;
+    if (!item || typeof item !== 'object') continue;
+    if (depth >= MAX_DEPTH) return { path, message: `must not be nested more than ${MAX_DEPTH} levels deep` };
+    const entries: [string, unknown][] = Array.isArray(item) ? item.map((v, i) => [String(i), v]) : Object.entries(item);
+    for (const [key] of entries) {
+      const problem = textProblem(key, `${path}.${key.replaceAll(NUL, '\\0')}`);
+      if (problem) return problem;
     }
+    // Pushed in reverse, so the first entry is looked at first.
+    for (let i = entries.length - 1; i >= 0; i--) stack.push([entries[i][1], `${path}.${entries[i][0]}`, depth + 1]);
   }
   return null;
 }
@@ -32,16 +53,12 @@ function decodedPath(path: string): string {
 }
 
 /**
- * Refuses API input carrying a NUL character (path, query or JSON body) before any route runs: no text column of
- * Postgres can hold one, so such a value would be accepted here and then fail every write that carries it.
+ * Refuses API input (path, query or JSON body) that Postgres could not store or that nests absurdly deep, before any
+ * route runs: 400 VALIDATION_FAILED naming the place, and nothing written.
  */
-export const refuseNul: RequestHandler = (req, _res, next) => {
+export const refuseUnstorable: RequestHandler = (req, _res, next) => {
   if (!req.path.startsWith('/api/')) return next();
-  const found = (decodedPath(req.path).includes(NUL) ? 'path' : null) ?? findNul(req.query, 'query') ?? findNul(req.body, 'body');
+  const found = textProblem(decodedPath(req.path), 'path') ?? findUnstorable(req.query, 'query') ?? findUnstorable(req.body, 'body');
   if (!found) return next();
-  next(
-    new ClearwayError('VALIDATION_FAILED', 'request is invalid', [
-      { path: found, message: 'must not contain the NUL character (\\u0000)' },
-    ]),
-  );
+  next(new ClearwayError('VALIDATION_FAILED', 'request is invalid', [found]));
 };

@@ -239,6 +239,11 @@ describe('change-request API over HTTP', () => {
     ['a system name past 200 characters', CR, 'POST', { ...body(), affectedSystems: ['s'.repeat(201)] }, 'body.affectedSystems.0'],
     ['more than 50 systems', CR, 'POST', { ...body(), affectedSystems: Array.from({ length: 51 }, (_, i) => `s${i}`) }, 'body.affectedSystems'],
     ['an evidence link that is not a web address', 'EVIDENCE', 'POST', { kind: 'documentation', title: 'x', uri: 'javascript:alert(1)' }, 'body.uri'],
+    ['an evidence link with a space in its host', 'EVIDENCE', 'POST', { kind: 'documentation', title: 'x', uri: 'https://exa mple.com' }, 'body.uri'],
+    ['an unpaired surrogate in the title', CR, 'POST', { ...body(), title: 'a\ud800b' }, 'body.title'],
+    ['an unpaired surrogate in a reason', 'DECIDE', 'POST', { decision: 'reject', role: 'ccb-chair', reason: 'no\udc00' }, 'body.reason'],
+    ['an unpaired surrogate in an edit', 'PATCH', 'PATCH', { title: 'x\ud800' }, 'body.title'],
+    ['an unpaired surrogate in evidence', 'EVIDENCE', 'POST', { kind: 'documentation', title: 'x\udc00' }, 'body.title'],
     ['a JSON string for a body', CR, 'POST', '"a change"', 'body'],
   ] as const)('malformed: when a body has %s, it answers 400 VALIDATION_FAILED naming %s', async (_what, target, method, payload, path) => {
     const id = target === CR ? '' : await draft();
@@ -260,6 +265,22 @@ describe('change-request API over HTTP', () => {
     const res = await api.call('POST', CR, requester.token, JSON.stringify(body()), { 'content-encoding': 'gzip' });
     expect([res.status, res.body.error.code]).toEqual([400, 'MALFORMED_JSON']);
     expect(await api.db.prisma.changeRequest.count()).toBe(before);
+  });
+
+  it('malformed: when a body nests thousands of levels deep, it answers 400 VALIDATION_FAILED and nothing is raised', async () => {
+    const before = await api.db.prisma.changeRequest.count();
+    const deep = JSON.stringify(body()).replace(/}$/, `,"touches":${'['.repeat(5000)}${']'.repeat(5000)}}`);
+    const res = await api.call('POST', CR, requester.token, deep);
+    expect([res.status, res.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);
+    expect(res.body.error.details[0].path).toMatch(/^body\.touches(\.0)+$/);
+    expect(await api.db.prisma.changeRequest.count()).toBe(before);
+  });
+
+  it('malformed: when a text with an unpaired surrogate is refused, the request can still be edited and decided', async () => {
+    const id = await draft();
+    expect((await api.call('PATCH', `${CR}/${id}`, requester.token, { title: 'x\ud800' })).status).toBe(400);
+    const edited = await api.call('PATCH', `${CR}/${id}`, requester.token, { title: 'Broker gateway v2 😀' });
+    expect([edited.status, edited.body.title]).toEqual([200, 'Broker gateway v2 😀']);
   });
 
   it('malformed: when a query carries a NUL character, it answers 400 VALIDATION_FAILED naming it', async () => {

@@ -346,6 +346,19 @@ describe.each(backends())('api on %s', (backend) => {
       expect(doc.components.schemas.Role.enum).toContain('ccb-chair');
     });
 
+    it('openapi: every operation declares 400, and every one but a GET the body refusals 413 and 415', async () => {
+      const doc = (await request(app).get('/api/v1/openapi.json').expect(200)).body;
+      const operations = Object.entries(doc.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>).flatMap(
+        ([path, methods]) => Object.entries(methods).map(([method, op]) => ({ at: `${method} ${path}`, method, codes: Object.keys(op.responses) })),
+      );
+      const api = operations.filter((o) => o.at.includes(' /api/v1/') && !o.at.endsWith('/openapi.json'));
+      expect(api.length).toBeGreaterThan(5);
+      for (const o of api) {
+        expect({ at: o.at, has400: o.codes.includes('400') }).toEqual({ at: o.at, has400: true });
+        if (o.method !== 'get') expect({ at: o.at, codes: o.codes }).toEqual({ at: o.at, codes: expect.arrayContaining(['413', '415']) });
+      }
+    });
+
     it('docs: when /docs is opened, swagger UI and its assets are served from the install', async () => {
       const page = await request(app).get('/docs/').expect(200);
       expect(page.text).toContain('swagger-ui');

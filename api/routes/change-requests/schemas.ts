@@ -115,11 +115,19 @@ export type ChangeRequestSummary = z.infer<typeof ChangeRequestSummary>;
 // addresses (the console shows them as links).
 const AffectedSystems = z.array(ChangeRequestFields.shape.affectedSystems.element.max(200)).min(1).max(50);
 const EvidenceBody = EvidenceInput.extend({
-  uri: EvidenceInput.shape.uri
-    .unwrap()
-    .refine((s) => /^https?:\/\/[^\s/]+/i.test(s), { error: 'must be an http(s) URL' })
-    .optional(),
+  uri: EvidenceInput.shape.uri.unwrap().refine(isWebAddress, { error: 'must be an http(s) URL' }).optional(),
 });
+
+/** An absolute http(s) URL with a host, as a browser would parse it, and no whitespace anywhere. */
+function isWebAddress(s: string): boolean {
+  if (/\s/.test(s)) return false;
+  try {
+    const url = new URL(s);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
 
 /** POST /change-requests: the change, and any evidence it carries from the start. */
 export const CreateChangeRequestBody = ChangeRequestFields.extend({

@@ -82,6 +82,7 @@ function uploadRoute(side: Side): Route {
             description: 'The cutover with the upload recorded',
             content: { 'application/json': { schema: Cutover } },
           },
+          '400': error('Invalid input (VALIDATION_FAILED)'),
           '401': error('Missing or invalid bearer token (UNAUTHENTICATED)'),
           '403': error(`Requires one of: ${ROLES.join(', ')} (ROLE_REQUIRED)`),
           '409': error('The cutover takes no more windows (INVALID_STATE, WINDOW_ALREADY_RECONCILED)'),
