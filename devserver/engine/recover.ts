@@ -28,8 +28,9 @@ export function recover(e: Engine, store: Store): { runs: number; events: number
         run.events.push(ev);
         applyEvent(run, ev);
         maxTaskId = Math.max(maxTaskId, num(ev.taskId));
-        latestMs = Math.max(latestMs, timestampMs(ev.eventTime));
       }
+      // A run's events are in time order: its last is its latest.
+      latestMs = Math.max(latestMs, timestampMs(stored.events.at(-1)?.eventTime));
       run.persistedEvents = run.events.length;
       run.historySizeBytes = stored.historySizeBytes;
       events += run.events.length;

@@ -4,7 +4,7 @@ import { EventType, long, temporal, timestamp } from '../proto';
 import type { Engine } from '../engine/engine';
 import { ServerError, invalidArgument, notFound } from '../engine/errors';
 import type { Handler } from '../grpc/server';
-import { selectRuns } from './visibility';
+import { page, selectRuns } from './visibility';
 
 type StartRequest = temporal.api.workflowservice.v1.IStartBatchOperationRequest;
 type Execution = temporal.api.common.v1.IWorkflowExecution;
@@ -15,7 +15,6 @@ const ResetType = temporal.api.enums.v1.ResetType;
 // The real server's defaults: `worker.batcherRPS` and `frontend.MaxConcurrentBatchOperationPerNamespace`.
 const DEFAULT_RPS = 50;
 const CONCURRENT_PER_NAMESPACE = 1;
-const DEFAULT_PAGE = 1000;
 
 interface Job {
   namespace: string;
@@ -50,7 +49,6 @@ export function batchHandlers(e: Engine, calls: Record<string, Handler>): Record
 
   const operationOf = (req: StartRequest, namespace: string, identity: string): { type: number; run: Operation } => {
     const reason = req.reason ?? '';
-
     const base = (target: Execution) => ({ namespace, workflowExecution: target, identity, reason });
     if (req.terminationOperation)
       return { type: Type.BATCH_OPERATION_TYPE_TERMINATE, run: (t) => call('TerminateWorkflowExecution', base(t)) };
@@ -159,11 +157,8 @@ export function batchHandlers(e: Engine, calls: Record<string, Handler>): Record
     ListBatchOperations: (req: temporal.api.workflowservice.v1.IListBatchOperationsRequest) => {
       const namespace = e.namespace(req.namespace).name;
       const all = [...jobs.values()].filter((j) => j.namespace === namespace).sort((a, b) => b.startMs - a.startMs);
-      const start = req.nextPageToken?.length ? Number(Buffer.from(req.nextPageToken).toString()) : 0;
-      if (!Number.isInteger(start) || start < 0) throw invalidArgument('Invalid NextPageToken.');
-      const size = req.pageSize && req.pageSize > 0 ? req.pageSize : DEFAULT_PAGE;
-      const next = start + size < all.length ? Buffer.from(String(start + size)) : undefined;
-      return { operationInfo: all.slice(start, start + size).map(info), nextPageToken: next };
+      const { items, next } = page(all, req.nextPageToken, req.pageSize);
+      return { operationInfo: items.map(info), nextPageToken: next };
     },
 
     StopBatchOperation: (req: temporal.api.workflowservice.v1.IStopBatchOperationRequest) => {

@@ -18,7 +18,8 @@ export function selectRuns(e: Engine, namespace: string, query: string | null | 
   return { runs: sortRuns(runs, q, types), groupBy: q.groupBy };
 }
 
-function page<T>(items: T[], token: Uint8Array | null | undefined, size: number | null | undefined): { items: T[]; next?: Buffer } {
+/** One page of `items` by the offset a next-page token holds (1,000 to a page unless `size` says otherwise). */
+export function page<T>(items: T[], token: Uint8Array | null | undefined, size: number | null | undefined): { items: T[]; next?: Buffer } {
   let start = 0;
   if (token?.length) {
     start = Number(Buffer.from(token).toString());
