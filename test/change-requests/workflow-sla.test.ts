@@ -229,8 +229,16 @@ describe('change-request workflow: decision SLA and reminders (time skipping)', 
     ] as const) {
       await handle.executeUpdate(decide, { args: [{ actor, role, decision: 'approve' }] });
     }
-    expect(await handle.result()).toMatchObject({ status: 'approved' });
-    expect((await child.describe()).status.name).toBe('RUNNING');
+    // result() gives up the client's lock on the clock; once the request has closed, nothing else holds one, and
+    // time would jump to the escalation's reopen deadline before describe() could look. An extra lock keeps it still.
+    const testService = env.connection.testService!;
+    await testService.lockTimeSkipping({});
+    try {
+      expect(await handle.result()).toMatchObject({ status: 'approved' });
+      expect((await child.describe()).status.name).toBe('RUNNING');
+    } finally {
+      await testService.unlockTimeSkipping({});
+    }
     expect(await db.prisma.escalation.count({ where: { subjectType: 'change-request', subjectId: id } })).toBe(1);
     // Replayed now: skipped time can take a closed run past retention before the suite's final replay.
     expect(await replayNow([changeRequestWorkflowId(id), escalationId])).toBe(2);
