@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import type { Actor as DomainActor } from '../domain/actor';
-import type { ChangeRequestView } from '../domain/change-request';
+import { alreadyDecided, type ChangeRequestView } from '../domain/change-request';
 import { ClearwayError } from '../errors';
 import type { ChangeRequest as ChangeRequestRow } from '../generated/prisma/client';
 import { changeRequestWorkflowId, type changeRequest } from '../workflows/change-request';
@@ -22,26 +22,44 @@ export async function findChangeRequest(deps: ApiDeps, id: string): Promise<Chan
 
 /**
  * Runs an update on a change request's workflow. Only when no running workflow takes it is the projection asked
- * why: no row is NOT_FOUND, a workflow that has ended (decided, withdrawn or expired) is INVALID_STATE. The happy
- * path costs no read of its own. Refusals by the workflow surface as WorkflowUpdateFailedError and are mapped once,
- * in http-errors.ts.
+ * why: no row is NOT_FOUND, a workflow that has ended (decided, withdrawn or expired) is INVALID_STATE unless
+ * `whenClosed` finds a more precise refusal. The happy path costs no read of its own. Refusals by the workflow
+ * surface as WorkflowUpdateFailedError and are mapped once, in http-errors.ts.
  */
 export async function updateChangeRequest(
   deps: ApiDeps,
   id: string,
   run: (handle: WorkflowHandle<typeof changeRequest>) => Promise<ChangeRequestView>,
+  whenClosed?: (row: ChangeRequestRow) => Promise<ClearwayError | null>,
 ): Promise<ChangeRequestView> {
   try {
     return await run(deps.temporal().workflow.getHandle(changeRequestWorkflowId(id)));
   } catch (e) {
     if (e instanceof WorkflowNotFoundError) {
       const now = await findChangeRequest(deps, id);
-      throw new ClearwayError('INVALID_STATE', `change request ${id} is ${now.status} and takes no more changes`, [
-        { status: now.status },
-      ]);
+      throw (
+        (await whenClosed?.(now)) ??
+        new ClearwayError('INVALID_STATE', `change request ${id} is ${now.status} and takes no more changes`, [
+          { status: now.status },
+        ])
+      );
     }
     throw e;
   }
+}
+
+/** ALREADY_DECIDED when `by` voted in the round the request closed in, as the workflow would have answered. */
+export async function votedInFinalRound(
+  deps: ApiDeps,
+  row: ChangeRequestRow,
+  by: string,
+): Promise<ClearwayError | null> {
+  const vote = await deps.prisma.decision.findUnique({
+    where: { changeRequestId_round_by: { changeRequestId: row.id, round: row.round, by } },
+  });
+  if (!vote) return null;
+  const r = alreadyDecided(by, row.round, vote);
+  return new ClearwayError(r.code, r.message, r.details === undefined ? [] : [r.details]);
 }
 
 /** The list form of a projection row. */

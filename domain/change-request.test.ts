@@ -425,6 +425,7 @@ describe('canDecide and applyDecision', () => {
       decision('max', 'data-steward'),
       'max',
     ],
+    ['a user whose vote closed the round votes again', 'ALREADY_DECIDED', approved, decision('dana', 'data-steward'), 'dana'],
     ['the request is still a draft', 'INVALID_STATE', draft, decision('carl', 'ccb-chair'), 'carl'],
     ['the request is already approved', 'INVALID_STATE', approved, decision('mo', 'ccb-member'), 'mo'],
     [

@@ -400,9 +400,21 @@ export function pendingRoles(state: ChangeRequestState): Role[] {
   return shortfall > 0 ? [...pendingRequired, ...optionalRolesFor(rule, state.touches)] : pendingRequired;
 }
 
+/** The refusal of a second vote by `by` in `round`, naming the vote they already cast. */
+export function alreadyDecided(
+  by: string,
+  round: number,
+  earlier: { role: string; decision: string },
+): ChangeRequestRefusal {
+  return refuse('ALREADY_DECIDED', `${by} already decided round ${round} as ${earlier.role}`, {
+    role: earlier.role,
+    decision: earlier.decision,
+  });
+}
+
 /**
  * Checks a decision without changing anything, so a Temporal update validator can refuse it before history is
- * written. Input problems come first, then state, separation of duties, role, and one vote per user per round.
+ * written. Input problems come first, then one vote per user per round, state, separation of duties and role.
  */
 export function canDecide(
   state: ChangeRequestState,
@@ -413,19 +425,16 @@ export function canDecide(
   if (!parsed.success) return invalid(parsed.error);
   const d = parsed.data;
   if (d.by !== actor.id) return refuse('VALIDATION_FAILED', `by: ${d.by} is not the acting user ${actor.id}`);
+  // Before the state: a user whose own vote closed the round and who sends it again (a retry, a double click) is
+  // told they already decided, not that the request moved on.
+  const earlier = state.votes.find((v) => v.by === d.by);
+  if (earlier) return alreadyDecided(d.by, state.round, earlier);
   if (state.status !== 'under_review') return wrongState(state, 'decide');
   if (d.by === state.requester) {
     return refuse('SELF_APPROVAL_FORBIDDEN', `${d.by} requested change ${state.id} and cannot decide it`);
   }
   if (!actor.roles.includes(d.role)) {
     return refuse('ROLE_REQUIRED', `${d.by} does not hold the role ${d.role}`, { required: d.role });
-  }
-  const earlier = state.votes.find((v) => v.by === d.by);
-  if (earlier) {
-    return refuse('ALREADY_DECIDED', `${d.by} already decided round ${state.round} as ${earlier.role}`, {
-      role: earlier.role,
-      decision: earlier.decision,
-    });
   }
   const pending = pendingRoles(state);
   if (!pending.includes(d.role)) {

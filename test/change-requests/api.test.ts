@@ -221,6 +221,26 @@ describe('change-request API over HTTP', () => {
     expect(await api.db.prisma.decision.count({ where: { changeRequestId: id } })).toBe(3);
   });
 
+  it('decisions: when one user sends the closing vote twice at once and again later, each repeat is ALREADY_DECIDED', async () => {
+    const id = await submitted();
+    await decide(id, chair, 'ccb-chair');
+    await decide(id, specialist, 'integration-specialist');
+    const twice = await Promise.all([decide(id, steward, 'data-steward'), decide(id, steward, 'data-steward')]);
+    expect(twice.map((a) => a.status).sort()).toEqual([200, 409]);
+    const repeat = twice.find((a) => a.status === 409)!;
+    expect(repeat.body.error).toMatchObject({
+      code: 'ALREADY_DECIDED',
+      details: [{ role: 'data-steward', decision: 'approve' }],
+    });
+    // Once the workflow has closed, the API answers from the record, the same way.
+    const later = await decide(id, steward, 'data-steward');
+    expect([later.status, later.body.error]).toEqual([409, repeat.body.error]);
+    // Anyone else is told the request has moved on.
+    const other = await decide(id, await api.user(['data-steward']), 'data-steward');
+    expect([other.status, other.body.error.code]).toEqual([409, 'INVALID_STATE']);
+    expect(await api.db.prisma.decision.count({ where: { changeRequestId: id } })).toBe(3);
+  });
+
   it.each([
     ['a missing title', CR, 'POST', { ...body(), title: undefined }, 'body.title'],
     ['an unknown field', CR, 'POST', { ...body(), approvedBy: 'me' }, 'body'],

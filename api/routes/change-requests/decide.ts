@@ -1,5 +1,5 @@
 import { decide } from '../../../workflows/change-request';
-import { updateChangeRequest, workflowActor } from '../../change-requests';
+import { updateChangeRequest, votedInFinalRound, workflowActor } from '../../change-requests';
 import { defineRoute } from '../../define-route';
 import { ChangeRequest, ChangeRequestParams, DecisionBody } from './schemas';
 
@@ -17,7 +17,10 @@ export const decideChangeRequestRoute = defineRoute({
   response: ChangeRequest,
   errors: ['NOT_FOUND', 'ROLE_REQUIRED', 'SELF_APPROVAL_FORBIDDEN', 'ALREADY_DECIDED', 'INVALID_STATE'],
   handler: ({ params, body, actor, deps }) =>
-    updateChangeRequest(deps, params.id, (h) =>
-      h.executeUpdate(decide, { args: [{ actor: workflowActor(actor), ...body }] }),
+    updateChangeRequest(
+      deps,
+      params.id,
+      (h) => h.executeUpdate(decide, { args: [{ actor: workflowActor(actor), ...body }] }),
+      (row) => votedInFinalRound(deps, row, actor.id),
     ),
 });
