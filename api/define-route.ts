@@ -59,6 +59,8 @@ export interface RouteDef<
   response: R;
   /** Success status; 200 unless given. */
   status?: number;
+  /** Where the resource a 201 created can be read: sent as `Location`. */
+  location?(body: z.output<R>): string;
   /** Success statuses with what each means (OpenAPI); a handler answers one other than `status` with reply(). */
   statuses?: Record<number, string>;
   roles?: readonly Role[];
@@ -142,7 +144,9 @@ export function defineRoute<
           throw new Error(`${def.method} ${def.path} answered ${status}, which its statuses do not list`);
         }
         // Responses are checked against their schema too: a handler can never leak fields it should not.
-        res.status(status).json(def.response.parse(body));
+        const sent = def.response.parse(body);
+        if (status === 201 && def.location) res.set('Location', def.location(sent));
+        res.status(status).json(sent);
       });
       router[def.method](expressPath(def.path), ...chain);
     },
@@ -174,7 +178,13 @@ function openApiOperation(def: RouteDef<ZodObject, ZodObject, ZodType, ZodType>)
     description,
     content: { 'application/json': { schema: ErrorBody as ZodType } },
   });
-  const success = (description: string) => ({ description, content: { 'application/json': { schema: def.response } } });
+  const success = (description: string, status: number) => ({
+    description,
+    ...(status === 201 && def.location
+      ? { headers: { Location: { description: 'Where the created resource can be read', schema: { type: 'string' as const } } } }
+      : {}),
+    content: { 'application/json': { schema: def.response } },
+  });
   const idempotent = def.method === 'post' && !def.authenticate;
   // Codes by HTTP status: those of the route's kind first, then the ones it names.
   const codes = new Map<number, string[]>();
@@ -204,8 +214,8 @@ function openApiOperation(def: RouteDef<ZodObject, ZodObject, ZodType, ZodType>)
     422: 'Not processable',
   };
   const responses: Record<string, ReturnType<typeof error> | ReturnType<typeof success>> = {
-    [String(def.status ?? 200)]: success('Success'),
-    ...Object.fromEntries(Object.entries(def.statuses ?? {}).map(([status, text]) => [status, success(text)])),
+    [String(def.status ?? 200)]: success('Success', def.status ?? 200),
+    ...Object.fromEntries(Object.entries(def.statuses ?? {}).map(([status, text]) => [status, success(text, Number(status))])),
   };
   for (const [status, names] of [...codes].sort(([a], [b]) => a - b)) {
     responses[String(status)] = error(`${described[status] ?? 'Refused'} (${names.join(', ')})`);

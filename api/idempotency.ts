@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { Prisma, type PrismaClient } from '../generated/prisma/client';
+import type { PrismaClient } from '../generated/prisma/client';
 import { ClearwayError } from '../errors';
 import { actorOf } from './auth';
 
@@ -10,7 +10,8 @@ const ABANDONED_MS = 60_000;
 
 /**
  * `Idempotency-Key` for POST: the first request with a key reserves it for its user, runs, and stores
- * its response; a retry with the same key and the same request gets that response replayed; the same
+ * its response; a retry with the same key and the same request gets that response replayed (status, body byte for
+ * byte, Location, and `Idempotent-Replayed: true`); the same
  * key with a different request is IDEMPOTENCY_KEY_REUSED; a retry while the first still runs is
  * IDEMPOTENCY_IN_PROGRESS. Server errors are not stored, so they can be retried; nor is a 400, which ran nothing, so
  * the corrected request may use the same key.
@@ -35,7 +36,8 @@ export function idempotency(prisma: PrismaClient): RequestHandler {
       }
       if (existing.status !== null) {
         res.set('Idempotent-Replayed', 'true');
-        res.status(existing.status).json(existing.responseBody);
+        if (existing.location !== null) res.set('Location', existing.location);
+        res.status(existing.status).type('application/json').send(existing.responseBody ?? 'null');
         return;
       }
       if (Date.now() - existing.createdAt.getTime() < ABANDONED_MS) {
@@ -60,7 +62,9 @@ export function idempotency(prisma: PrismaClient): RequestHandler {
               where,
               data: {
                 status: res.statusCode,
-                responseBody: value === null || value === undefined ? Prisma.DbNull : (value as Prisma.InputJsonValue),
+                // As res.json will write it (the app sets no JSON replacer or spacing).
+                responseBody: JSON.stringify(value ?? null),
+                location: res.get('Location') ?? null,
                 completedAt: new Date(),
               },
             })

@@ -47,7 +47,8 @@ describe('change-request API over HTTP', () => {
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ status: 'draft', requester: requester.id, round: 0, class: 'normal' });
     expect(res.body.policyVersion).toMatch(/^sha256:[0-9a-f]{64}$/);
-    const got = await api.call('GET', `${CR}/${res.body.id}`, chair.token);
+    expect(res.headers.get('location')).toBe(`${CR}/${res.body.id}`);
+    const got = await api.call('GET', res.headers.get('location')!, chair.token);
     expect(got.status).toBe(200);
     expect(got.body).toEqual(res.body);
   });
@@ -58,7 +59,9 @@ describe('change-request API over HTTP', () => {
     const first = await api.call('POST', CR, requester.token, body({ title }), headers);
     const second = await api.call('POST', CR, requester.token, body({ title }), headers);
     expect([first.status, second.status]).toEqual([201, 201]);
-    expect(second.body.id).toBe(first.body.id);
+    expect(second.text).toBe(first.text);
+    expect(second.headers.get('location')).toBe(`${CR}/${first.body.id}`);
+    expect(second.headers.get('content-type')).toBe(first.headers.get('content-type'));
     expect(second.headers.get('idempotent-replayed')).toBe('true');
     expect(await api.db.prisma.changeRequest.count({ where: { title } })).toBe(1);
   });
@@ -391,6 +394,8 @@ describe('change-request API over HTTP', () => {
     expect((paths[`${CR}/{id}/submit`].post as Operation).responses['409'].description).toContain('EVIDENCE_MISSING');
     expect((paths[`${CR}/{id}/withdraw`].post as Operation).requestBody?.required).toBe(false);
     expect((paths[CR].post as Operation).requestBody?.required).toBe(true);
+    const created = (paths[CR].post as { responses: Record<string, { headers?: Record<string, unknown> }> }).responses;
+    expect(created['201'].headers).toEqual({ Location: expect.objectContaining({ schema: { type: 'string' } }) });
   });
 });
 

@@ -98,6 +98,7 @@ async function openCutover(changeRequestId?: string): Promise<string> {
     .set(as('lead'))
     .send({ changeRequestId: changeRequestId ?? (await changeRequest('approved')), plan: planInput });
   expect(res.status).toBe(201);
+  expect(res.headers.location).toBe(`/api/v1/cutovers/${res.body.id}`);
   started.push(`cutover-${res.body.id}`);
   return res.body.id;
 }

@@ -76,7 +76,7 @@ async function call(token: string | null, method: string, path: string, body?: u
   });
   const json = (await res.json()) as any;
   if (typeof json?.id === 'string' && json.id.startsWith('esc-')) ids.add(json.id);
-  return { status: res.status, body: json };
+  return { status: res.status, body: json, location: res.headers.get('location') };
 }
 
 const key = () => `api-${process.pid}-${seq++}`;
@@ -113,6 +113,8 @@ describe('escalations API over HTTP', () => {
     const body = { key: key(), severity: 'normal', title: 'ERP link drops duties', owner: { user: owner.id } };
     const first = await call(reporter.token, 'POST', '/escalations', body);
     expect(first.status).toBe(201);
+    expect(first.location).toBe(`/api/v1/escalations/esc-${body.key}`);
+    expect((await call(owner.token, 'GET', first.location!.slice('/api/v1'.length))).body.id).toBe(first.body.id);
     expect(first.body).toMatchObject({
       id: `esc-${body.key}`,
       level: 1,

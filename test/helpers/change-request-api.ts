@@ -8,7 +8,8 @@ import { recordingNotifier, shippedPolicy, startTemporal, type TemporalFixture }
 import { createTestDatabase, silentLog, type Backend, type TestDb } from './db';
 
 /** A JSON answer from the API. */
-export type Answer<T = any> = { status: number; body: T; headers: Headers };
+/** An HTTP answer: status, parsed body, headers and the body exactly as received. */
+export type Answer<T = any> = { status: number; body: T; headers: Headers; text: string };
 
 /** A user of the API under test with their real bearer token. */
 export type ApiUser = { id: string; name: string; roles: Role[]; token: string };
@@ -72,7 +73,7 @@ export async function startApi(backend: Backend, extra: Partial<ApiDeps> = {}): 
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       });
       const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
+      return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers, text };
     },
     async close() {
       server.closeAllConnections();

@@ -78,6 +78,7 @@ async function changeRequest(approved: boolean): Promise<string> {
 async function startedRollout(planInput: RolloutPlanInput = plan): Promise<string> {
   const res = await api.call('POST', R, lead.token, { changeRequestId: await changeRequest(true), plan: planInput });
   expect(res.status).toBe(201);
+  expect(res.headers.get('location')).toBe(`${R}/${res.body.id}`);
   return res.body.id as string;
 }
 

@@ -15,6 +15,7 @@ export const createChangeRequestRoute = defineRoute({
   response: ChangeRequest,
   errors: ['NOT_READY'],
   status: 201,
+  location: (cr) => `/api/v1/change-requests/${encodeURIComponent(cr.id)}`,
   async handler({ body, actor, deps, log }) {
     const setup = deps.changeRequests;
     if (!setup) throw new ClearwayError('NOT_READY', 'no change-control policy is loaded');

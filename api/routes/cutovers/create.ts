@@ -15,6 +15,7 @@ export const createCutoverRoute = defineRoute({
   body: CreateCutoverBody,
   response: Cutover,
   status: 201,
+  location: (cutover) => `/api/v1/cutovers/${encodeURIComponent(cutover.id)}`,
   roles: ['rollout-lead'],
   async handler({ body, actor, deps, log }) {
     const setup = cutoverSetup(deps);

@@ -15,6 +15,7 @@ export const createEscalationRoute = defineRoute({
   body: CreateEscalationBody,
   response: Escalation,
   status: 201,
+  location: (escalation) => `/api/v1/escalations/${encodeURIComponent(escalation.id)}`,
   statuses: {
     201: 'Created: the report started a new escalation',
     200: 'An escalation with this key is running: the report counts as an occurrence of it (recorded, not counted, while it is resolved)',

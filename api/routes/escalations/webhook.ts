@@ -22,6 +22,7 @@ export const escalationWebhookRoute = defineRoute({
   body: EscalationWebhookBody,
   response: Escalation,
   status: 201,
+  location: (escalation) => `/api/v1/escalations/${encodeURIComponent(escalation.id)}`,
   statuses: {
     201: 'Created: the report started a new escalation',
     200: 'An escalation with this key is running: the report counts as an occurrence of it, once per delivery',

@@ -31,6 +31,7 @@ export const createRolloutRoute = defineRoute({
   body: CreateRolloutBody,
   response: Rollout,
   status: 201,
+  location: (rollout) => `/api/v1/rollouts/${encodeURIComponent(rollout.id)}`,
   roles: ['rollout-lead'],
   async handler({ body, actor, deps, log }) {
     const setup = deps.changeRequests;
