@@ -9,6 +9,7 @@ import type { ApiDeps } from './deps';
 import { idempotency } from './idempotency';
 import { zodDetails } from './http-errors';
 import { ErrorBody, z } from './schemas';
+import { maxChars } from '../domain/text';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -166,7 +167,7 @@ export function expressPath(path: string): string {
 }
 
 const IdempotencyHeaders = z.object({
-  'idempotency-key': z.string().max(255).optional().openapi({
+  'idempotency-key': maxChars(z.string(), 255).optional().openapi({
     description:
       'Makes a retry safe: the same key with the same request replays the first answer (Idempotent-Replayed: true); ' +
       'with another request it is 422 IDEMPOTENCY_KEY_REUSED; while the first still runs, 409 IDEMPOTENCY_IN_PROGRESS',

@@ -16,6 +16,7 @@ import { addMs, toMs } from './duration';
 import { refuse, type Refusal, type Transition } from './result';
 import { RoleName } from './role-name';
 import type { Role } from './roles';
+import { maxChars } from './text';
 
 export const CHANGE_REQUEST_STATUSES = [
   'draft',
@@ -39,8 +40,8 @@ const Text = z.string().trim().min(1);
 
 /** What a requester describes and may edit while the change is with them. */
 export const ChangeRequestFields = z.strictObject({
-  title: Text.max(200),
-  description: Text.max(20_000),
+  title: maxChars(Text, 200),
+  description: maxChars(Text, 20_000),
   class: ChangeClass,
   risk: Risk,
   affectedSystems: z.array(Text).min(1),
@@ -48,11 +49,14 @@ export const ChangeRequestFields = z.strictObject({
 });
 export type ChangeRequestFields = z.infer<typeof ChangeRequestFields>;
 
+/** The longest evidence link accepted, in characters. */
+export const MAX_URI_CHARS = 2_000;
+
 /** A piece of evidence as supplied; who added it and when come from the call, not the body. */
 export const EvidenceInput = z.strictObject({
   kind: EvidenceKind,
-  title: Text.max(200),
-  uri: Text.max(2_000).optional(),
+  title: maxChars(Text, 200),
+  uri: maxChars(Text, MAX_URI_CHARS).optional(),
 });
 export type EvidenceInput = z.infer<typeof EvidenceInput>;
 export type Evidence = EvidenceInput & { addedBy: string; addedAt: string };
@@ -68,7 +72,7 @@ export const Decision = z
   .strictObject({
     decision: DecisionKind,
     role: RoleName,
-    reason: z.string().trim().max(5_000).optional(),
+    reason: maxChars(z.string().trim(), 5_000).optional(),
     by: Text,
     at: IsoTime,
   })

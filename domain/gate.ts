@@ -8,6 +8,7 @@ import {
   type Phase,
   type RolloutPlan,
 } from './rollout-plan';
+import { maxChars } from './text';
 
 const Timestamp = z.iso.datetime({ offset: true });
 
@@ -20,7 +21,7 @@ export const Measurement = z
     sampleSize: z.int().min(0),
     windowStart: Timestamp,
     windowEnd: Timestamp,
-    source: z.string().trim().min(1).max(200),
+    source: maxChars(z.string().trim().min(1), 200),
   })
   .refine((m) => Date.parse(m.windowStart) <= Date.parse(m.windowEnd), {
     error: 'windowEnd must not be before windowStart',

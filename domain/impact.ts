@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { maxChars } from './text';
 
 /**
  * A program's business profile: what its shipments and customers are worth, so every decision can
@@ -7,13 +8,13 @@ import { z } from 'zod';
  * lose $1,000,000 a year.
  */
 export const BusinessProfile = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  name: maxChars(z.string().trim().min(1), 200),
   currency: z
     .string()
     .regex(/^[A-Z]{3}$/, { error: 'an ISO 4217 code such as USD' })
     .default('USD'),
   /** The integration systems the program runs on; a change touching one puts the program at stake. */
-  systems: z.array(z.string().trim().min(1).max(200)).max(200).default([]),
+  systems: z.array(maxChars(z.string().trim().min(1), 200)).max(200).default([]),
   dailyShipments: z.number().int().min(0),
   averageShipmentValue: z.number().min(0),
   customers: z.number().int().min(0),

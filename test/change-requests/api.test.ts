@@ -260,6 +260,7 @@ describe('change-request API over HTTP', () => {
     ['a NUL character in a reason', 'DECIDE', 'POST', { decision: 'reject', role: 'ccb-chair', reason: 'no\u0000' }, 'body.reason'],
     ['a NUL character in evidence', 'EVIDENCE', 'POST', { kind: 'documentation', title: 'a\u0000b' }, 'body.title'],
     ['a system name past 200 characters', CR, 'POST', { ...body(), affectedSystems: ['s'.repeat(201)] }, 'body.affectedSystems.0'],
+    ['a title of 201 emoji', CR, 'POST', { ...body(), title: '🛃'.repeat(201) }, 'body.title'],
     ['more than 50 systems', CR, 'POST', { ...body(), affectedSystems: Array.from({ length: 51 }, (_, i) => `s${i}`) }, 'body.affectedSystems'],
     ['an evidence link that is not a web address', 'EVIDENCE', 'POST', { kind: 'documentation', title: 'x', uri: 'javascript:alert(1)' }, 'body.uri'],
     ['an evidence link with a space in its host', 'EVIDENCE', 'POST', { kind: 'documentation', title: 'x', uri: 'https://exa mple.com' }, 'body.uri'],
@@ -274,6 +275,17 @@ describe('change-request API over HTTP', () => {
     const res = await api.call(method, url, chair.token, payload);
     expect([res.status, res.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);
     expect(res.body.error.details.map((d: { path: string }) => d.path)).toContain(path);
+  });
+
+  it('POST /change-requests: when text is at its limit in characters, not UTF-16 units, it is taken whole', async () => {
+    // The OpenAPI document's maxLength counts characters (code points); an emoji is one, though JavaScript counts two.
+    const title = '🛃'.repeat(200);
+    const reason = '🛃'.repeat(5_000);
+    const res = await api.call('POST', CR, requester.token, body({ title, affectedSystems: ['🛃'.repeat(200)] }));
+    expect([res.status, res.body.title, res.body.affectedSystems]).toEqual([201, title, ['🛃'.repeat(200)]]);
+    expect((await api.call('POST', `${CR}/${res.body.id}/withdraw`, requester.token, { reason })).status).toBe(200);
+    const row = await api.db.prisma.changeRequest.findUniqueOrThrow({ where: { id: res.body.id } });
+    expect([row.title, row.status]).toEqual([title, 'withdrawn']);
   });
 
   it('malformed: when the body is not JSON, it answers 400 MALFORMED_JSON and nothing is raised', async () => {

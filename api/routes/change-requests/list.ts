@@ -4,14 +4,15 @@ import { summary } from '../../change-requests';
 import { defineRoute } from '../../define-route';
 import { z } from '../../schemas';
 import { ChangeClass, ChangeRequestStatus, ChangeRequestSummary } from './schemas';
+import { maxChars } from '../../../domain/text';
 
 export const ListChangeRequestsQuery = z.object({
   status: ChangeRequestStatus.optional(),
   class: ChangeClass.optional(),
-  requester: z.string().min(1).max(200).optional().openapi({ description: 'User id of the requester' }),
-  system: z.string().min(1).max(200).optional().openapi({ description: 'An affected system' }),
+  requester: maxChars(z.string().min(1), 200).optional().openapi({ description: 'User id of the requester' }),
+  system: maxChars(z.string().min(1), 200).optional().openapi({ description: 'An affected system' }),
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(200).optional().openapi({ description: 'nextCursor of the previous page' }),
+  cursor: maxChars(z.string(), 200).optional().openapi({ description: 'nextCursor of the previous page' }),
 });
 
 export const ChangeRequestPage = z

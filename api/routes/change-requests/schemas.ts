@@ -4,10 +4,12 @@ import {
   ChangeRequestFields,
   DecisionKind,
   EvidenceInput,
+  MAX_URI_CHARS,
   MAX_EVIDENCE,
   Risk,
 } from '../../../domain/change-request';
 import { RoleName, z } from '../../schemas';
+import { maxChars } from '../../../domain/text';
 
 /** A change request's id: a UUID the API assigns. */
 export const ChangeRequestId = z.uuid().openapi({ description: 'Change request id' });
@@ -113,9 +115,13 @@ export type ChangeRequestSummary = z.infer<typeof ChangeRequestSummary>;
 // The API holds callers to more than the workflow does, whose rules must stay those its recorded histories replay
 // under: a request names at most 50 systems, each short enough to filter the list by, and evidence links are web
 // addresses (the console shows them as links).
-const AffectedSystems = z.array(ChangeRequestFields.shape.affectedSystems.element.max(200)).min(1).max(50);
+const AffectedSystems = z.array(maxChars(ChangeRequestFields.shape.affectedSystems.element, 200)).min(1).max(50);
 const EvidenceBody = EvidenceInput.extend({
-  uri: EvidenceInput.shape.uri.unwrap().refine(isWebAddress, { error: 'must be an http(s) URL' }).optional(),
+  // Limited again after the refinement: a refined copy does not carry the limit into the OpenAPI document.
+  uri: maxChars(
+    EvidenceInput.shape.uri.unwrap().refine(isWebAddress, { error: 'must be an http(s) URL' }),
+    MAX_URI_CHARS,
+  ).optional(),
 });
 
 /** An absolute http(s) URL with a host, as a browser would parse it, and no whitespace anywhere. */
@@ -156,7 +162,7 @@ export const DecisionBody = z
   .strictObject({
     decision: DecisionKind,
     role: RoleName,
-    reason: z.string().trim().max(5_000).optional(),
+    reason: maxChars(z.string().trim(), 5_000).optional(),
   })
   .refine((d) => d.decision === 'approve' || (d.reason !== undefined && d.reason.length > 0), {
     path: ['reason'],
@@ -164,6 +170,8 @@ export const DecisionBody = z
   })
   .openapi('DecisionBody');
 
-export const WithdrawBody = z.strictObject({ reason: z.string().trim().max(5_000).optional() }).openapi('Withdraw');
+export const WithdrawBody = z
+  .strictObject({ reason: maxChars(z.string().trim(), 5_000).optional() })
+  .openapi('Withdraw');
 
 export { ChangeClass, Risk };

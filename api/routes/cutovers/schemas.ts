@@ -2,6 +2,7 @@ import { CUTOVER_STATUSES } from '../../../domain/cutover';
 import { WindowLabel } from '../../../domain/cutover-plan';
 import { DISCREPANCY_KINDS } from '../../../domain/reconcile';
 import { z } from '../../schemas';
+import { maxChars } from '../../../domain/text';
 
 export const CutoverId = z.uuid().openapi({ description: 'Cutover id' });
 export const CutoverParams = z.object({ id: CutoverId });
@@ -84,18 +85,18 @@ export const CreateCutoverBody = z
   .openapi('CreateCutover');
 
 export const ReconcileBody = z.object({ window: WindowLabel }).openapi('ReconcileWindow');
-export const ReasonBody = z.object({ reason: z.string().trim().min(1).max(2_000) }).openapi('CutoverReason');
+export const ReasonBody = z.object({ reason: maxChars(z.string().trim().min(1), 2_000) }).openapi('CutoverReason');
 export const RehearsalBody = z
   .object({
     steps: z
-      .array(z.object({ step: z.string().min(1), passed: z.boolean(), note: z.string().max(2_000).optional() }))
+      .array(z.object({ step: z.string().min(1), passed: z.boolean(), note: maxChars(z.string(), 2_000).optional() }))
       .min(1),
   })
   .openapi('FallbackRehearsal');
 
 export const DiscrepancyQuery = z.object({
   kind: z.enum(DISCREPANCY_KINDS).optional(),
-  field: z.string().min(1).max(64).optional(),
+  field: maxChars(z.string().min(1), 64).optional(),
   runId: z
     .string()
     .optional()
@@ -164,7 +165,7 @@ export const ListCutoversQuery = z.object({
   status: CutoverStatus.optional(),
   changeRequestId: z.uuid().optional().openapi({ description: 'Only the cutovers of this change request' }),
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(200).optional().openapi({ description: 'nextCursor of the previous page' }),
+  cursor: maxChars(z.string(), 200).optional().openapi({ description: 'nextCursor of the previous page' }),
 });
 
 export const CutoverPage = z

@@ -2,6 +2,7 @@ import type { Prisma } from '../../../generated/prisma/client';
 import { defineRoute } from '../../define-route';
 import { RoleName, z } from '../../schemas';
 import { EscalationStatus } from './schemas';
+import { maxChars } from '../../../domain/text';
 
 export const ListEscalationsQuery = z.object({
   status: EscalationStatus.optional(),
@@ -11,7 +12,7 @@ export const ListEscalationsQuery = z.object({
     .regex(/^(role|user):\S+$/)
     .optional()
     .openapi({ description: 'role:<role> or user:<id>', example: 'role:integration-specialist' }),
-  severity: z.string().min(1).max(100).optional(),
+  severity: maxChars(z.string().min(1), 100).optional(),
   subject: z
     .string()
     .regex(/^[a-z][a-z0-9-]*:\S+$/)

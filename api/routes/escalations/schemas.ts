@@ -1,4 +1,5 @@
 import { RoleName, z } from '../../schemas';
+import { maxChars } from '../../../domain/text';
 
 /** A responsible party: anyone holding a role, or one user (by id). */
 export const Party = z.union([z.object({ role: RoleName }), z.object({ user: z.string() })]).openapi('EscalationParty');
@@ -93,17 +94,16 @@ export type Escalation = z.infer<typeof Escalation>;
 export const CreateEscalationBody = z
   .object({
     key: EscalationKey.openapi({ description: 'Reports with the same key while it is open count as occurrences' }),
-    severity: z
-      .string()
-      .min(1)
-      .max(100)
-      .openapi({ description: 'A ladder of the escalation policy', example: 'normal' }),
-    title: z.string().trim().min(1).max(300),
+    severity: maxChars(z.string().min(1), 100).openapi({
+      description: 'A ladder of the escalation policy',
+      example: 'normal',
+    }),
+    title: maxChars(z.string().trim().min(1), 300),
     owner: Party.openapi({
       description: 'The owning team (role) or person (user id); level 1 when the ladder says owner',
     }),
     source: z
-      .object({ kind: z.enum(['api', 'webhook']), ref: z.string().max(300).optional() })
+      .object({ kind: z.enum(['api', 'webhook']), ref: maxChars(z.string(), 300).optional() })
       .optional()
       .openapi({ description: 'Where the report came from; api unless a webhook relays it' }),
   })
@@ -128,15 +128,15 @@ export const EscalationWebhookBody = z
   .openapi('EscalationWebhook');
 
 export const AcknowledgeBody = z.object({}).strict();
-export const ResolveBody = z.object({ note: z.string().trim().min(1).max(4000) }).strict();
+export const ResolveBody = z.object({ note: maxChars(z.string().trim().min(1), 4000) }).strict();
 export const ReassignBody = z
   .object({
     to: z.uuid().openapi({ description: 'User id of the new assignee' }),
-    reason: z.string().max(2000).optional(),
+    reason: maxChars(z.string(), 2000).optional(),
   })
   .strict();
 export const EscalateBody = z
-  .object({ reason: z.string().trim().min(1).max(2000), toLevel: z.number().int().min(2).optional() })
+  .object({ reason: maxChars(z.string().trim().min(1), 2000), toLevel: z.number().int().min(2).optional() })
   .strict();
 export const AddCostBody = z
   .object({
@@ -145,7 +145,7 @@ export const AddCostBody = z
       .positive()
       .openapi({ description: 'In the policy currency, at most two decimals', example: 1250.5 }),
     currency: z.string().regex(/^[A-Z]{3}$/),
-    note: z.string().trim().min(1).max(2000),
+    note: maxChars(z.string().trim().min(1), 2000),
   })
   .strict();
-export const ReopenBody = z.object({ reason: z.string().trim().min(1).max(2000) }).strict();
+export const ReopenBody = z.object({ reason: maxChars(z.string().trim().min(1), 2000) }).strict();

@@ -1,5 +1,6 @@
 import { BusinessProfile } from '../../../domain/impact';
 import { z } from '../../schemas';
+import { maxChars } from '../../../domain/text';
 
 /** A program's id: a short slug chosen by whoever registers it. */
 export const ProgramId = z
@@ -43,10 +44,7 @@ export const ProgramList = z.object({ items: z.array(Program) }).openapi('Progra
 
 /** GET /impact query: the systems a change touches and the delay to price. */
 export const ImpactQuery = z.object({
-  systems: z
-    .string()
-    .min(1)
-    .max(4000)
+  systems: maxChars(z.string().min(1), 4000)
     .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
     .openapi({ description: 'Comma-separated affected systems', example: 'broker-gateway,erp-link' }),
   delayDays: z.coerce.number().min(0).max(3650).default(1),

@@ -1,6 +1,7 @@
 import { escalationReport } from '../../../domain/escalation-report';
 import { defineRoute } from '../../define-route';
 import { z } from '../../schemas';
+import { maxChars } from '../../../domain/text';
 
 const Summary = z.object({ count: z.number().int(), medianMs: z.number().nullable(), p90Ms: z.number().nullable() });
 
@@ -12,7 +13,7 @@ export const EscalationReport = z
   .openapi('EscalationReport');
 
 export const EscalationReportQuery = z.object({
-  severity: z.string().min(1).max(100).optional(),
+  severity: maxChars(z.string().min(1), 100).optional(),
   since: z.iso.datetime().optional().openapi({ description: 'Only steps entered and breaches due from then on' }),
 });
 

@@ -1,5 +1,6 @@
 import { z } from '../../schemas';
 import { Review } from '../rollouts/schemas';
+import { maxChars } from '../../../domain/text';
 
 /** A review's id: its rollout's workflow id and its number within the rollout. */
 export const ReviewId = z
@@ -30,7 +31,7 @@ export const ListReviewsQuery = z.object({
     .optional()
     .openapi({ description: 'Reviews that passed their deadline while open (true) or never did (false)' }),
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(300).optional().openapi({ description: 'nextCursor of the previous page' }),
+  cursor: maxChars(z.string(), 300).optional().openapi({ description: 'nextCursor of the previous page' }),
 });
 
 export const ReviewPage = z
@@ -39,7 +40,7 @@ export const ReviewPage = z
 
 export const CloseReviewBody = z
   .strictObject({
-    findings: z.string().trim().min(1, { error: 'a review closes with findings' }).max(10_000),
+    findings: maxChars(z.string().trim().min(1, { error: 'a review closes with findings' }), 10_000),
     decision: ReviewDecision,
   })
   .openapi('CloseStewardshipReview');

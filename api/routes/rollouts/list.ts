@@ -4,12 +4,13 @@ import { rolloutSummary } from '../../rollouts';
 import { defineRoute } from '../../define-route';
 import { z } from '../../schemas';
 import { RolloutId, RolloutStatus, RolloutSummary } from './schemas';
+import { maxChars } from '../../../domain/text';
 
 export const ListRolloutsQuery = z.object({
   status: RolloutStatus.optional(),
   changeRequestId: z.uuid().optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(200).optional().openapi({ description: 'nextCursor of the previous page' }),
+  cursor: maxChars(z.string(), 200).optional().openapi({ description: 'nextCursor of the previous page' }),
 });
 
 export const RolloutPage = z

@@ -3,9 +3,10 @@ import { findRollout } from '../../rollouts';
 import { defineRoute } from '../../define-route';
 import { z } from '../../schemas';
 import { RolloutParams } from './schemas';
+import { maxChars } from '../../../domain/text';
 
 export const MeasurementSeriesQuery = z.object({
-  phase: z.string().min(1).max(100).optional(),
+  phase: maxChars(z.string().min(1), 100).optional(),
   metric: z.enum(METRICS).optional(),
   limit: z.coerce.number().int().min(1).max(5000).default(1000),
 });

@@ -1,4 +1,5 @@
 import { z } from '../../schemas';
+import { maxChars } from '../../../domain/text';
 
 /** Execution statuses as Temporal's visibility names them. */
 export const EXECUTION_STATUSES = ['Running', 'Completed', 'Failed', 'Canceled', 'Terminated', 'ContinuedAsNew', 'TimedOut'] as const;
@@ -15,7 +16,7 @@ export const ListWorkflowsQuery = z.object({
   startedBefore: z.iso.datetime().optional(),
   workflowIdPrefix: Identifier.optional(),
   pageSize: z.coerce.number().int().min(1).max(200).default(50),
-  pageToken: z.string().max(2000).regex(/^[\w-]*$/).optional().openapi({ description: 'nextPageToken of the previous page' }),
+  pageToken: maxChars(z.string().regex(/^[\w-]*$/), 2000).optional().openapi({ description: 'nextPageToken of the previous page' }),
 });
 
 export const WorkflowSummary = z
