@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { OpenAPIRegistry, OpenApiGeneratorV3 } from '@asteasolutions/zod-to-openapi';
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
-import { expressPath, type RawBodyRequest, type Route } from './define-route';
+import type { Route } from './define-route';
 import type { ApiDeps } from './deps';
 import { consoleRouter } from './console/router';
 import { errorHandler, notFound, sendError } from './http-errors';
 import { createMetrics } from './metrics';
-import { refuseUnstorable } from './storable-input';
 import { routes as defaultRoutes } from './routes';
 import { ErrorBody, z } from './schemas';
 import { traceRequests } from './tracing';
@@ -51,27 +50,7 @@ export function buildApp(deps: ApiDeps, opts: AppOptions = {}): Express {
       },
     }),
   );
-  app.use(requireJsonBody);
   const served = opts.routes ?? defaultRoutes;
-  // A route that takes larger bodies, or authenticates its raw body, parses its own first; the app's parser then
-  // finds the body read and skips it.
-  for (const { def } of served) {
-    if (!def.bodyLimit && !def.authenticate) continue;
-    const keepRaw = (req: RawBodyRequest, _res: unknown, buf: Buffer) => {
-      req.rawBody = buf;
-    };
-    app[def.method](
-      expressPath(def.path),
-      express.json({
-        limit: def.bodyLimit ?? opts.bodyLimit ?? '1mb',
-        strict: false,
-        type: JSON_TYPES,
-        verify: def.authenticate ? keepRaw : undefined,
-      }),
-    );
-  }
-  app.use(express.json({ limit: opts.bodyLimit ?? '1mb', strict: false, type: JSON_TYPES }));
-  app.use(refuseUnstorable);
   if (deps.tracer) app.use(traceRequests(deps.tracer));
 
   const registry = new OpenAPIRegistry();
@@ -141,7 +120,7 @@ export function buildApp(deps: ApiDeps, opts: AppOptions = {}): Express {
   });
 
   const api = express.Router();
-  for (const route of served) route.register(api, registry, deps);
+  for (const route of served) route.register(api, registry, deps, { bodyLimit: opts.bodyLimit });
 
   const document = new OpenApiGeneratorV3(registry.definitions).generateDocument({
     openapi: '3.0.3',
@@ -163,32 +142,6 @@ export function buildApp(deps: ApiDeps, opts: AppOptions = {}): Express {
   app.use(notFound([...served.map((r) => r.def), { method: 'get', path: '/api/v1/openapi.json' }]));
   app.use(errorHandler(deps.log));
   return app;
-}
-
-// Cutover windows arrive as record files streamed straight to disk; their route checks the type itself.
-const STREAMED_UPLOAD = /^\/api\/v1\/cutovers\/[^/]+\/windows\/[^/]+\/(legacy|new)$/;
-
-// JSON and its suffixed types (application/merge-patch+json...), parsed alike.
-const JSON_TYPES = ['application/json', 'application/*+json'];
-
-// JSON only: a request that carries a body must say it is JSON, or nothing would parse it and the
-// route would see an empty body.
-const requireJsonBody: RequestHandler = (req, _res, next) => {
-  // The console's forms post url-encoded bodies to its own (non-API) paths.
-  if (STREAMED_UPLOAD.test(req.path) || !req.path.startsWith('/api/')) return next();
-  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-  if (hasBody && !req.is(JSON_TYPES)) {
-    const type = req.headers['content-type'] ?? 'none';
-    return next(new UnsupportedMediaType(type));
-  }
-  next();
-};
-
-class UnsupportedMediaType extends Error {
-  readonly type = 'encoding.unsupported';
-  constructor(contentType: string) {
-    super(`request body must be application/json, not ${contentType}`);
-  }
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

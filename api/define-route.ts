@@ -7,6 +7,8 @@ import type { Logger } from '../log';
 import { actorOf, authenticate, requireRole, type Actor } from './auth';
 import type { ApiDeps } from './deps';
 import { idempotency } from './idempotency';
+import { jsonBody } from './json-body';
+import { refuseUnstorable } from './storable-input';
 import { zodDetails } from './http-errors';
 import { ErrorBody, z } from './schemas';
 import { maxChars } from '../domain/text';
@@ -92,8 +94,8 @@ export type RawBodyRequest = Request & { rawBody?: Buffer };
 /** A route with its types erased, as kept in route lists. */
 export interface Route {
   readonly def: RouteDef<ZodObject, ZodObject, ZodType, ZodType>;
-  /** Adds the Express route and its OpenAPI path. */
-  register(router: Router, registry: OpenAPIRegistry, deps: ApiDeps): void;
+  /** Adds the Express route and its OpenAPI path; `bodyLimit` is the app's default for JSON bodies. */
+  register(router: Router, registry: OpenAPIRegistry, deps: ApiDeps, opts?: { bodyLimit?: string }): void;
 }
 
 /** Declares a route once; registering it adds both the Express handler and the OpenAPI operation. */
@@ -107,7 +109,7 @@ export function defineRoute<
   const erased = def as unknown as RouteDef<ZodObject, ZodObject, ZodType, ZodType>;
   return {
     def: erased,
-    register(router, registry, deps) {
+    register(router, registry, deps, opts = {}) {
       registry.registerPath(openApiOperation(erased));
       const own = def.authenticate;
       if (own) {
@@ -118,15 +120,19 @@ export function defineRoute<
           description: own.scheme.description,
         });
       }
+      const body = [...jsonBody({ limit: def.bodyLimit ?? opts.bodyLimit, keepRaw: Boolean(own) }), refuseUnstorable];
+      // Who is calling is settled before the body is looked at: a caller without a token hears 401, and one without
+      // the role 403, whatever they sent. A route signing its raw body has to read it first.
       const chain: RequestHandler[] = own
         ? [
+            ...body,
             async (req, res, next) => {
               res.locals.actor = await own.check(req as RawBodyRequest, deps);
               next();
             },
             requireRole(def.roles ?? []),
           ]
-        : [authenticate(deps.prisma), requireRole(def.roles ?? [])];
+        : [authenticate(deps.prisma), requireRole(def.roles ?? []), ...body];
       if (def.method === 'post' && !own) chain.push(idempotency(deps.prisma));
       chain.push(async (req, res) => {
         const ctx = {

@@ -75,6 +75,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       return sendError(res, 'VALIDATION_FAILED', 'request is invalid', zodDetails(err, 'body'));
     const type = (err as BodyParserError | null)?.type;
     if (type === 'entity.parse.failed') return sendError(res, 'MALFORMED_JSON', 'request body is not valid JSON');
+    if (type === 'entity.invalid.utf8') return sendError(res, 'MALFORMED_JSON', (err as Error).message);
     if (type === 'entity.too.large') {
       const limit = (err as BodyParserError).limit;
       return sendError(res, 'PAYLOAD_TOO_LARGE', `request body is larger than ${limit ?? 'the limit'} bytes`);

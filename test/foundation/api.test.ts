@@ -36,6 +36,7 @@ function testRoutes(state: { calls: number; release?: Promise<void> }) {
       method: 'post',
       path: '/api/v1/test/fail',
       summary: 'test only',
+      roles: ['admin'],
       body: z.object({ kind: z.enum(['conflict', 'bug']) }),
       response: z.object({}),
       handler({ body }) {
@@ -195,6 +196,46 @@ describe.each(backends())('api on %s', (backend) => {
         message: 'request body is not valid JSON',
         details: [],
       });
+    });
+
+    it('body: when it is not valid UTF-8, the answer is 400 MALFORMED_JSON and the route does not run', async () => {
+      // "name":"caf\xe9" in Latin-1: a parser left to itself reads U+FFFD and the route would store it.
+      const latin1 = Buffer.concat([Buffer.from('{"name":"caf'), Buffer.from([0xe9]), Buffer.from('","amount":1}')]);
+      const res = await request(app)
+        .post('/api/v1/test/echo')
+        .auth(token, { type: 'bearer' })
+        .set('Content-Type', 'application/json')
+        .serialize((bytes: Buffer) => bytes as unknown as string) // as is: no JSON encoding of the Buffer
+        .send(latin1)
+        .expect(400);
+      expect(res.body.error).toEqual({ code: 'MALFORMED_JSON', message: 'request body is not valid UTF-8', details: [] });
+      expect(state.calls).toBe(0);
+    });
+
+    it.each([
+      ['malformed JSON', 'application/json', '{"name": '],
+      ['a body that is not JSON', 'text/plain', 'name=x'],
+      ['a body past the limit', 'application/json', JSON.stringify({ name: 'x'.repeat(4096) })],
+      ['text no column can store', 'application/json', '{"name":"a\\u0000"}'],
+    ])('body: when %s comes without a token, the answer is 401 all the same', async (_what, type, payload) => {
+      const res = await request(app).post('/api/v1/test/echo').set('Content-Type', type).send(payload).expect(401);
+      expect(res.body.error.code).toBe('UNAUTHENTICATED');
+    });
+
+    it('body: when malformed JSON comes from a caller without the role, the answer is 403', async () => {
+      const user = await makeUser(db, ['finance']);
+      const res = await request(app)
+        .post('/api/v1/test/fail')
+        .auth(user.token, { type: 'bearer' })
+        .set('Content-Type', 'application/json')
+        .send('{"kind": ')
+        .expect(403);
+      expect(res.body.error.code).toBe('ROLE_REQUIRED');
+    });
+
+    it('body: when malformed JSON goes to a path no route serves, the answer is 404', async () => {
+      const res = await request(app).post('/api/v1/test/nowhere').set('Content-Type', 'application/json').send('{"x": ');
+      expect([res.status, res.body.error.code]).toEqual([404, 'NOT_FOUND']);
     });
 
     it('body: when it exceeds the limit, the answer is 413 PAYLOAD_TOO_LARGE', async () => {

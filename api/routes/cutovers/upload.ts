@@ -17,6 +17,7 @@ import type { Route } from '../../define-route';
 import type { ApiDeps } from '../../deps';
 import { zodDetails } from '../../http-errors';
 import { ErrorBody, z } from '../../schemas';
+import { refuseUnstorable } from '../../storable-input';
 import { Cutover, WindowParams } from './schemas';
 
 const ROLES: readonly Role[] = ['rollout-lead', 'integration-specialist', 'data-steward'];
@@ -94,6 +95,7 @@ function uploadRoute(side: Side): Route {
         apiPath.replace(/\{(\w+)\}/g, ':$1'),
         authenticate(deps.prisma),
         requireRole(ROLES),
+        refuseUnstorable,
         async (req: Request, res: Response) => {
           const parsed = WindowParams.safeParse(req.params);
           if (!parsed.success)
