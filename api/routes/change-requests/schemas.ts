@@ -113,9 +113,12 @@ export const ChangeRequestSummary = z
 export type ChangeRequestSummary = z.infer<typeof ChangeRequestSummary>;
 
 // The API holds callers to more than the workflow does, whose rules must stay those its recorded histories replay
-// under: a request names at most 50 systems, each short enough to filter the list by, and evidence links are web
-// addresses (the console shows them as links).
-const AffectedSystems = z.array(maxChars(ChangeRequestFields.shape.affectedSystems.element, 200)).min(1).max(50);
+// under: a request names at most 50 systems, each short enough to filter the list by and none twice, and evidence
+// links are web addresses (the console shows them as links).
+const AffectedSystems = distinct(
+  z.array(maxChars(ChangeRequestFields.shape.affectedSystems.element, 200)).min(1).max(50),
+);
+const Touches = distinct(z.array(DataCategory));
 const EvidenceBody = EvidenceInput.extend({
   // Limited again after the refinement: a refined copy does not carry the limit into the OpenAPI document.
   uri: maxChars(
@@ -123,6 +126,19 @@ const EvidenceBody = EvidenceInput.extend({
     MAX_URI_CHARS,
   ).optional(),
 });
+
+/** `list` refusing an item it already holds (after each item's own parsing, e.g. trimming), naming where it repeats. */
+function distinct<T extends z.ZodArray<z.ZodType<string>>>(list: T): T {
+  return list
+    .superRefine((items, ctx) => {
+      const seen = new Set<string>();
+      items.forEach((item, i) => {
+        if (seen.has(item)) ctx.addIssue({ code: 'custom', path: [i], message: `repeats ${JSON.stringify(item)}` });
+        seen.add(item);
+      });
+    })
+    .meta({ uniqueItems: true });
+}
 
 /** An absolute http(s) URL with a host, as a browser would parse it, and no whitespace anywhere. */
 function isWebAddress(s: string): boolean {
@@ -138,6 +154,7 @@ function isWebAddress(s: string): boolean {
 /** POST /change-requests: the change, and any evidence it carries from the start. */
 export const CreateChangeRequestBody = ChangeRequestFields.extend({
   affectedSystems: AffectedSystems,
+  touches: Touches.default([]),
   evidence: z.array(EvidenceBody).max(MAX_EVIDENCE).default([]),
 }).openapi('CreateChangeRequest');
 
@@ -150,7 +167,7 @@ export const EditChangeRequestBody = z
     risk: Risk.optional(),
     affectedSystems: AffectedSystems.optional(),
     // No default here: a patch that leaves `touches` out must not clear it.
-    touches: z.array(DataCategory).optional(),
+    touches: Touches.optional(),
   })
   .refine((patch) => Object.keys(patch).length > 0, { error: 'name at least one field to change' })
   .openapi('EditChangeRequest');
