@@ -6,6 +6,7 @@ import { createGrpcServer } from './grpc/server';
 import { clusterHandlers } from './rpc/cluster';
 import { executionHandlers } from './rpc/executions';
 import { batchHandlers } from './rpc/batch';
+import { scheduleHandlers } from './rpc/schedules';
 import { taskHandlers } from './rpc/tasks';
 import { visibilityHandlers } from './rpc/visibility';
 import { versioningHandlers } from './rpc/versioning';
@@ -98,6 +99,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     ...clusterHandlers(engine, store.kind),
     ...executions,
     ...batchHandlers(engine, executions),
+    ...scheduleHandlers(engine, executions, store.loadSchedules()),
     ...taskHandlers(engine),
     ...visibilityHandlers(engine),
     ...versioningHandlers(engine),

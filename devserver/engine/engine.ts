@@ -44,6 +44,8 @@ export class Tx {
   readonly dirty = new Set<Run>();
   readonly namespaces: NamespaceRecord[] = [];
   readonly deleted: Run[] = [];
+  /** Schedules written (data) or deleted (null) by this transaction, by namespace and id. */
+  readonly schedules = new Map<string, { namespace: string; scheduleId: string; data: string | null }>();
   searchAttributesChanged = false;
   private readonly effects: (() => void)[] = [];
   /** Runs `fn` once the transaction is durable (wake pollers, answer waiters). */
@@ -136,7 +138,7 @@ export class Engine {
   }
 
   private commit(tx: Tx): void {
-    if (!tx.dirty.size && !tx.namespaces.length && !tx.deleted.length && !tx.searchAttributesChanged) return;
+    if (!tx.dirty.size && !tx.namespaces.length && !tx.deleted.length && !tx.searchAttributesChanged && !tx.schedules.size) return;
     const batch: CommitBatch = {
       runs: [...tx.dirty].map((run) => {
         const newEvents = run.unpersistedBytes;
@@ -155,6 +157,7 @@ export class Engine {
       }),
       namespaces: tx.namespaces,
       deletedRuns: tx.deleted.map((r) => ({ namespace: r.namespace, workflowId: r.workflowId, runId: r.runId })),
+      schedules: [...tx.schedules.values()],
     };
     if (tx.searchAttributesChanged) batch.searchAttributes = Object.fromEntries(this.searchAttributes);
     this.store.commit(batch);

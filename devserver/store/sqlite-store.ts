@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { temporal } from '../proto';
-import type { CommitBatch, NamespaceRecord, RunExtras, Store, StoredRun } from './store';
+import type { CommitBatch, NamespaceRecord, RunExtras, Store, StoredRun, StoredSchedule } from './store';
 
 const HistoryEvent = temporal.api.history.v1.HistoryEvent;
 
@@ -27,6 +27,9 @@ export class SqliteStore implements Store {
         namespace TEXT NOT NULL, workflow_id TEXT NOT NULL, run_id TEXT NOT NULL,
         closed INTEGER NOT NULL DEFAULT 0, extras TEXT,
         UNIQUE (namespace, workflow_id, run_id));
+      CREATE TABLE IF NOT EXISTS schedules (
+        namespace TEXT NOT NULL, schedule_id TEXT NOT NULL, data TEXT NOT NULL,
+        PRIMARY KEY (namespace, schedule_id)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS events (
         run_pk INTEGER NOT NULL, event_id INTEGER NOT NULL, data BLOB NOT NULL,
         PRIMARY KEY (run_pk, event_id)) WITHOUT ROWID;
@@ -46,6 +49,10 @@ export class SqliteStore implements Store {
       insertEvent: db.prepare('INSERT INTO events (run_pk, event_id, data) VALUES (?, ?, ?)'),
       deleteRun: db.prepare('DELETE FROM runs WHERE pk = ?'),
       deleteEvents: db.prepare('DELETE FROM events WHERE run_pk = ?'),
+      upsertSchedule: db.prepare(
+        'INSERT INTO schedules (namespace, schedule_id, data) VALUES (?, ?, ?) ON CONFLICT(namespace, schedule_id) DO UPDATE SET data = excluded.data',
+      ),
+      deleteSchedule: db.prepare('DELETE FROM schedules WHERE namespace = ? AND schedule_id = ?'),
     };
   }
 
@@ -81,6 +88,11 @@ export class SqliteStore implements Store {
     }
   }
 
+  loadSchedules(): StoredSchedule[] {
+    const rows = this.db.prepare('SELECT namespace, schedule_id, data FROM schedules').all() as { namespace: string; schedule_id: string; data: string }[];
+    return rows.map((r) => ({ namespace: r.namespace, scheduleId: r.schedule_id, data: r.data }));
+  }
+
   commit(batch: CommitBatch): void {
     const s = this.stmts;
     this.db.transaction(() => {
@@ -99,6 +111,10 @@ export class SqliteStore implements Store {
         } else s.updateRun.run(r.closed ? 1 : 0, extras, pk);
         let id = r.firstNewEventId;
         for (const bytes of r.newEvents) s.insertEvent.run(pk, id++, bytes);
+      }
+      for (const sc of batch.schedules ?? []) {
+        if (sc.data === null) s.deleteSchedule.run(sc.namespace, sc.scheduleId);
+        else s.upsertSchedule.run(sc.namespace, sc.scheduleId, sc.data);
       }
       for (const d of batch.deletedRuns ?? []) {
         const k = key(d.namespace, d.workflowId, d.runId);

@@ -23,12 +23,21 @@ export interface StoredRun {
   extras: RunExtras | null;
 }
 
+/** A schedule as persisted: its state in the scheduler's own encoding. */
+export interface StoredSchedule {
+  namespace: string;
+  scheduleId: string;
+  data: string;
+}
+
 /** The changes one request made, persisted atomically. */
 export interface CommitBatch {
   runs: { namespace: string; workflowId: string; runId: string; firstNewEventId: number; newEvents: Uint8Array[]; extras: RunExtras; closed: boolean }[];
   namespaces: NamespaceRecord[];
   searchAttributes?: Record<string, number>;
   deletedRuns?: { namespace: string; workflowId: string; runId: string }[];
+  /** Schedules written (`data` set) or deleted (`data` null). */
+  schedules?: { namespace: string; scheduleId: string; data: string | null }[];
 }
 
 /** Where the server keeps what it has acknowledged. The engine's memory is rebuilt from it at start. */
@@ -37,6 +46,7 @@ export interface Store {
   loadNamespaces(): NamespaceRecord[];
   loadSearchAttributes(): Record<string, number>;
   loadRuns(): Iterable<StoredRun>;
+  loadSchedules(): StoredSchedule[];
   /** Persists a batch; returns only once it is durable. */
   commit(batch: CommitBatch): void;
   close(): void;
@@ -52,6 +62,9 @@ export class MemoryStore implements Store {
     return {};
   }
   loadRuns(): Iterable<StoredRun> {
+    return [];
+  }
+  loadSchedules(): StoredSchedule[] {
     return [];
   }
   commit(): void {}

@@ -27,6 +27,9 @@ export const SYSTEM_ATTRIBUTES: Record<string, number> = {
   RootWorkflowId: T.INDEXED_VALUE_TYPE_KEYWORD,
   RootRunId: T.INDEXED_VALUE_TYPE_KEYWORD,
   TemporalNamespaceDivision: T.INDEXED_VALUE_TYPE_KEYWORD,
+  TemporalScheduledStartTime: T.INDEXED_VALUE_TYPE_DATETIME,
+  TemporalScheduledById: T.INDEXED_VALUE_TYPE_KEYWORD,
+  TemporalSchedulePaused: T.INDEXED_VALUE_TYPE_BOOL,
 };
 
 /** The status names the query language uses. */

@@ -201,7 +201,7 @@ describe('malformed requests', () => {
   });
 
   test('unimplemented: a call the server does not serve answers UNIMPLEMENTED naming the call', async () => {
-    await rejectsWith(svc.listSchedules({ namespace: 'default' }), 12, /ListSchedules/);
+    await rejectsWith(svc.listWorkerDeployments({ namespace: 'default' }), 12, /ListWorkerDeployments/);
   });
 
   test('namespaces: register, describe and list; registering twice is ALREADY_EXISTS', async () => {
