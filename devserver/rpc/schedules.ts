@@ -29,6 +29,9 @@ const DEFAULT_CATCHUP_MS = 365 * 24 * 3600_000;
 const MIN_CATCHUP_MS = 10_000;
 const MAX_BUFFER = 1000;
 const IDENTITY = 'temporal-scheduler';
+// Bounds on what one request or one timer may make the server walk through.
+const MAX_BACKFILL = 10_000;
+const MAX_MATCHING_TIMES = 1000;
 
 interface Pending {
   nominalMs: number;
@@ -127,6 +130,18 @@ export function scheduleHandlers(e: Engine, calls: Record<string, Handler>, stor
   };
 
   const spec = (s: ScheduleState) => s.schedule.spec ?? {};
+  /** The times the spec names with nominal times in (afterMs, toMs], in order. */
+  function* timesIn(s: ScheduleState, afterMs: number, toMs: number): Generator<{ nominalMs: number; actualMs: number }> {
+    for (let after = afterMs; ; ) {
+      const batch = nextTimes(spec(s), after, 100, s.scheduleId);
+      for (const t of batch) {
+        if (t.nominalMs > toMs) return;
+        yield t;
+      }
+      if (batch.length < 100) return;
+      after = batch[batch.length - 1].nominalMs;
+    }
+  }
   const catchupMs = (s: ScheduleState) => {
     const given = durationMs(s.schedule.policies?.catchupWindow);
     return given > 0 ? Math.max(given, MIN_CATCHUP_MS) : DEFAULT_CATCHUP_MS;
@@ -262,13 +277,12 @@ export function scheduleHandlers(e: Engine, calls: Record<string, Handler>, stor
           s.missedCatchupWindow += missed.length;
           s.processedMs = Math.max(s.processedMs, oldest - 1);
         }
-        for (;;) {
-          const due = nextTimes(spec(s), s.processedMs, 100, s.scheduleId).filter((t) => t.actualMs <= now);
-          for (const t of due) {
-            act(s, { ...t, overlap: overlapOf(s) });
-            s.processedMs = t.nominalMs;
-          }
-          if (due.length < 100) break;
+        // A long outage can leave many times due: a batch at a time, the timer (due at once) taking the rest.
+        for (const t of take(timesIn(s, s.processedMs, now), MAX_BACKFILL)) {
+          // Jitter may put a time that is nominally due a little later: it waits for its own timer.
+          if (t.actualMs > now) break;
+          act(s, { ...t, overlap: overlapOf(s) });
+          s.processedMs = t.nominalMs;
         }
       }
       drain(s);
@@ -328,13 +342,9 @@ export function scheduleHandlers(e: Engine, calls: Record<string, Handler>, stor
       const from = timestampMs(b.startTime);
       const to = timestampMs(b.endTime);
       if (to < from) throw invalidArgument('backfill end time must not be before its start time');
-      let after = from - 1;
-      for (;;) {
-        const times = nextTimes(spec(s), after, 100, s.scheduleId).filter((t) => t.nominalMs <= to);
-        for (const t of times) act(s, { ...t, overlap: overlapOf(s, b.overlapPolicy) });
-        if (times.length < 100) break;
-        after = times[times.length - 1].nominalMs;
-      }
+      const times = [...take(timesIn(s, from - 1, to), MAX_BACKFILL + 1)];
+      if (times.length > MAX_BACKFILL) throw invalidArgument(`a backfill may name at most ${MAX_BACKFILL} times; split the range`);
+      for (const t of times) act(s, { ...t, overlap: overlapOf(s, b.overlapPolicy) });
     }
     if (patch.pause) s.schedule.state = { ...s.schedule.state, paused: true, notes: patch.pause };
     if (patch.unpause) {
@@ -520,15 +530,17 @@ export function scheduleHandlers(e: Engine, calls: Record<string, Handler>, stor
       const from = timestampMs(req.startTime);
       const to = timestampMs(req.endTime);
       if (to < from) throw invalidArgument('end time must not be before start time');
-      const out: number[] = [];
-      let after = from - 1;
-      while (out.length < 1000) {
-        const times = nextTimes(spec(s), after, 100, s.scheduleId).filter((t) => t.nominalMs <= to);
-        out.push(...times.map((t) => t.actualMs));
-        if (times.length < 100) break;
-        after = times[times.length - 1].nominalMs;
-      }
-      return { startTime: out.map(timestamp) };
+      return { startTime: [...take(timesIn(s, from - 1, to), MAX_MATCHING_TIMES)].map((t) => timestamp(t.actualMs)) };
     },
   };
+}
+
+/** The first `n` items of `items`. */
+function* take<T>(items: Iterable<T>, n: number): Generator<T> {
+  if (n <= 0) return;
+  let i = 0;
+  for (const item of items) {
+    yield item;
+    if (++i >= n) return;
+  }
 }
