@@ -217,6 +217,19 @@ describe('schedules (real time)', () => {
     });
   });
 
+  it('backfill: a range naming more than 10,000 times is INVALID_ARGUMENT and starts nothing', async () => {
+    const handle = await h.client.schedule.create({
+      scheduleId: id('huge-backfill'),
+      spec: { intervals: [{ every: '1s' }] },
+      action: { type: 'startWorkflow', workflowType: echo, args: ['x'], taskQueue: 'nowhere' },
+    });
+    const start = new Date(Date.UTC(2026, 0, 1));
+    const refused = await handle.backfill({ start, end: new Date(start.getTime() + 24 * HOUR) }).catch((err: Error) => err);
+    expect(refused).toMatchObject({ name: 'ServiceError', cause: { code: 3, details: expect.stringMatching(/at most 10000 times/) } });
+    expect((await handle.describe()).info.numActionsTaken).toBe(0);
+    await handle.delete();
+  });
+
   it('matching times: lists the times the spec names in a range', async () => {
     const scheduleId = id('matching');
     const handle = await h.client.schedule.create({
