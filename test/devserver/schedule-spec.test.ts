@@ -241,6 +241,16 @@ describe('nextTimes', () => {
     expect(times(noon, '2024-01-01T10:30:00Z', 3)).toEqual(['2024-01-01T11:00:00.000Z', '2024-01-01T13:00:00.000Z', '2024-01-01T14:00:00.000Z']);
   });
 
+  it('gets past weeks of excluded per-second times quickly', () => {
+    const started = performance.now();
+    const spec: IScheduleSpec = { cronString: ['* * * * * * *'], excludeCalendar: [{ second: '*', minute: '*', hour: '*', dayOfMonth: '1-20' }] };
+    expect(times(spec, '2025-01-01T00:00:00Z', 2)).toEqual(['2025-01-21T00:00:00.000Z', '2025-01-21T00:00:01.000Z']);
+    expect(times({ ...spec, timezoneName: 'Europe/Berlin' }, '2025-01-01T00:00:00Z', 1)).toEqual(['2025-01-20T23:00:00.000Z']);
+    expect(performance.now() - started).toBeLessThan(500);
+    // An exclusion that matches every time leaves nothing.
+    expect(times({ cronString: ['@hourly'], excludeCalendar: [{ second: '*', minute: '*', hour: '*' }] }, '2025-01-01T00:00:00Z', 1)).toEqual([]);
+  });
+
   it('keeps within the start and end times, both inclusive', () => {
     const spec: IScheduleSpec = {
       interval: [{ interval: seconds(3600) }],
