@@ -220,10 +220,9 @@ describe('nextTimes', () => {
     ]);
   });
 
-  it('finds a Monday February 29th decades ahead without stepping through every second', () => {
-    const started = performance.now();
+  // How fast these searches are is a benchmark's business, not these tests'.
+  it('finds a Monday February 29th decades ahead', () => {
     const found = times({ calendar: [{ hour: '12', dayOfMonth: '29', month: 'FEB', dayOfWeek: 'MON' }] }, '2024-03-01T00:00:00Z', 2);
-    expect(performance.now() - started).toBeLessThan(500);
     expect(found).toEqual(['2044-02-29T12:00:00.000Z', '2072-02-29T12:00:00.000Z']);
   });
 
@@ -241,12 +240,12 @@ describe('nextTimes', () => {
     expect(times(noon, '2024-01-01T10:30:00Z', 3)).toEqual(['2024-01-01T11:00:00.000Z', '2024-01-01T13:00:00.000Z', '2024-01-01T14:00:00.000Z']);
   });
 
-  it('gets past weeks of excluded per-second times quickly', () => {
-    const started = performance.now();
+  it('gets past weeks of excluded per-second times', () => {
+    // Found at all, the times show excluded stretches are skipped whole: taking the 1.7 million excluded seconds one
+    // by one, the search would stop at its bound of 100,000 candidates with nothing.
     const spec: IScheduleSpec = { cronString: ['* * * * * * *'], excludeCalendar: [{ second: '*', minute: '*', hour: '*', dayOfMonth: '1-20' }] };
     expect(times(spec, '2025-01-01T00:00:00Z', 2)).toEqual(['2025-01-21T00:00:00.000Z', '2025-01-21T00:00:01.000Z']);
     expect(times({ ...spec, timezoneName: 'Europe/Berlin' }, '2025-01-01T00:00:00Z', 1)).toEqual(['2025-01-20T23:00:00.000Z']);
-    expect(performance.now() - started).toBeLessThan(500);
     // An exclusion that matches every time leaves nothing.
     expect(times({ cronString: ['@hourly'], excludeCalendar: [{ second: '*', minute: '*', hour: '*' }] }, '2025-01-01T00:00:00Z', 1)).toEqual([]);
   });
