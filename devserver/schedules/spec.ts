@@ -309,6 +309,7 @@ function checkInterval(iv: IIntervalSpec | null | undefined): void {
     throw invalidArgument('interval is too small: it must be at least 1 second');
   }
   if (isNegative(iv.phase)) throw invalidArgument('interval phase is negative');
+  if (durationMs(iv.phase) > durationMs(iv.interval)) throw invalidArgument('phase cannot be greater than Interval');
 }
 
 const zoneFormats = new Map<string, Intl.DateTimeFormat>();
@@ -362,14 +363,23 @@ const DAY_MS = 86_400_000;
  * candidates; a wall-clock time that occurs twice yields both, and the earlier one wins.
  */
 function firstInstant(wall: number, zone: string): number | null {
-  if (isUtc(zone)) return wall;
-  let best: number | null = null;
+  return instantsOf(wall, zone)[0] ?? null;
+}
+
+/** Every instant showing `wall` on the zone's clocks, in order: none in a DST gap, two in a repeated hour. */
+function instantsOf(wall: number, zone: string): number[] {
+  if (isUtc(zone)) return [wall];
+  const found = new Set<number>();
   for (const probe of [wall - DAY_MS, wall + DAY_MS]) {
     const at = wall - (wallMs(probe, zone) - probe);
-    if (wallMs(at, zone) === wall && (best === null || at < best)) best = at;
+    if (wallMs(at, zone) === wall) found.add(at);
   }
-  return best;
+  return [...found].sort((a, b) => a - b);
 }
+
+// The longest a zone's clocks are ever set back (a DST fall-back); wall times that far behind the next candidate's may
+// still come round again after it.
+const MAX_SETBACK_MS = 3 * 3600_000;
 
 interface Matcher {
   second: boolean[];
@@ -556,21 +566,31 @@ const MAX_CANDIDATES = 100_000;
 type Source = (afterMs: number) => number | null;
 
 function calendarSource(m: Matcher, zone: string): Source {
-  return (afterMs) => {
-    // Calendars have one-second resolution, so the first candidate is the next whole second.
-    const first = Math.floor(afterMs / 1000) * 1000 + 1000;
-    let from = wallMs(first, zone);
-    const lastYear = new Date(from).getUTCFullYear() + SEARCH_YEARS;
-    // Each round skips one wall-clock time that is either in a DST gap or already passed (inside a
-    // repeated hour), so an hour's worth of seconds bounds it.
-    for (let round = 0; round < 10_000; round++) {
+  // The first instant at or after `first` of a wall time in [fromWall, toWall]; each round skips one wall time that
+  // is in a DST gap or whose instants have passed, so the hours a search can cover bound the rounds.
+  const search = (first: number, fromWall: number, toWall: number): number | null => {
+    const lastYear = new Date(fromWall).getUTCFullYear() + SEARCH_YEARS;
+    let from = fromWall;
+    for (let round = 0; round < 20_000; round++) {
       const wall = nextWall(m, from, lastYear);
-      if (wall === null) return null;
-      const at = firstInstant(wall, zone);
-      if (at !== null && at >= first) return at;
+      if (wall === null || wall > toWall) return null;
+      // A time in a repeated hour fires at each of its two instants, as on the real server.
+      const at = instantsOf(wall, zone).find((instant) => instant >= first);
+      if (at !== undefined) return at;
       from = wall + 1000;
     }
     return null;
+  };
+  return (afterMs) => {
+    // Calendars have one-second resolution, so the first candidate is the next whole second.
+    const first = Math.floor(afterMs / 1000) * 1000 + 1000;
+    const here = wallMs(first, zone);
+    const ahead = search(first, here, Infinity);
+    // Where the clocks are set back soon, wall times already behind come round again: the earliest of those may come
+    // before the next time ahead.
+    const back = wallMs(first + MAX_SETBACK_MS, zone) - MAX_SETBACK_MS;
+    const again = back < here ? search(first, back, here - 1000) : null;
+    return again !== null && (ahead === null || again < ahead) ? again : ahead;
   };
 }
 

@@ -156,6 +156,7 @@ describe('compileSpec', () => {
     ['a zero interval', { interval: [{ interval: seconds(0) }] }, /interval/],
     ['a missing interval', { interval: [{}] }, /interval/],
     ['a negative phase', { interval: [{ interval: seconds(60), phase: { seconds: long(-5) } }] }, /phase/],
+    ['a phase past the interval', { interval: [{ interval: seconds(60), phase: seconds(61) }] }, /phase cannot be greater than Interval/],
     ['a start after the end', { startTime: seconds(2000), endTime: seconds(1000) }, /startTime/],
   ])('refuses %s', (_name, spec, message) => {
     const e = refusal(spec);
@@ -174,8 +175,8 @@ describe('nextTimes', () => {
     ]);
   });
 
-  it('reduces a phase longer than the interval modulo the interval', () => {
-    expect(times({ interval: [{ interval: seconds(3600), phase: seconds(3600 + 600) }] }, '2024-01-01T10:00:00Z', 1)).toEqual(['2024-01-01T10:10:00.000Z']);
+  it('treats a phase equal to the interval as none', () => {
+    expect(times({ interval: [{ interval: seconds(3600), phase: seconds(3600) }] }, '2024-01-01T10:00:00Z', 1)).toEqual(['2024-01-01T11:00:00.000Z']);
   });
 
   it('returns only times strictly after the given instant', () => {
@@ -294,11 +295,27 @@ describe('nextTimes', () => {
     ]);
   });
 
-  it('fires a wall-clock time that occurs twice once, at its first occurrence', () => {
+  it.each([
+    ['Europe/Berlin', '2025-10-25T22:00:00Z'],
+    ['Europe/Berlin', '2025-03-29T22:00:00Z'],
+    ['America/New_York', '2025-11-01T22:00:00Z'],
+    ['Australia/Lord_Howe', '2025-04-05T10:00:00Z'],
+  ])('fires a per-minute calendar in %s every minute of real time across the DST change after %s', (zone, after) => {
+    const found = nextTimes(compileSpec({ cronString: [`CRON_TZ=${zone} * * * * *`] }), utc(after), 2000).map((t) => t.nominalMs);
+    expect(found[0]).toBe(utc(after) + MINUTE);
+    expect(new Set(found.slice(1).map((t, i) => t - found[i]))).toEqual(new Set([MINUTE]));
+  });
+
+  it('fires a wall-clock time that occurs twice at both of its instants, as a real server does', () => {
     const spec: IScheduleSpec = { calendar: [{ hour: '2', minute: '30' }], timezoneName: 'Europe/Berlin' };
-    expect(times(spec, '2025-10-25T00:00:00Z', 3)).toEqual(['2025-10-25T00:30:00.000Z', '2025-10-26T00:30:00.000Z', '2025-10-27T01:30:00.000Z']);
-    // From inside the repeated hour, the second 02:30 is not a new run.
-    expect(times(spec, '2025-10-26T01:00:00Z', 1)).toEqual(['2025-10-27T01:30:00.000Z']);
+    expect(times(spec, '2025-10-25T00:00:00Z', 4)).toEqual([
+      '2025-10-25T00:30:00.000Z',
+      '2025-10-26T00:30:00.000Z', // 02:30 summer time
+      '2025-10-26T01:30:00.000Z', // 02:30 again, winter time
+      '2025-10-27T01:30:00.000Z',
+    ]);
+    // From between the two, the second is next.
+    expect(times(spec, '2025-10-26T01:00:00Z', 1)).toEqual(['2025-10-26T01:30:00.000Z']);
   });
 
   it('adds deterministic jitter below the bound, never past the next nominal time', () => {
