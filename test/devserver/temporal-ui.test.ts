@@ -225,4 +225,32 @@ describeInBrowser('Temporal UI served by the embedded server', () => {
     for (const d of drafts) expect((await d.handle.describe()).status.name).toBe('TERMINATED');
     await page.close();
   });
+
+  it('schedules: a schedule shows in the Schedules list and on its own page, and pausing it there reaches the server', async () => {
+    const scheduleId = 'nightly-tariff-refresh';
+    const handle = await client.schedule.create({
+      scheduleId,
+      spec: { calendars: [{ hour: 2, comment: 'nightly tariff refresh' }] },
+      action: { type: 'startWorkflow', workflowType: 'tariffRefresh', workflowId: 'tariff-refresh', taskQueue: TASK_QUEUE },
+    });
+    const page = await newPage();
+    await page.goto(`${ui}/namespaces/default/workflows`);
+    await page.getByRole('link', { name: 'Schedules' }).first().click();
+    await page.waitForURL(/\/namespaces\/default\/schedules$/);
+    await page.getByText(scheduleId).first().click();
+    await page.waitForURL(new RegExp(`/schedules/${scheduleId}$`));
+    await page.getByText('tariffRefresh').first().waitFor();
+    await shot(page, 'schedule');
+    await page.getByRole('button', { name: /Pause/ }).first().click();
+    await page.getByRole('dialog').getByRole('textbox').first().fill('tariff supplier outage');
+    await page.getByRole('dialog').getByRole('button', { name: /Pause/ }).first().click();
+    let state = (await handle.describe()).state;
+    for (let i = 0; i < 100 && !state.paused; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      state = (await handle.describe()).state;
+    }
+    expect(state).toMatchObject({ paused: true, note: 'tariff supplier outage' });
+    await page.close();
+    await handle.delete();
+  });
 });
