@@ -176,6 +176,14 @@ describe('change-request API over HTTP', () => {
     expect(mine.body.items).toEqual([]);
     const badCursor = await api.call('GET', `${CR}?cursor=garbage`, chair.token);
     expect([badCursor.status, badCursor.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);
+    // A cursor pages the listing it came from: another page size is fine, other filters are not.
+    const wider = await api.call('GET', `${CR}?system=${system}&limit=5&cursor=${first.body.nextCursor}`, chair.token);
+    expect(wider.body.items.map((i: { id: string }) => i.id)).toEqual(second.body.items.map((i: { id: string }) => i.id));
+    const carried = await api.call('GET', `${CR}?system=erp&limit=2&cursor=${first.body.nextCursor}`, chair.token);
+    expect([carried.status, carried.body.error.details]).toEqual([
+      400,
+      [{ path: 'query.cursor', message: 'this cursor belongs to a listing with other filters; send the same filters' }],
+    ]);
   });
 
   it('GET /inbox: when a review awaits the chair, it is listed until the chair votes; the requester sees their draft', async () => {

@@ -28,7 +28,7 @@ export const listChangeRequestsRoute = defineRoute({
   query: ListChangeRequestsQuery,
   response: ChangeRequestPage,
   async handler({ query, deps }) {
-    const after = decodeCursor(query.cursor, z.uuid());
+    const after = decodeCursor(query, z.uuid());
     const where: Prisma.ChangeRequestWhereInput = {
       status: query.status,
       class: query.class,
@@ -41,7 +41,7 @@ export const listChangeRequestsRoute = defineRoute({
       orderBy: [{ openedAt: 'desc' }, { id: 'desc' }],
       take: query.limit + 1,
     });
-    const page = pageOf(rows, query.limit, (r) => r.openedAt);
+    const page = pageOf(rows, query, (r) => r.openedAt);
     return { items: page.rows.map(summary), nextCursor: page.nextCursor };
   },
 });

@@ -35,7 +35,7 @@ export const listCutoversRoute = defineRoute({
   query: ListCutoversQuery,
   response: CutoverPage,
   async handler({ query, deps }) {
-    const after = decodeCursor(query.cursor, z.uuid());
+    const after = decodeCursor(query, z.uuid());
     const where: Prisma.CutoverWhereInput = {
       status: query.status,
       changeRequestId: query.changeRequestId,
@@ -46,7 +46,7 @@ export const listCutoversRoute = defineRoute({
       orderBy: [{ openedAt: 'desc' }, { id: 'desc' }],
       take: query.limit + 1,
     });
-    const page = pageOf(rows, query.limit, (r) => r.openedAt);
+    const page = pageOf(rows, query, (r) => r.openedAt);
     return { items: page.rows.map(summary), nextCursor: page.nextCursor };
   },
 });

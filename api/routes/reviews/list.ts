@@ -14,7 +14,7 @@ export const listReviewsRoute = defineRoute({
   response: ReviewPage,
   async handler({ query, deps }) {
     const now = new Date();
-    const after = decodeCursor(query.cursor, ReviewId);
+    const after = decodeCursor(query, ReviewId);
     const lateWhileOpen: Prisma.StewardshipReviewWhereInput = { status: 'open', dueAt: { lte: now } };
     const and: Prisma.StewardshipReviewWhereInput[] = [];
     if (query.overdue === 'true') and.push({ OR: [{ overdueAt: { not: null } }, lateWhileOpen] });
@@ -25,7 +25,7 @@ export const listReviewsRoute = defineRoute({
       orderBy: [{ openedAt: 'desc' }, { id: 'desc' }],
       take: query.limit + 1,
     });
-    const page = pageOf(rows, query.limit, (r) => r.openedAt);
+    const page = pageOf(rows, query, (r) => r.openedAt);
     return { items: page.rows.map((row) => reviewDetail(row, now)), nextCursor: page.nextCursor };
   },
 });

@@ -26,7 +26,7 @@ export const listRolloutsRoute = defineRoute({
   query: ListRolloutsQuery,
   response: RolloutPage,
   async handler({ query, deps }) {
-    const after = decodeCursor(query.cursor, RolloutId);
+    const after = decodeCursor(query, RolloutId);
     const where: Prisma.RolloutWhereInput = {
       status: query.status,
       changeRequestId: query.changeRequestId,
@@ -37,7 +37,7 @@ export const listRolloutsRoute = defineRoute({
       orderBy: [{ startedAt: 'desc' }, { id: 'desc' }],
       take: query.limit + 1,
     });
-    const page = pageOf(rows, query.limit, (r) => r.startedAt);
+    const page = pageOf(rows, query, (r) => r.startedAt);
     return { items: page.rows.map(rolloutSummary), nextCursor: page.nextCursor };
   },
 });
