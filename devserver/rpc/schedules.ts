@@ -362,7 +362,9 @@ export function scheduleHandlers(e: Engine, calls: Record<string, Handler>, stor
       overlapSkipped: s.overlapSkipped,
       bufferDropped: s.bufferDropped,
       bufferSize: s.buffer.length,
-      runningWorkflows: s.running.map((w) => ({ workflowId: w.workflowId, runId: w.runId })),
+      runningWorkflows: s.running
+        .filter((w) => e.currentRun(s.namespace, w.workflowId)?.state === 'running')
+        .map((w) => ({ workflowId: w.workflowId, runId: w.runId })),
       recentActions: recentActions(s),
       futureActionTimes: futureTimes(s),
       createTime: timestamp(s.createMs),
@@ -456,9 +458,8 @@ export function scheduleHandlers(e: Engine, calls: Record<string, Handler>, stor
       }),
 
     DescribeSchedule: (req: temporal.api.workflowservice.v1.IDescribeScheduleRequest) => {
-      const s = find(req.namespace, req.scheduleId);
-      refreshRunning(s);
-      return describe(s);
+      // Reading changes nothing: a closed workflow leaves the list (and may pause the schedule) when its close commits.
+      return describe(find(req.namespace, req.scheduleId));
     },
 
     UpdateSchedule: (req: temporal.api.workflowservice.v1.IUpdateScheduleRequest) =>

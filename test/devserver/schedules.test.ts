@@ -5,7 +5,7 @@ import { Connection, ScheduleOverlapPolicy, type ScheduleHandle } from '@tempora
 import { InternalConnectionOptionsSymbol, type InternalConnectionOptions } from '@temporalio/client/lib/connection';
 import { long, temporal } from '../../devserver/proto';
 import { startHarness, type Harness } from './harness';
-import { completesOnSignal, echo, unblock } from './workflows';
+import { completesOnSignal, echo, failing, unblock } from './workflows';
 
 const HOUR = 3_600_000;
 const calendarDefaults = {
@@ -162,6 +162,22 @@ describe('schedules (real time)', () => {
       await wf.result();
       const done = await until(() => handle.describe(), (d) => d.info.runningActions.length === 0);
       expect(done.info.recentActions).toHaveLength(1);
+      await handle.delete();
+    });
+  });
+
+  it('pause on failure: when a workflow it started fails, the schedule pauses itself and says why', async () => {
+    await h.withWorker(async (taskQueue) => {
+      const handle = await h.client.schedule.create({
+        scheduleId: id('fragile'),
+        spec: { intervals: [{ every: '1h' }] },
+        policies: { pauseOnFailure: true },
+        action: { type: 'startWorkflow', workflowType: failing, args: ['broken on purpose'], workflowId: id('fragile-wf'), taskQueue },
+      });
+      await handle.trigger();
+      const paused = await until(() => handle.describe(), (d) => d.state.paused);
+      expect(paused.state.note).toMatch(/^paused due to workflow failure: fragile-wf-/);
+      expect(paused.info.nextActionTimes).toEqual([]);
       await handle.delete();
     });
   });
