@@ -6,7 +6,7 @@ import type { RawBodyRequest } from './define-route';
 const JSON_TYPES = ['application/json', 'application/*+json'];
 
 /** The largest JSON body a route takes unless it says otherwise. */
-export const DEFAULT_BODY_LIMIT = '1mb';
+const DEFAULT_BODY_LIMIT = '1mb';
 
 class UnsupportedMediaType extends Error {
   readonly type = 'encoding.unsupported';

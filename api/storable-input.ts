@@ -53,11 +53,10 @@ function decodedPath(path: string): string {
 }
 
 /**
- * Refuses API input (path, query or JSON body) that Postgres could not store or that nests absurdly deep, before any
- * route runs: 400 VALIDATION_FAILED naming the place, and nothing written.
+ * Refuses API input (path, query or JSON body) that Postgres could not store or that nests absurdly deep, before the
+ * route's handler runs: 400 VALIDATION_FAILED naming the place, and nothing written.
  */
 export const refuseUnstorable: RequestHandler = (req, _res, next) => {
-  if (!req.path.startsWith('/api/')) return next();
   const found = textProblem(decodedPath(req.path), 'path') ?? findUnstorable(req.query, 'query') ?? findUnstorable(req.body, 'body');
   if (!found) return next();
   next(new ClearwayError('VALIDATION_FAILED', 'request is invalid', [found]));

@@ -150,14 +150,16 @@ export function scheduleHandlers(e: Engine, calls: Record<string, Handler>, stor
     given || s.schedule.policies?.overlapPolicy || Overlap.SCHEDULE_OVERLAP_POLICY_SKIP;
   const exhausted = (s: ScheduleState) => !!s.schedule.state?.limitedActions && Number(s.schedule.state.remainingActions ?? 0) <= 0;
 
+  // Each action's workflow id is its own (it carries the nominal time), so its current run is the one to watch, also
+  // after it continued as new.
+  const isOpen = (s: ScheduleState, w: { workflowId: string }) => e.currentRun(s.namespace, w.workflowId)?.state === 'running';
+
   /** Forgets started workflows that have closed, pausing on a failure when the policy asks. */
   const refreshRunning = (s: ScheduleState): boolean => {
     let changed = false;
     s.running = s.running.filter((w) => {
-      // Each action's workflow id is its own (it carries the nominal time), so its current run is the one to watch,
-      // also after it continued as new.
+      if (isOpen(s, w)) return true;
       const run = e.currentRun(s.namespace, w.workflowId);
-      if (run?.state === 'running') return true;
       changed = true;
       const failed = run && (run.state === 'failed' || run.state === 'timedOut');
       if (failed && s.schedule.policies?.pauseOnFailure) {
@@ -363,7 +365,7 @@ export function scheduleHandlers(e: Engine, calls: Record<string, Handler>, stor
       bufferDropped: s.bufferDropped,
       bufferSize: s.buffer.length,
       runningWorkflows: s.running
-        .filter((w) => e.currentRun(s.namespace, w.workflowId)?.state === 'running')
+        .filter((w) => isOpen(s, w))
         .map((w) => ({ workflowId: w.workflowId, runId: w.runId })),
       recentActions: recentActions(s),
       futureActionTimes: futureTimes(s),
@@ -403,7 +405,7 @@ export function scheduleHandlers(e: Engine, calls: Record<string, Handler>, stor
   const draining = new Set<ScheduleState>();
   e.commitHooks.push(() => {
     for (const s of schedules.values()) {
-      if (draining.has(s) || !s.running.some((w) => e.currentRun(s.namespace, w.workflowId)?.state !== 'running')) continue;
+      if (draining.has(s) || s.running.every((w) => isOpen(s, w))) continue;
       draining.add(s);
       // Outside the committing transaction: starting a buffered workflow is a transaction of its own.
       setImmediate(() => {
