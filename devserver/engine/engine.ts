@@ -20,7 +20,7 @@ import { applyEvent, newRun, runKey, type BufferedEvent, type Run } from './run'
 
 /** A workflow task or a legacy query waiting on a workflow task queue. */
 export type WorkflowTaskItem =
-  | { kind: 'wft'; runKey: string; scheduledEventId: number; attempt: number }
+  | { kind: 'wft'; runKey: string; scheduledEventId: number; attempt: number; sticky?: boolean }
   | { kind: 'query'; runKey: string; queryId: string };
 
 /** An activity attempt waiting on an activity task queue. */
@@ -333,13 +333,40 @@ export class Engine {
   scheduleWorkflowTask(tx: Tx, run: Run): void {
     if (run.state !== 'running' || run.wft.state !== 'none') return;
     const timeoutMs = workflowTaskTimeoutMs(run);
+    // A sticky queue no worker serves any more is dropped here rather than waited out.
+    if (run.sticky && !this.workflowQueues.served(stickyQueueKey(run.namespace, run.sticky.queue), STICKY_POLLER_WINDOW_MS)) run.sticky = null;
+    const sticky = run.sticky;
     const e = this.append(tx, run, EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, {
-      taskQueue: { name: run.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+      taskQueue: sticky
+        ? { name: sticky.queue, kind: TaskQueueKind.TASK_QUEUE_KIND_STICKY, normalName: run.taskQueue }
+        : { name: run.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
       startToCloseTimeout: duration(timeoutMs),
       attempt: run.nextWftAttempt,
     });
-    const item: WorkflowTaskItem = { kind: 'wft', runKey: run.key, scheduledEventId: Number(e.eventId), attempt: run.wft.attempt };
-    tx.after(() => this.workflowQueues.add(queueKey(run.namespace, run.taskQueue), item));
+    const scheduledEventId = Number(e.eventId);
+    const item: WorkflowTaskItem = { kind: 'wft', runKey: run.key, scheduledEventId, attempt: run.wft.attempt, sticky: !!sticky };
+    if (!sticky) {
+      tx.after(() => this.workflowQueues.add(queueKey(run.namespace, run.taskQueue), item));
+      return;
+    }
+    tx.after(() => this.workflowQueues.add(stickyQueueKey(run.namespace, sticky.queue), item));
+    this.deadline(run, 'wft-sticky', this.clock.now() + sticky.scheduleToStartMs, (t) => this.unstick(t, run, scheduledEventId));
+  }
+
+  /**
+   * A task its sticky worker did not start in time (or whose worker left): WorkflowTaskTimedOut (ScheduleToStart), and
+   * the task goes to the run's own queue with the full history, where any worker can take it.
+   */
+  unstick(tx: Tx, run: Run, scheduledEventId: number): void {
+    if (run.state !== 'running' || run.wft.state !== 'scheduled' || run.wft.scheduledEventId !== scheduledEventId || !run.wft.stickyQueue) return;
+    this.cancelDeadline(run, 'wft-sticky');
+    this.append(tx, run, EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT, {
+      scheduledEventId,
+      startedEventId: 0,
+      timeoutType: temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START,
+    });
+    this.flushBuffer(tx, run);
+    this.scheduleWorkflowTask(tx, run);
   }
 
   // ---- deadlines --------------------------------------------------------------------------
@@ -426,6 +453,14 @@ export class Engine {
 export function queueKey(namespace: string, taskQueue: string): string {
   return `${namespace}\u0000${taskQueue}`;
 }
+
+/** The key of a worker's sticky workflow task queue. */
+export function stickyQueueKey(namespace: string, taskQueue: string): string {
+  return `sticky\u0000${queueKey(namespace, taskQueue)}`;
+}
+
+/** How long a sticky queue counts as served after its last poll, as a real server's matching service counts it. */
+export const STICKY_POLLER_WINDOW_MS = 10_000;
 
 function chainKey(namespace: string, workflowId: string): string {
   return `${namespace}\u0000${workflowId}`;

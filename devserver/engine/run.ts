@@ -5,6 +5,8 @@ import {
   IFailure,
   IHistoryEvent,
   IPayloads,
+  TaskQueueKind,
+  TimeoutType,
   WftFailedCause,
   attributesField,
   durationMs,
@@ -39,6 +41,8 @@ export interface WorkflowTask {
   scheduledMs: number;
   startedMs: number;
   timeoutMs: number;
+  /** The worker's sticky queue the task was scheduled on; '' on the run's own task queue. */
+  stickyQueue: string;
   /** Updates whose request was sent with this task. */
   deliveredUpdates: Set<string>;
   /** Queries attached to this task (sent with it, answered in its completion). */
@@ -140,6 +144,11 @@ export interface Run {
   wft: WorkflowTask;
   nextWftAttempt: number;
   lastCompletedWftStartedId: number;
+  /**
+   * The worker queue that keeps this run cached, as its last completed task asked (stickyAttributes): its next tasks
+   * go there with the history since that task only. Held in memory: after a restart tasks go to the run's own queue.
+   */
+  sticky: { queue: string; scheduleToStartMs: number } | null;
   activities: Map<number, PendingActivity>;
   timers: Map<string, PendingTimer>;
   updates: Map<string, UpdateRecord>;
@@ -180,6 +189,7 @@ export function newRun(namespace: string, workflowId: string, runId: string): Ru
     wft: emptyWft(),
     nextWftAttempt: 1,
     lastCompletedWftStartedId: 0,
+    sticky: null,
     activities: new Map(),
     timers: new Map(),
     updates: new Map(),
@@ -210,6 +220,7 @@ function emptyWft(): WorkflowTask {
     scheduledMs: 0,
     startedMs: 0,
     timeoutMs: 0,
+    stickyQueue: '',
     deliveredUpdates: new Set(),
     attachedQueries: new Set(),
   };
@@ -266,6 +277,7 @@ export function applyEvent(run: Run, e: IHistoryEvent, retry: RetryDefaults = de
       const next = workflowTaskMachine.next(run.wft.state, 'schedule');
       run.wft = { ...emptyWft(), state: next, scheduledEventId: id, attempt: a.attempt ?? 1, scheduledMs: at };
       run.wft.timeoutMs = durationMs(a.startToCloseTimeout);
+      run.wft.stickyQueue = a.taskQueue?.kind === TaskQueueKind.TASK_QUEUE_KIND_STICKY ? (a.taskQueue.name ?? '') : '';
       break;
     }
     case EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
@@ -282,11 +294,15 @@ export function applyEvent(run: Run, e: IHistoryEvent, retry: RetryDefaults = de
     case EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
       run.wft.state = workflowTaskMachine.next(run.wft.state, 'fail');
       // A force-close, unhandled-command or reset failure is not the workflow's fault: it starts again at 1.
-      run.nextWftAttempt = FRESH_ATTEMPT_CAUSES.has(a.cause) ? 1 : run.wft.attempt + 1;
+      // A task that failed on a worker's sticky queue is tried afresh on the run's own queue, as a real server does.
+      run.nextWftAttempt = FRESH_ATTEMPT_CAUSES.has(a.cause) || run.wft.stickyQueue ? 1 : run.wft.attempt + 1;
+      run.sticky = null;
       break;
     case EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
       run.wft.state = workflowTaskMachine.next(run.wft.state, 'timeOut');
-      run.nextWftAttempt = run.wft.attempt + 1;
+      run.nextWftAttempt =
+        run.wft.stickyQueue || a.timeoutType === TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START ? 1 : run.wft.attempt + 1;
+      run.sticky = null;
       break;
     case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
       run.activities.set(id, pendingActivity(id, at, a, run.taskQueue, retry));

@@ -5,6 +5,7 @@ import {
   TaskQueueKind,
   WftFailedCause,
   commandTypeName,
+  durationMs,
   payloadsSize,
   temporal,
   timestamp,
@@ -38,6 +39,7 @@ export function startWorkflowTask(e: Engine, tx: Tx, item: WorkflowTaskItem, ide
     suggestContinueAsNew: run.events.length >= e.limits.historyEventsSuggestContinueAsNew || run.historySizeBytes >= e.limits.historyBytesSuggestContinueAsNew,
   });
   const wft = run.wft;
+  e.cancelDeadline(run, 'wft-sticky');
   armWorkflowTaskTimeout(e, run);
   // An update admitted by an event reaches the worker in the history itself.
   const messages: IMessage[] = deliverableUpdates(run).flatMap((u) => {
@@ -53,7 +55,8 @@ export function startWorkflowTask(e: Engine, tx: Tx, item: WorkflowTaskItem, ide
     startedEventId: long(Number(started.eventId)),
     attempt: wft.attempt,
     backlogCountHint: long(0),
-    history: { events: run.events.slice() },
+    // The worker that owns a sticky queue holds the run up to its last completed task: it gets what came after.
+    history: { events: run.events.slice(item.sticky ? run.lastCompletedWftStartedId : 0) },
     workflowExecutionTaskQueue: { name: run.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
     scheduledTime: timestamp(wft.scheduledMs),
     startedTime: started.eventTime,
@@ -335,6 +338,7 @@ export function respondWorkflowTaskCompleted(e: Engine, tx: Tx, req: CompleteReq
     workerVersion: req.workerVersionStamp ?? undefined,
   });
   const completedId = Number(completed.eventId);
+  run.sticky = stickyAttributes(req);
   const messages = new Map((req.messages ?? []).map((m) => [m.id ?? '', m]));
   run.completing = true;
   try {
@@ -353,6 +357,14 @@ export function respondWorkflowTaskCompleted(e: Engine, tx: Tx, req: CompleteReq
   }
   afterWorkflowTask(e, tx, run, !!req.forceCreateNewWorkflowTask);
   return e.eagerActivityExecution ? eagerActivityTasks(e, tx, run, commands, identity) : [];
+}
+
+/** Where the completing worker wants the run's next tasks: its sticky queue, or null for the run's own queue. */
+function stickyAttributes(req: CompleteRequest): Run['sticky'] {
+  const a = req.stickyAttributes;
+  if (!a?.workerTaskQueue?.name) return null;
+  // The SDKs always send a timeout; a missing one gets the SDKs' default rather than an instant fallback.
+  return { queue: a.workerTaskQueue.name, scheduleToStartMs: durationMs(a.scheduleToStartTimeout) || 10_000 };
 }
 
 /**

@@ -8,6 +8,10 @@ interface Queue<T> {
   tasks: T[];
   waiters: Waiter<T>[];
   lastPollers: Map<string, number>;
+  /** When a poll last started or ended here. */
+  lastPollMs: number;
+  /** Its last poll was abandoned (the worker went away) or its worker shut down, and none came since. */
+  abandoned: boolean;
 }
 
 /** Something a poll can be abandoned by (a cancelled gRPC call, server shutdown). */
@@ -28,7 +32,7 @@ export class TaskQueues<T> {
   private queue(key: string): Queue<T> {
     let q = this.queues.get(key);
     if (!q) {
-      q = { tasks: [], waiters: [], lastPollers: new Map() };
+      q = { tasks: [], waiters: [], lastPollers: new Map(), lastPollMs: 0, abandoned: false };
       this.queues.set(key, q);
     }
     return q;
@@ -49,6 +53,7 @@ export class TaskQueues<T> {
   private handOver(q: Queue<T>, task: T): boolean {
     const w = q.waiters.shift();
     if (!w) return false;
+    q.lastPollMs = Date.now();
     clearTimeout(w.timer);
     w.resolve(task);
     return true;
@@ -58,6 +63,8 @@ export class TaskQueues<T> {
   poll(key: string, timeoutMs: number, signal: PollSignal, identity = ''): Promise<T | null> {
     const q = this.queue(key);
     q.lastPollers.set(identity, Date.now());
+    q.lastPollMs = Date.now();
+    q.abandoned = false;
     if (this.closed || signal.aborted) return Promise.resolve(null);
     const task = q.tasks.shift();
     if (task !== undefined) return Promise.resolve(task);
@@ -67,7 +74,9 @@ export class TaskQueues<T> {
         timer: setTimeout(() => this.dropWaiter(q, waiter, null), timeoutMs),
       };
       q.waiters.push(waiter);
-      signal.onAbort(() => this.dropWaiter(q, waiter, null));
+      signal.onAbort(() => {
+        if (this.dropWaiter(q, waiter, null) && q.waiters.length === 0) q.abandoned = true;
+      });
     });
   }
 
@@ -98,11 +107,34 @@ export class TaskQueues<T> {
     }
   }
 
-  private dropWaiter(q: Queue<T>, waiter: Waiter<T>, value: T | null): void {
+  /**
+   * Whether a worker serves the queue: a poll waits on it now, or one started or ended within `windowMs` and it was
+   * not abandoned since. A worker's polls that end by cancellation (the worker stopped or its process died) abandon
+   * the queue at once, so tasks go elsewhere without waiting out the window.
+   */
+  served(key: string, windowMs: number): boolean {
+    const q = this.queues.get(key);
+    if (!q) return false;
+    if (q.waiters.length > 0) return true;
+    return !q.abandoned && Date.now() - q.lastPollMs < windowMs;
+  }
+
+  /** Marks a queue as no longer served (its worker said it is shutting down); returns the tasks it held. */
+  abandon(key: string): T[] {
+    const q = this.queues.get(key);
+    if (!q) return [];
+    q.abandoned = true;
+    return q.tasks.splice(0);
+  }
+
+  /** Removes a waiting poll and answers it; false when it was no longer waiting. */
+  private dropWaiter(q: Queue<T>, waiter: Waiter<T>, value: T | null): boolean {
     const i = q.waiters.indexOf(waiter);
-    if (i < 0) return;
+    if (i < 0) return false;
     q.waiters.splice(i, 1);
+    q.lastPollMs = Date.now();
     clearTimeout(waiter.timer);
     waiter.resolve(value);
+    return true;
   }
 }

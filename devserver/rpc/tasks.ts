@@ -8,7 +8,7 @@ import {
   heartbeatActivity,
   startActivityTask,
 } from '../engine/activities';
-import { queueKey, type Engine } from '../engine/engine';
+import { queueKey, stickyQueueKey, type Engine } from '../engine/engine';
 import { invalidArgument } from '../engine/errors';
 import { respondQueryTaskCompleted } from '../engine/queries';
 import { respondWorkflowTaskCompleted, respondWorkflowTaskFailed, startWorkflowTask } from '../engine/workflow-tasks';
@@ -61,9 +61,7 @@ export function taskHandlers(e: Engine): Record<string, Handler> {
     PollWorkflowTaskQueue: async (req: temporal.api.workflowservice.v1.IPollWorkflowTaskQueueRequest, ctx) => {
       const ns = e.namespace(req.namespace).name;
       const name = taskQueueName(req.taskQueue);
-      // Sticky queues are declined: their polls wait out and workers fall back to full histories.
-      const kind = req.taskQueue?.kind === TaskQueueKind.TASK_QUEUE_KIND_STICKY ? 'sticky' : 'normal';
-      const key = kind === 'sticky' ? `sticky\u0000${queueKey(ns, name)}` : queueKey(ns, name);
+      const key = req.taskQueue?.kind === TaskQueueKind.TASK_QUEUE_KIND_STICKY ? stickyQueueKey(ns, name) : queueKey(ns, name);
       return pollQueue(e.workflowQueues, key, ctx, req.identity ?? '', (item) => e.transact((tx) => startWorkflowTask(e, tx, item, req.identity ?? '')));
     },
     RespondWorkflowTaskCompleted: (req: temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest) => ({
@@ -114,7 +112,24 @@ export function taskHandlers(e: Engine): Record<string, Handler> {
       e.transact((tx) => heartbeatActivity(e, tx, byToken(req), req.details)),
     RecordActivityTaskHeartbeatById: (req: temporal.api.workflowservice.v1.IRecordActivityTaskHeartbeatByIdRequest) =>
       e.transact((tx) => heartbeatActivity(e, tx, byId(req), req.details)),
-    ShutdownWorker: () => ({}),
-    ResetStickyTaskQueue: () => ({}),
+    // The worker's cache goes with it: tasks waiting on its sticky queue move to their runs' own queues now, and
+    // new ones go there, instead of waiting out the sticky schedule-to-start timeout.
+    ShutdownWorker: (req: temporal.api.workflowservice.v1.IShutdownWorkerRequest) => {
+      const ns = e.namespace(req.namespace).name;
+      if (!req.stickyTaskQueue) return {};
+      const waiting = e.workflowQueues.abandon(stickyQueueKey(ns, req.stickyTaskQueue));
+      e.transact((tx) => {
+        for (const item of waiting) {
+          const run = item.kind === 'wft' ? e.runs.get(item.runKey) : undefined;
+          if (run && item.kind === 'wft') e.unstick(tx, run, item.scheduledEventId);
+        }
+      });
+      return {};
+    },
+    ResetStickyTaskQueue: (req: temporal.api.workflowservice.v1.IResetStickyTaskQueueRequest) => {
+      const run = e.findRun(e.namespace(req.namespace).name, req.execution);
+      run.sticky = null;
+      return {};
+    },
   };
 }

@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { long, temporal, timestamp, timestampMs } from '../proto';
-import { queueKey, type Engine } from '../engine/engine';
+import { queueKey, stickyQueueKey, type Engine } from '../engine/engine';
 import { ServerError, invalidArgument, notFound } from '../engine/errors';
 import { executionInfo } from '../engine/read';
 import { executionStatus, type Run } from '../engine/run';
@@ -108,7 +108,8 @@ export function visibilityHandlers(e: Engine): Record<string, Handler> {
       const ns = e.namespace(req.namespace).name;
       if (!req.taskQueue?.name) throw invalidArgument('TaskQueue is not set on request.');
       const activity = req.taskQueueType === temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY;
-      const key = queueKey(ns, req.taskQueue.name);
+      const sticky = req.taskQueue.kind === temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_STICKY;
+      const key = sticky ? stickyQueueKey(ns, req.taskQueue.name) : queueKey(ns, req.taskQueue.name);
       const pollers = (activity ? e.activityQueues : e.workflowQueues).pollers(key);
       const backlog = (activity ? e.activityQueues : e.workflowQueues).backlog(key).length;
       return {

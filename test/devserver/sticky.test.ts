@@ -1,0 +1,236 @@
+// Sticky execution: a worker that keeps a run cached asks, when it completes a workflow task, for the run's next tasks
+// on its own sticky queue; they come there with only the events since its last task. A sticky queue nobody serves, a
+// sticky task nobody starts in time and a worker shutting down all send the run back to its own task queue with the
+// full history, as on a real server.
+import { Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { startDevServer, type DevServer } from '../../devserver';
+import { long } from '../../devserver/proto';
+import { suiteHarness } from './harness';
+import { setValue, unblock, waiter } from './workflows';
+
+const { EventType, TaskQueueKind, TimeoutType } = temporal.api.enums.v1;
+type Poll = temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse;
+
+describe('raw protocol', () => {
+  let server: DevServer;
+  let connection: Connection;
+  beforeAll(async () => {
+    server = await startDevServer({ port: 0, logLevel: 'silent' });
+    connection = await Connection.connect({ address: server.address });
+  });
+  afterAll(async () => {
+    await connection.close();
+    await server.stop();
+  });
+  const svc = () => connection.workflowService;
+  const normal = (name: string) => ({ name, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL });
+  const sticky = (name: string, normalName: string) => ({
+    name,
+    kind: TaskQueueKind.TASK_QUEUE_KIND_STICKY,
+    normalName,
+  });
+
+  /** Starts a workflow and completes its first task asking for stickiness on `stickyName`. */
+  async function startSticky(workflowId: string, stickyName: string, scheduleToStartSeconds = 60) {
+    const tq = `tq-${workflowId}`;
+    await svc().startWorkflowExecution({
+      namespace: 'default',
+      workflowId,
+      workflowType: { name: 'raw' },
+      taskQueue: { name: tq },
+      requestId: workflowId,
+    });
+    const first = await svc().pollWorkflowTaskQueue({
+      namespace: 'default',
+      taskQueue: normal(tq),
+      identity: 'raw-worker',
+    });
+    await svc().respondWorkflowTaskCompleted({
+      namespace: 'default',
+      taskToken: first.taskToken,
+      identity: 'raw-worker',
+      stickyAttributes: {
+        workerTaskQueue: sticky(stickyName, tq),
+        scheduleToStartTimeout: { seconds: long(scheduleToStartSeconds) },
+      },
+    });
+    return { tq, first };
+  }
+  const signal = (workflowId: string) =>
+    svc().signalWorkflowExecution({
+      namespace: 'default',
+      workflowExecution: { workflowId },
+      signalName: 'poke',
+      identity: 'raw-client',
+    });
+  /** A sticky poll that ends empty after half a second (not cancelled): the queue counts as served for a while. */
+  const briefPoll = (stickyName: string, tq: string) =>
+    connection.withDeadline(Date.now() + 1500, () =>
+      svc().pollWorkflowTaskQueue({ namespace: 'default', taskQueue: sticky(stickyName, tq), identity: 'raw-worker' }),
+    );
+  const scheduledQueues = async (workflowId: string) => {
+    const { history } = await svc().getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId } });
+    return history!
+      .events!.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED)
+      .map((e) => e.workflowTaskScheduledEventAttributes!.taskQueue!);
+  };
+
+  test('a served sticky queue gets the next task, with only the events since the last completed task', async () => {
+    const { tq } = await startSticky('sticky-served', 'worker-1-sticky');
+    const polled: Promise<Poll> = svc().pollWorkflowTaskQueue({
+      namespace: 'default',
+      taskQueue: sticky('worker-1-sticky', tq),
+      identity: 'raw-worker',
+    });
+    // The poll is waiting once the queue names its poller.
+    for (;;) {
+      const d = await svc().describeTaskQueue({
+        namespace: 'default',
+        taskQueue: sticky('worker-1-sticky', tq),
+        taskQueueType: 1,
+      });
+      if ((d.pollers ?? []).length > 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await signal('sticky-served');
+    const task = await polled;
+    const events = task.history!.events!;
+    expect(Number(events[0].eventId)).toBe(Number(task.previousStartedEventId) + 1);
+    expect(events.map((e) => e.eventType)).toEqual([
+      EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+      EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+      EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+      EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+    ]);
+    expect(task.workflowExecutionTaskQueue).toMatchObject(normal(tq));
+    expect(await scheduledQueues('sticky-served')).toEqual([normal(tq), sticky('worker-1-sticky', tq)]);
+  });
+
+  test('a sticky queue nobody polls is passed over: the task goes to the run’s own queue with the full history', async () => {
+    const { tq } = await startSticky('sticky-unserved', 'worker-2-sticky');
+    await signal('sticky-unserved');
+    const task = await svc().pollWorkflowTaskQueue({
+      namespace: 'default',
+      taskQueue: normal(tq),
+      identity: 'raw-worker',
+    });
+    expect(Number(task.history!.events![0].eventId)).toBe(1);
+    expect(task.attempt).toBe(1);
+    expect(await scheduledQueues('sticky-unserved')).toEqual([normal(tq), normal(tq)]);
+  });
+
+  test('a sticky task not started within its schedule-to-start timeout times out and moves to the run’s own queue', async () => {
+    const { tq } = await startSticky('sticky-timeout', 'worker-3-sticky', 1);
+    await briefPoll('worker-3-sticky', tq);
+    await signal('sticky-timeout');
+    const task = await svc().pollWorkflowTaskQueue({
+      namespace: 'default',
+      taskQueue: normal(tq),
+      identity: 'raw-worker',
+    });
+    expect(Number(task.history!.events![0].eventId)).toBe(1);
+    expect(task.attempt).toBe(1);
+    const events = task.history!.events!;
+    const timedOut = events.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT)!;
+    expect(timedOut.workflowTaskTimedOutEventAttributes).toMatchObject({
+      timeoutType: TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START,
+    });
+    expect(await scheduledQueues('sticky-timeout')).toEqual([normal(tq), sticky('worker-3-sticky', tq), normal(tq)]);
+  });
+
+  test('ShutdownWorker moves a task waiting on the worker’s sticky queue to the run’s own queue at once', async () => {
+    const { tq } = await startSticky('sticky-shutdown', 'worker-4-sticky', 3600);
+    await briefPoll('worker-4-sticky', tq);
+    await signal('sticky-shutdown');
+    expect((await scheduledQueues('sticky-shutdown')).at(-1)).toEqual(sticky('worker-4-sticky', tq));
+    await svc().shutdownWorker({ namespace: 'default', stickyTaskQueue: 'worker-4-sticky', identity: 'raw-worker' });
+    // Without the shutdown this poll would wait an hour for the schedule-to-start timeout.
+    const task = await svc().pollWorkflowTaskQueue({
+      namespace: 'default',
+      taskQueue: normal(tq),
+      identity: 'raw-worker',
+    });
+    expect(Number(task.history!.events![0].eventId)).toBe(1);
+    expect(await scheduledQueues('sticky-shutdown')).toEqual([normal(tq), sticky('worker-4-sticky', tq), normal(tq)]);
+  });
+
+  test('ResetStickyTaskQueue sends the next task to the run’s own queue', async () => {
+    const { tq } = await startSticky('sticky-reset', 'worker-5-sticky');
+    await briefPoll('worker-5-sticky', tq);
+    await svc().resetStickyTaskQueue({ namespace: 'default', execution: { workflowId: 'sticky-reset' } });
+    await signal('sticky-reset');
+    const task = await svc().pollWorkflowTaskQueue({
+      namespace: 'default',
+      taskQueue: normal(tq),
+      identity: 'raw-worker',
+    });
+    expect(Number(task.history!.events![0].eventId)).toBe(1);
+    expect(await scheduledQueues('sticky-reset')).toEqual([normal(tq), normal(tq)]);
+  });
+
+  test('a failed sticky task is tried again on the run’s own queue as attempt 1', async () => {
+    const { tq } = await startSticky('sticky-failed', 'worker-6-sticky');
+    const polled = svc().pollWorkflowTaskQueue({
+      namespace: 'default',
+      taskQueue: sticky('worker-6-sticky', tq),
+      identity: 'raw-worker',
+    });
+    for (;;) {
+      const d = await svc().describeTaskQueue({
+        namespace: 'default',
+        taskQueue: sticky('worker-6-sticky', tq),
+        taskQueueType: 1,
+      });
+      if ((d.pollers ?? []).length > 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await signal('sticky-failed');
+    const task = await polled;
+    await svc().respondWorkflowTaskFailed({
+      namespace: 'default',
+      taskToken: task.taskToken,
+      cause: 1,
+      identity: 'raw-worker',
+      failure: { message: 'lost the cache' },
+    });
+    const retried = await svc().pollWorkflowTaskQueue({
+      namespace: 'default',
+      taskQueue: normal(tq),
+      identity: 'raw-worker',
+    });
+    expect(retried.attempt).toBe(1);
+    expect(Number(retried.history!.events![0].eventId)).toBe(1);
+  });
+});
+
+describe('with the SDK', () => {
+  const h = suiteHarness();
+
+  test('a caching worker gets its runs’ tasks on its sticky queue; after it stops, another worker takes over', async () => {
+    const tq = h.taskQueue();
+    const first = await h.worker(tq);
+    const handle = await first.runUntil(async () => {
+      const started = await h.client.workflow.start(waiter, { taskQueue: tq, workflowId: 'sticky-sdk' });
+      expect(await started.executeUpdate(setValue, { args: ['one'] })).toBe('set:one');
+      expect(await started.executeUpdate(setValue, { args: ['two'] })).toBe('set:two');
+      return started;
+    });
+    const { events } = await handle.fetchHistory();
+    const queues = events!
+      .filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED)
+      .map((e) => e.workflowTaskScheduledEventAttributes!.taskQueue!);
+    expect(queues[0]).toMatchObject({ name: tq, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL });
+    expect(queues.slice(1).length).toBeGreaterThan(0);
+    for (const q of queues.slice(1))
+      expect(q).toMatchObject({ kind: TaskQueueKind.TASK_QUEUE_KIND_STICKY, normalName: tq });
+
+    // The first worker is gone with its cache; a new one (a new sticky queue) finishes the run.
+    const second = await h.worker(tq);
+    const result = await second.runUntil(async () => {
+      await handle.signal(unblock, 'done');
+      return handle.result();
+    });
+    expect(result).toBe('two/done');
+  });
+});
