@@ -166,19 +166,23 @@ async function main(): Promise<void> {
     const latencies: number[] = [];
     const failures = new Map<number, number>();
     const started = performance.now();
+    const cpu0 = process.cpuUsage();
     await decideAll(ids.slice(WARMUP), latencies, failures);
+    const cpu = process.cpuUsage(cpu0);
     const seconds = (performance.now() - started) / 1000;
     const approved = await prisma.changeRequest.count({ where: { status: 'approved' } });
 
     const ms = (p: number) => `${percentile(latencies, p).toFixed(1)} ms`;
     console.log(
-      `api decisions: ${latencies.length} by ${CLIENTS} concurrent clients in ${seconds.toFixed(1)} s = ` +
+      `api decisions: ${latencies.length} by ${CLIENTS} concurrent client${CLIENTS === 1 ? '' : 's'} in ${seconds.toFixed(1)} s = ` +
         `${(latencies.length / seconds).toFixed(0)}/s; p50 ${ms(50)}, p95 ${ms(95)}, p99 ${ms(99)}, max ${ms(100)}`,
     );
     console.log(
       `  ${REQUESTS} requests (+${WARMUP} warm-up) raised and submitted in ${prepSeconds.toFixed(1)} s; ` +
         `${approved} approved; non-200 answers: ${failures.size ? JSON.stringify(Object.fromEntries(failures)) : 'none'}`,
     );
+    // All of this process's threads (HTTP, API, worker, embedded server): with two cores, 2000 / this is the ceiling.
+    console.log(`  CPU per decision in this process: ${((cpu.user + cpu.system) / 1000 / latencies.length).toFixed(1)} ms (Postgres not counted)`);
     console.log(`  node ${process.version}, ${os.cpus().length} cores, Postgres at 127.0.0.1:5432, durable embedded Temporal`);
   } finally {
     for (const cleanup of cleanups) await cleanup();
