@@ -119,11 +119,18 @@ export class TaskQueues<T> {
     return !q.abandoned && Date.now() - q.lastPollMs < windowMs;
   }
 
-  /** Marks a queue as no longer served (its worker said it is shutting down); returns the tasks it held. */
+  /**
+   * Marks a queue as no longer served (its worker said it is shutting down): polls still waiting there are answered
+   * with nothing, so no task is handed to a worker on its way out. Returns the tasks it held.
+   */
   abandon(key: string): T[] {
     const q = this.queues.get(key);
     if (!q) return [];
     q.abandoned = true;
+    for (const w of q.waiters.splice(0)) {
+      clearTimeout(w.timer);
+      w.resolve(null);
+    }
     return q.tasks.splice(0);
   }
 

@@ -69,6 +69,18 @@ describe('raw protocol', () => {
     connection.withDeadline(Date.now() + 1500, () =>
       svc().pollWorkflowTaskQueue({ namespace: 'default', taskQueue: sticky(stickyName, tq), identity: 'raw-worker' }),
     );
+  /** Resolves once a poll of the sticky queue is waiting: the queue names its poller. */
+  const pollerSeen = async (stickyName: string, tq: string) => {
+    for (;;) {
+      const d = await svc().describeTaskQueue({
+        namespace: 'default',
+        taskQueue: sticky(stickyName, tq),
+        taskQueueType: 1,
+      });
+      if ((d.pollers ?? []).length > 0) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
   const scheduledQueues = async (workflowId: string) => {
     const { history } = await svc().getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId } });
     return history!
@@ -83,16 +95,7 @@ describe('raw protocol', () => {
       taskQueue: sticky('worker-1-sticky', tq),
       identity: 'raw-worker',
     });
-    // The poll is waiting once the queue names its poller.
-    for (;;) {
-      const d = await svc().describeTaskQueue({
-        namespace: 'default',
-        taskQueue: sticky('worker-1-sticky', tq),
-        taskQueueType: 1,
-      });
-      if ((d.pollers ?? []).length > 0) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await pollerSeen('worker-1-sticky', tq);
     await signal('sticky-served');
     const task = await polled;
     const events = task.history!.events!;
@@ -155,6 +158,27 @@ describe('raw protocol', () => {
     expect(await scheduledQueues('sticky-shutdown')).toEqual([normal(tq), sticky('worker-4-sticky', tq), normal(tq)]);
   });
 
+  test('ShutdownWorker answers the worker’s waiting sticky polls with nothing; later tasks go to the run’s own queue', async () => {
+    const { tq } = await startSticky('sticky-shutdown-poll', 'worker-7-sticky');
+    const waiting = svc().pollWorkflowTaskQueue({
+      namespace: 'default',
+      taskQueue: sticky('worker-7-sticky', tq),
+      identity: 'raw-worker',
+    });
+    await pollerSeen('worker-7-sticky', tq);
+    await svc().shutdownWorker({ namespace: 'default', stickyTaskQueue: 'worker-7-sticky', identity: 'raw-worker' });
+    // Answered now, not after the minute a poll waits.
+    expect((await waiting).taskToken ?? new Uint8Array()).toHaveLength(0);
+    await signal('sticky-shutdown-poll');
+    const task = await svc().pollWorkflowTaskQueue({
+      namespace: 'default',
+      taskQueue: normal(tq),
+      identity: 'raw-worker',
+    });
+    expect(Number(task.history!.events![0].eventId)).toBe(1);
+    expect(await scheduledQueues('sticky-shutdown-poll')).toEqual([normal(tq), normal(tq)]);
+  });
+
   test('ResetStickyTaskQueue sends the next task to the run’s own queue', async () => {
     const { tq } = await startSticky('sticky-reset', 'worker-5-sticky');
     await briefPoll('worker-5-sticky', tq);
@@ -176,15 +200,7 @@ describe('raw protocol', () => {
       taskQueue: sticky('worker-6-sticky', tq),
       identity: 'raw-worker',
     });
-    for (;;) {
-      const d = await svc().describeTaskQueue({
-        namespace: 'default',
-        taskQueue: sticky('worker-6-sticky', tq),
-        taskQueueType: 1,
-      });
-      if ((d.pollers ?? []).length > 0) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await pollerSeen('worker-6-sticky', tq);
     await signal('sticky-failed');
     const task = await polled;
     await svc().respondWorkflowTaskFailed({
