@@ -22,11 +22,30 @@ class InvalidUtf8 extends Error {
   }
 }
 
+class BodyNotReadable extends Error {
+  readonly type = 'request.aborted';
+  readonly status = 400;
+  readonly expose = true;
+  constructor() {
+    super('the connection closed before the request body was read');
+  }
+}
+
+/** Whether the request says it carries a body. */
+function declaresBody(req: Parameters<RequestHandler>[0]): boolean {
+  return Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+}
+
+// The body is read after the caller is authenticated; if the connection closed meanwhile (a body cut short, or bytes
+// past its length), the parser takes the request for one already read and hands the route no body at all. Such a
+// request is refused rather than acted on without what it carried.
+const requireReadable: RequestHandler = (req, _res, next) =>
+  declaresBody(req) && (!req.socket?.readable || req.readableAborted) ? next(new BodyNotReadable()) : next();
+
 // JSON only: a request that carries a body must say it is JSON, or nothing would parse it and the route would see an
 // empty body.
 const requireJson: RequestHandler = (req, _res, next) => {
-  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-  if (hasBody && !req.is(JSON_TYPES)) return next(new UnsupportedMediaType(req.headers['content-type'] ?? 'none'));
+  if (declaresBody(req) && !req.is(JSON_TYPES)) return next(new UnsupportedMediaType(req.headers['content-type'] ?? 'none'));
   next();
 };
 
@@ -38,6 +57,7 @@ const requireJson: RequestHandler = (req, _res, next) => {
 export function jsonBody(opts: { limit?: string; keepRaw?: boolean }): RequestHandler[] {
   return [
     requireJson,
+    requireReadable,
     express.json({
       limit: opts.limit ?? DEFAULT_BODY_LIMIT,
       strict: false,

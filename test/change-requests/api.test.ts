@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { ROLES, type Role } from '../../domain/roles';
 import { evidence, fields, replayEveryHistory } from '../helpers/change-requests';
 import { startApi, type ApiFixture, type ApiUser } from '../helpers/change-request-api';
@@ -311,6 +312,32 @@ describe('change-request API over HTTP', () => {
     const res = await api.call('POST', CR, requester.token, JSON.stringify(body()), { 'content-encoding': 'gzip' });
     expect([res.status, res.body.error.code]).toEqual([400, 'MALFORMED_JSON']);
     expect(await api.db.prisma.changeRequest.count()).toBe(before);
+  });
+
+  it('malformed: when the connection ends before the body does, or sends more than its length, nothing is done', async () => {
+    // Raw HTTP: fetch cannot send a body that disagrees with its Content-Length.
+    const raw = (path: string, token: string, contentLength: number, sent: string) =>
+      new Promise<string>((resolve, reject) => {
+        const { port } = new URL(api.baseUrl);
+        const socket = net.connect(Number(port), '127.0.0.1', () => {
+          socket.write(
+            `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n` +
+              `Content-Type: application/json\r\nContent-Length: ${contentLength}\r\n\r\n${sent}`,
+          );
+          socket.end();
+        });
+        let answer = '';
+        socket.on('data', (d) => (answer += d));
+        socket.on('close', () => resolve(answer));
+        socket.on('error', reject);
+      });
+    const id = await draft();
+    expect(await raw(`${CR}/${id}/withdraw`, requester.token, 100, '{"reason":')).toMatch(/^HTTP\/1\.1 400/);
+    expect(await raw(`${CR}/${id}/submit`, requester.token, 5, '{"a":1,"b":2}')).toMatch(/^HTTP\/1\.1 400/);
+    // Whatever had been started would have finished by the time a later request on the same workflow is answered.
+    const edited = await api.call('PATCH', `${CR}/${id}`, requester.token, { title: 'Still a draft' });
+    expect([edited.status, edited.body.status]).toEqual([200, 'draft']);
+    expect((await api.db.prisma.changeRequest.findUniqueOrThrow({ where: { id } })).status).toBe('draft');
   });
 
   it('malformed: when a body nests thousands of levels deep, it answers 400 VALIDATION_FAILED and nothing is raised', async () => {
