@@ -149,6 +149,8 @@ function announcements(state: cr.ChangeRequestState, event: cr.ChangeRequestEven
 const SLA_ESCALATION_PATCH = 'cr-sla-escalation';
 const EDIT_KEEPS_DEMANDS_PATCH = 'cr-edit-keeps-demands';
 const EVIDENCE_CAP_PATCH = 'cr-evidence-cap';
+// Histories whose breach was written before the expiry that followed it replay in two steps.
+const BREACH_EXPIRES_AT_ONCE_PATCH = 'cr-breach-expires-at-once';
 
 /** The escalation key of a round's passed decision SLA: one escalation per round, whatever retries happen. */
 export function slaEscalationKey(workflowId: string, round: number): string {
@@ -348,8 +350,14 @@ export async function changeRequest(input: ChangeRequestStart): Promise<ChangeRe
       await wf.condition(moved);
       continue;
     }
+    const action = cr.classRule(breach.state).onBreach;
+    if (action.action === 'expire' && wf.patched(BREACH_EXPIRES_AT_ONCE_PATCH)) {
+      // Breach and expiry are one step: no vote can land between them while the breach is being written.
+      const expired = cr.expireChangeRequest(breach.state, now());
+      await commit(expired.ok ? { state: expired.state, events: [...breach.events, ...expired.events] } : breach);
+      continue;
+    }
     await commit(breach);
-    const action = cr.classRule(state).onBreach;
     if (action.action === 'expire') {
       const expired = cr.expireChangeRequest(state, now());
       if (expired.ok) await commit(expired);

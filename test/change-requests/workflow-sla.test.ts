@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateStage, type WorkflowHandle, type WorkflowUpdateHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import type { ChangeRequestView } from '../../domain/change-request';
@@ -182,6 +182,78 @@ describe('change-request workflow: decision SLA and reminders (time skipping)', 
     const row = await db.prisma.changeRequest.findUniqueOrThrow({ where: { id } });
     expect(row.status).toBe('expired');
     expect(sentFor(id).map((n) => n.kind)).toEqual(expect.arrayContaining(['cr.sla-breached', 'cr.expired']));
+  });
+
+  it('sla: when the last vote comes while an expiring breach is being written, it is refused: one outcome, expired', async () => {
+    const { policy } = shippedPolicy();
+    const expiring = {
+      ...policy,
+      classes: { ...policy.classes, normal: { ...policy.classes.normal, onBreach: { action: 'expire' as const } } },
+    };
+    // A worker of its own whose projection write of the breach waits until the test lets it go.
+    let entered!: () => void;
+    const breachWriting = new Promise<void>((resolve) => (entered = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const activities = createActivities({ prisma: db.prisma, log: silentLog, notifier });
+    const slowQueue = 'cr-sla-slow-breach';
+    const slow = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: slowQueue,
+      workflowBundle: await workflowBundle(),
+      activities: {
+        ...activities,
+        async recordChangeRequest(write: Parameters<typeof activities.recordChangeRequest>[0]) {
+          if (write.events.some((e) => e.type === 'SLA_BREACHED')) {
+            entered();
+            await released;
+          }
+          return activities.recordChangeRequest(write);
+        },
+      },
+    });
+    await slow.runUntil(async () => {
+      const id = randomUUID();
+      const handle = await env.client.workflow.start(changeRequest, {
+        taskQueue: slowQueue,
+        workflowId: changeRequestWorkflowId(id),
+        args: [
+          {
+            id,
+            requester: people.requester,
+            fields: fields(),
+            evidence: evidence('documentation', 'test-evidence', 'rollback-plan'),
+            policy: expiring,
+            policyVersion: 'sha256:expiring-test-policy',
+          },
+        ],
+      });
+      await handle.executeUpdate(submit, { args: [{ actor: people.requester }] });
+      for (const [actor, role] of [
+        [people.chair, 'ccb-chair'],
+        [people.specialist, 'integration-specialist'],
+      ] as const) {
+        await handle.executeUpdate(decide, { args: [{ actor, role, decision: 'approve' }] });
+      }
+      // Time runs to the deadline; the breach's write then holds the clock until it is let go.
+      void env.sleep(49 * HOUR);
+      await breachWriting;
+      let late: WorkflowUpdateHandle<ChangeRequestView>;
+      try {
+        // Accepted or refused is settled while the write is held; an accepted vote would then wait for the write.
+        late = await handle.startUpdate(decide, {
+          args: [{ actor: people.steward, role: 'data-steward', decision: 'approve' }],
+          waitForStage: WorkflowUpdateStage.ACCEPTED,
+        });
+      } finally {
+        release();
+      }
+      await expect(late.result()).rejects.toMatchObject({ cause: { type: 'INVALID_STATE' } });
+      expect(await handle.result()).toMatchObject({ status: 'expired' });
+      const events = (await db.prisma.auditEvent.findMany({ where: { subjectId: id }, orderBy: { id: 'asc' } })).map((e) => e.action);
+      expect(events).toEqual(expect.arrayContaining(['CHANGE_REQUEST_SLA_BREACHED', 'CHANGE_REQUEST_EXPIRED']));
+      expect(events).not.toContain('CHANGE_REQUEST_APPROVED');
+    });
   });
 
   it('sla: when the decision SLA passes, an escalation starts as a child on the policy ladder and each names the other', async () => {
