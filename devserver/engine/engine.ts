@@ -16,7 +16,7 @@ import { TimerWheel } from '../timers/timer-wheel';
 import { invalidArgument, namespaceNotFound, notFound } from './errors';
 import { LIMITS, blobWithinLimit, checkId, memoWithinLimit, requireBlobWithinLimit, requireMemoWithinLimit, type BlobSite, type Limits } from './limits';
 import { encodeExtras } from './extras';
-import { applyEvent, newRun, runKey, type BufferedEvent, type Run } from './run';
+import { applyEvent, newRun, runKey, visibleEventCount, type BufferedEvent, type Run } from './run';
 
 /** A workflow task or a legacy query waiting on a workflow task queue. */
 export type WorkflowTaskItem =
@@ -143,7 +143,7 @@ export class Engine {
       runs: [...tx.dirty].map((run) => {
         const newEvents = run.unpersistedBytes;
         const firstNewEventId = run.persistedEvents + 1;
-        run.persistedEvents = run.events.length;
+        run.persistedEvents = visibleEventCount(run);
         run.unpersistedBytes = [];
         return {
           namespace: run.namespace,
@@ -267,6 +267,9 @@ export class Engine {
     timeMs = this.clock.now(),
     userMetadata?: temporal.api.sdk.v1.IUserMetadata | null,
   ): IHistoryEvent {
+    // Anything but a speculative task's own scheduled and started events makes that task a recorded one.
+    if (run.speculative && eventType !== EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED && eventType !== EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED)
+      this.keepSpeculative(run);
     const event: IHistoryEvent = {
       eventId: long(run.events.length + 1),
       eventTime: timestamp(timeMs),
@@ -280,7 +283,7 @@ export class Engine {
     const bytes = temporal.api.history.v1.HistoryEvent.encode(event).finish();
     run.historySizeBytes += bytes.length;
     // Kept until committed so a durable store does not encode the event a second time.
-    if (this.durable) run.unpersistedBytes.push(bytes);
+    if (this.durable) (run.speculative ? run.speculativeBytes : run.unpersistedBytes).push(bytes);
     applyEvent(run, event);
     tx.dirty.add(run);
     return event;
@@ -329,9 +332,15 @@ export class Engine {
     return appended;
   }
 
-  /** Schedules a workflow task unless one is outstanding or the run is closed. */
-  scheduleWorkflowTask(tx: Tx, run: Run): void {
+  /**
+   * Schedules a workflow task unless one is outstanding or the run is closed. A `speculative` one (for updates) stays
+   * out of the history unless it records something; only a run that has completed a task and waits on nothing else
+   * gets one.
+   */
+  scheduleWorkflowTask(tx: Tx, run: Run, opts: { speculative?: boolean } = {}): void {
     if (run.state !== 'running' || run.wft.state !== 'none') return;
+    if (opts.speculative && run.buffered.length === 0 && run.lastCompletedWftStartedId > 0)
+      run.speculative = { eventCount: run.events.length, historySizeBytes: run.historySizeBytes, wft: run.wft };
     const timeoutMs = workflowTaskTimeoutMs(run);
     // A sticky queue no worker serves any more is dropped here rather than waited out.
     if (run.sticky && !this.workflowQueues.served(stickyQueueKey(run.namespace, run.sticky.queue), STICKY_POLLER_WINDOW_MS)) run.sticky = null;
@@ -351,6 +360,26 @@ export class Engine {
     }
     tx.after(() => this.workflowQueues.add(stickyQueueKey(run.namespace, sticky.queue), item));
     this.deadline(run, 'wft-sticky', this.clock.now() + sticky.scheduleToStartMs, (t) => this.unstick(t, run, scheduledEventId));
+  }
+
+  /** Makes a speculative workflow task an ordinary one: its events join the stored history. */
+  keepSpeculative(run: Run): void {
+    run.unpersistedBytes.push(...run.speculativeBytes);
+    run.speculativeBytes = [];
+    run.speculative = null;
+  }
+
+  /** Drops a speculative workflow task as if it had never been scheduled. */
+  dropSpeculative(run: Run): void {
+    const s = run.speculative;
+    if (!s) return;
+    this.cancelDeadline(run, 'wft');
+    this.cancelDeadline(run, 'wft-sticky');
+    run.events.length = s.eventCount;
+    run.historySizeBytes = s.historySizeBytes;
+    run.wft = s.wft;
+    run.speculativeBytes = [];
+    run.speculative = null;
   }
 
   /**

@@ -7,7 +7,7 @@ import {
 } from '../proto';
 import type { Engine } from './engine';
 import { invalidArgument } from './errors';
-import { executionStatus, rootExecutionOf, type Run } from './run';
+import { executionStatus, rootExecutionOf, visibleEventCount, type Run } from './run';
 
 const HistoryFilter = temporal.api.enums.v1.HistoryEventFilterType;
 const PendingActivityState = temporal.api.enums.v1.PendingActivityState;
@@ -43,7 +43,7 @@ export function executionInfo(run: Run): temporal.api.workflow.v1.IWorkflowExecu
     startTime: timestamp(run.startMs),
     closeTime: run.closeMs ? timestamp(run.closeMs) : undefined,
     status: executionStatus(run.state),
-    historyLength: long(run.events.length),
+    historyLength: long(visibleEventCount(run)),
     historySizeBytes: long(run.historySizeBytes),
     executionTime: timestamp(run.executionMs),
     memo: { fields: run.memo },
@@ -54,7 +54,7 @@ export function executionInfo(run: Run): temporal.api.workflow.v1.IWorkflowExecu
     rootExecution: rootExecutionOf(run),
     firstRunId: s.firstExecutionRunId ?? run.runId,
     priority: s.priority ?? undefined,
-    stateTransitionCount: long(run.events.length),
+    stateTransitionCount: long(visibleEventCount(run)),
   };
 }
 
@@ -142,14 +142,16 @@ export async function getHistory(
   if (req.historyEventFilterType === HistoryFilter.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT) {
     if (req.waitNewEvent) await e.waitFor(run.key, () => run.state !== 'running', waitMs, abort);
     if (run.closeEvent) return { history: { events: [run.closeEvent] } };
-    return { history: { events: [] }, nextPageToken: encodePage({ runId: run.runId, next: run.events.length + 1 }) };
+    return { history: { events: [] }, nextPageToken: encodePage({ runId: run.runId, next: visibleEventCount(run) + 1 }) };
   }
   const from = page?.next ?? 1;
-  if (req.waitNewEvent && run.state === 'running') await e.waitFor(run.key, () => run.events.length >= from || run.state !== 'running', waitMs, abort);
+  // A speculative workflow task's events are not history (yet): readers see the history without them.
+  if (req.waitNewEvent && run.state === 'running') await e.waitFor(run.key, () => visibleEventCount(run) >= from || run.state !== 'running', waitMs, abort);
   const size = req.maximumPageSize && req.maximumPageSize > 0 ? req.maximumPageSize : DEFAULT_PAGE;
-  const events = pageOf(run, run.events.slice(from - 1, from - 1 + size), size);
+  const visible = visibleEventCount(run);
+  const events = pageOf(run, run.events.slice(from - 1, Math.min(from - 1 + size, visible)), size);
   const next = from + events.length;
-  const more = next <= run.events.length || (req.waitNewEvent && run.state === 'running');
+  const more = next <= visible || (req.waitNewEvent && run.state === 'running');
   return { history: { events }, nextPageToken: more ? encodePage({ runId: run.runId, next }) : undefined };
 }
 
@@ -159,7 +161,7 @@ export function getHistoryReverse(
   req: temporal.api.workflowservice.v1.IGetWorkflowExecutionHistoryReverseRequest,
 ): temporal.api.workflowservice.v1.IGetWorkflowExecutionHistoryReverseResponse {
   const page = decodePage(req.nextPageToken);
-  const last = page?.next ?? run.events.length;
+  const last = Math.min(page?.next ?? Infinity, visibleEventCount(run));
   const size = req.maximumPageSize && req.maximumPageSize > 0 ? req.maximumPageSize : DEFAULT_PAGE;
   const events = pageOf(run, run.events.slice(Math.max(0, last - size), last).reverse(), size);
   const first = last - events.length + 1;

@@ -149,6 +149,15 @@ export interface Run {
    * go there with the history since that task only. Held in memory: after a restart tasks go to the run's own queue.
    */
   sticky: { queue: string; scheduleToStartMs: number } | null;
+  /**
+   * Set while the run's workflow task exists only to deliver updates (a speculative task, as a real server makes
+   * one): its events stay out of the stored and readable history until something has to be recorded. A task whose
+   * updates were all rejected, with nothing else to record, is dropped as if it never ran. `eventCount`,
+   * `historySizeBytes` and `wft` are what the run had before it.
+   */
+  speculative: { eventCount: number; historySizeBytes: number; wft: WorkflowTask } | null;
+  /** Encoded events of a speculative task, stored only if it is kept. */
+  speculativeBytes: Uint8Array[];
   activities: Map<number, PendingActivity>;
   timers: Map<string, PendingTimer>;
   updates: Map<string, UpdateRecord>;
@@ -190,6 +199,8 @@ export function newRun(namespace: string, workflowId: string, runId: string): Ru
     nextWftAttempt: 1,
     lastCompletedWftStartedId: 0,
     sticky: null,
+    speculative: null,
+    speculativeBytes: [],
     activities: new Map(),
     timers: new Map(),
     updates: new Map(),
@@ -204,6 +215,11 @@ export function newRun(namespace: string, workflowId: string, runId: string): Ru
     completing: false,
     needsWorkflowTask: false,
   };
+}
+
+/** How many of the run's events its readable history holds: all but those of a speculative workflow task. */
+export function visibleEventCount(run: Run): number {
+  return run.speculative ? run.speculative.eventCount : run.events.length;
 }
 
 /** The identity of a run in maps and task tokens. */

@@ -82,7 +82,8 @@ export function admitUpdateTo(e: Engine, tx: Tx, run: Run, updateId: string, req
   let total = 0;
   for (const u of run.updates.values()) {
     if (u.state === 'admitted' || u.state === 'accepted') inFlight++;
-    if (u.state !== 'aborted') total++;
+    // As on a real server, an update the workflow rejected does not count: it left nothing in the run.
+    if (u.state !== 'aborted' && u.state !== 'rejected') total++;
   }
   const { updatesInFlight, updatesTotal } = e.limits;
   if (inFlight >= updatesInFlight)
@@ -90,10 +91,16 @@ export function admitUpdateTo(e: Engine, tx: Tx, run: Run, updateId: string, req
       typeName: 'temporal.api.errordetails.v1.ResourceExhaustedFailure',
       value: { cause: ExhaustedCause.RESOURCE_EXHAUSTED_CAUSE_CONCURRENT_LIMIT, scope: ExhaustedScope.RESOURCE_EXHAUSTED_SCOPE_NAMESPACE },
     });
-  if (total >= updatesTotal) throw failedPrecondition(`limit on number of total updates has been reached (${updatesTotal})`);
+  if (total >= updatesTotal)
+    throw failedPrecondition(
+      `The limit on the total number of distinct updates in this workflow has been reached (${updatesTotal}). ` +
+        'Make sure any duplicate updates share an Update ID so the server can deduplicate them, and consider rejecting ' +
+        "updates that you aren't going to process. You can also Continue-as-New to avoid this; we recommend you check " +
+        'Continue-as-New Suggested in your Workflow.',
+    );
   run.updates.set(updateId, { updateId, state: 'admitted', request, acceptedEventId: 0, outcome: null, admittedMs: e.clock.now() });
   tx.dirty.add(run);
-  e.scheduleWorkflowTask(tx, run);
+  e.scheduleWorkflowTask(tx, run, { speculative: true });
 }
 
 /** Admits an update (or finds the one with the same id) and returns its run. */

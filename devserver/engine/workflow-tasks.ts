@@ -310,7 +310,7 @@ function validateCommands(e: Engine, run: Run, commands: ICommand[]): CommandPro
  * RespondWorkflowTaskCompleted: apply the commands and protocol messages in order. Returns the activity tasks started
  * for the worker at once, when it asked for them and eager execution is on.
  */
-export function respondWorkflowTaskCompleted(e: Engine, tx: Tx, req: CompleteRequest): temporal.api.workflowservice.v1.IPollActivityTaskQueueResponse[] {
+export function respondWorkflowTaskCompleted(e: Engine, tx: Tx, req: CompleteRequest): temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedResponse {
   const run = runOfToken(e, req.taskToken);
   const identity = req.identity ?? '';
   answerAttachedQueries(e, run, req.queryResults ?? {});
@@ -327,6 +327,16 @@ export function respondWorkflowTaskCompleted(e: Engine, tx: Tx, req: CompleteReq
     // New events or updates arrived while the worker decided to close: make it look again.
     failWorkflowTask(e, tx, run, WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, { message: 'UnhandledCommand' }, identity);
     throw invalidArgument('UnhandledCommand');
+  }
+  if (discardable(run, req)) {
+    // Every update it carried was rejected and nothing else happened: the task leaves no trace, and the worker is
+    // told where its history ends again.
+    run.sticky = stickyAttributes(req);
+    for (const m of req.messages ?? []) applyProtocolMessage(e, tx, run, m);
+    e.dropSpeculative(run);
+    tx.dirty.add(run);
+    afterWorkflowTask(e, tx, run, false);
+    return { resetHistoryEventId: long(run.lastCompletedWftStartedId) };
   }
   const completed = e.append(tx, run, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, {
     scheduledEventId: run.wft.scheduledEventId,
@@ -356,7 +366,21 @@ export function respondWorkflowTaskCompleted(e: Engine, tx: Tx, req: CompleteReq
     run.completing = false;
   }
   afterWorkflowTask(e, tx, run, !!req.forceCreateNewWorkflowTask);
-  return e.eagerActivityExecution ? eagerActivityTasks(e, tx, run, commands, identity) : [];
+  return { activityTasks: e.eagerActivityExecution ? eagerActivityTasks(e, tx, run, commands, identity) : [] };
+}
+
+const REJECTION = 'temporal.api.update.v1.Rejection';
+
+/**
+ * Whether a completion lets a speculative task be dropped, as a real server decides it: no commands, no heartbeat,
+ * nothing but update rejections, no events waiting, and either a worker that can take the same events again or no
+ * events since its last completed task.
+ */
+function discardable(run: Run, req: CompleteRequest): boolean {
+  const s = run.speculative;
+  if (!s || (req.commands ?? []).length > 0 || req.forceCreateNewWorkflowTask || run.buffered.length > 0) return false;
+  if (!(req.messages ?? []).every((m) => ((m.body as { type_url?: string } | null)?.type_url ?? '').endsWith(REJECTION))) return false;
+  return !!req.capabilities?.discardSpeculativeWorkflowTaskWithEvents || s.eventCount === run.lastCompletedWftStartedId + 1;
 }
 
 /** Where the completing worker wants the run's next tasks: its sticky queue, or null for the run's own queue. */

@@ -64,9 +64,8 @@ export function taskHandlers(e: Engine): Record<string, Handler> {
       const key = req.taskQueue?.kind === TaskQueueKind.TASK_QUEUE_KIND_STICKY ? stickyQueueKey(ns, name) : queueKey(ns, name);
       return pollQueue(e.workflowQueues, key, ctx, req.identity ?? '', (item) => e.transact((tx) => startWorkflowTask(e, tx, item, req.identity ?? '')));
     },
-    RespondWorkflowTaskCompleted: (req: temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest) => ({
-      activityTasks: e.transact((tx) => respondWorkflowTaskCompleted(e, tx, req)),
-    }),
+    RespondWorkflowTaskCompleted: (req: temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest) =>
+      e.transact((tx) => respondWorkflowTaskCompleted(e, tx, req)),
     RespondWorkflowTaskFailed: (req: temporal.api.workflowservice.v1.IRespondWorkflowTaskFailedRequest) => {
       e.transact((tx) => respondWorkflowTaskFailed(e, tx, req));
       return {};

@@ -1,5 +1,5 @@
 import { invalidArgument } from '../engine/errors';
-import { executionStatus, rootExecutionOf, type Run } from '../engine/run';
+import { executionStatus, rootExecutionOf, visibleEventCount, type Run } from '../engine/run';
 import { temporal } from '../proto';
 import type { Expr, Value, VisibilityQuery } from './query';
 
@@ -86,7 +86,7 @@ function systemValue(run: Run, name: string): Attr {
     case 'TaskQueue':
       return run.taskQueue;
     case 'HistoryLength':
-      return run.events.length;
+      return visibleEventCount(run);
     case 'HistorySizeBytes':
       return run.historySizeBytes;
     case 'ParentWorkflowId':

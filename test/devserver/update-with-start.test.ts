@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { Client, Connection, WithStartWorkflowOperation, WorkflowUpdateFailedError, isGrpcServiceError } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { startHarness, suiteHarness, type Harness } from './harness';
 import { outlivedUpdate, setValue, unblock, waiter } from './workflows';
@@ -194,22 +194,20 @@ describe('update limits', () => {
       // Once the workflow has closed, the run's total would be the next limit; a new run starts counting afresh.
       await handle.signal(unblock, 'done');
       await handle.result();
-      const next = await small.client.workflow.start(outlivedUpdate, { workflowId: `limits-total-${tq}`, taskQueue: tq });
-      const again = (id: string) =>
+      const next = await small.client.workflow.start(waiter, { workflowId: `limits-total-${tq}`, taskQueue: tq });
+      const again = (id: string, value: string) =>
         bare.workflowService.updateWorkflowExecution({
           namespace: 'default',
           workflowExecution: { workflowId: next.workflowId },
-          waitPolicy: { lifecycleStage: temporal.api.enums.v1.UpdateWorkflowExecutionLifecycleStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED },
-          request: { meta: { updateId: id }, input: { name: 'missing-handler' } },
+          waitPolicy: { lifecycleStage: temporal.api.enums.v1.UpdateWorkflowExecutionLifecycleStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED },
+          request: { meta: { updateId: id }, input: { name: 'setValue', args: { payloads: [defaultPayloadConverter.toPayload(value)] } } },
         });
-      // Updates with no handler are rejected: they leave the in-flight count but stay in the total.
-      for (const id of ['t1', 't2', 't3']) {
-        await again(id);
-        await small.client.workflow.getHandle(next.workflowId).getUpdateHandle(id).result().catch(() => undefined);
-      }
-      const tooMany = await again('t4').catch((e: unknown) => e);
+      // Updates the validator rejects leave nothing in the run and do not count, as on a real server.
+      for (const id of ['r1', 'r2', 'r3', 'r4']) expect((await again(id, 'bad')).outcome?.failure).toBeTruthy();
+      for (const id of ['t1', 't2', 't3']) expect((await again(id, id)).outcome?.success).toBeTruthy();
+      const tooMany = await again('t4', 't4').catch((e: unknown) => e);
       expect((tooMany as { code: number }).code).toBe(status.FAILED_PRECONDITION);
-      expect((tooMany as Error).message).toMatch(/total updates has been reached \(3\)/);
+      expect((tooMany as Error).message).toMatch(/total number of distinct updates in this workflow has been reached \(3\)/);
       await next.signal(unblock, 'done');
       await next.result();
     });
