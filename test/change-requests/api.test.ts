@@ -110,6 +110,24 @@ describe('change-request API over HTTP', () => {
     expect([res.status, res.body.error.code]).toEqual([403, 'ROLE_REQUIRED']);
   });
 
+  it('decisions: refused votes, however many, leave the workflow history as it was, and the request decidable', async () => {
+    const id = await submitted();
+    const handle = api.temporal.client.workflow.getHandle(`cr-${id}`);
+    // Once the submit's notifications are out, nothing else moves the workflow.
+    const quiet = async () => {
+      const { raw } = await handle.describe();
+      return raw.pendingActivities!.length === 0 && !raw.pendingWorkflowTask;
+    };
+    while (!(await quiet())) await new Promise((r) => setTimeout(r, 20));
+    const before = (await handle.fetchHistory()).events!.length;
+    for (let i = 0; i < 5; i++) {
+      expect((await decide(id, steward, 'ccb-chair')).status).toBe(403);
+      expect((await decide(id, requester, 'integration-specialist')).status).toBe(409);
+    }
+    expect((await handle.fetchHistory()).events!.length).toBe(before);
+    expect((await decide(id, chair, 'ccb-chair')).status).toBe(200);
+  });
+
   it('decisions: when a user with two roles votes twice in a round, the second answers 409 ALREADY_DECIDED', async () => {
     const twoHats = await api.user(['ccb-chair', 'data-steward']);
     const id = await submitted();
