@@ -62,8 +62,8 @@ export interface RouteDef<
   response: R;
   /** Success status; 200 unless given. */
   status?: number;
-  /** Where the resource a 201 created can be read: sent as `Location`. */
-  location?(body: z.output<R>): string;
+  /** Where what a 201 created can be read, from the response and the path parameters: sent as `Location`. */
+  location?(body: z.output<R>, params: z.output<P>): string;
   /** Success statuses with what each means (OpenAPI); a handler answers one other than `status` with reply(). */
   statuses?: Record<number, string>;
   roles?: readonly Role[];
@@ -107,6 +107,8 @@ export function defineRoute<
   H extends ZodObject = ZodObject,
 >(def: RouteDef<P, Q, B, R, H>): Route {
   const erased = def as unknown as RouteDef<ZodObject, ZodObject, ZodType, ZodType>;
+  // Every 201 says where what it created can be read.
+  if (def.status === 201 && !def.location) throw new Error(`${def.method} ${def.path} answers 201 but names no location`);
   return {
     def: erased,
     register(router, registry, deps, opts = {}) {
@@ -152,7 +154,7 @@ export function defineRoute<
         }
         // Responses are checked against their schema too: a handler can never leak fields it should not.
         const sent = def.response.parse(body);
-        if (status === 201 && def.location) res.set('Location', def.location(sent));
+        if (status === 201 && erased.location) res.set('Location', erased.location(sent, ctx.params));
         res.status(status).json(sent);
       });
       router[def.method](expressPath(def.path), ...chain);

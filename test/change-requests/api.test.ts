@@ -156,6 +156,7 @@ describe('change-request API over HTTP', () => {
     expect(res.body.error.details).toEqual([{ missing: ['test-evidence', 'rollback-plan'] }]);
     const added = await api.call('POST', `${CR}/${id}/evidence`, requester.token, evidence('test-evidence')[0]);
     expect(added.status).toBe(201);
+    expect(added.headers.get('location')).toBe(`${CR}/${id}`);
     expect(added.body.missingEvidence).toEqual(['rollback-plan']);
   });
 
@@ -464,6 +465,13 @@ describe('change-request API over HTTP', () => {
     expect((paths[CR].post as Operation).requestBody?.required).toBe(true);
     const created = (paths[CR].post as { responses: Record<string, { headers?: Record<string, unknown> }> }).responses;
     expect(created['201'].headers).toEqual({ Location: expect.objectContaining({ schema: { type: 'string' } }) });
+    // Every operation of the API that answers 201 says where to read what it created.
+    for (const [path, item] of Object.entries(paths)) {
+      for (const [method, op] of Object.entries(item as Record<string, { responses?: Record<string, { headers?: Record<string, unknown> }> }>)) {
+        const answer = op.responses?.['201'];
+        if (answer) expect([method, path, Object.keys(answer.headers ?? {})]).toEqual([method, path, ['Location']]);
+      }
+    }
   });
 });
 

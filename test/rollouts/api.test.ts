@@ -160,6 +160,7 @@ describe('rollout API over HTTP', () => {
 
     const accepted = await api.call('POST', `${R}/${id}/measurements`, lead.token, { measurements: rows });
     expect(accepted.status).toBe(201);
+    expect(accepted.headers.get('location')).toBe(`${R}/${id}/measurements`);
     expect(accepted.body).toMatchObject({ count: 10_000, reviewTriggers: 0 });
     expect(await api.db.prisma.measurement.count({ where: { rolloutId: id } })).toBe(10_000);
   });

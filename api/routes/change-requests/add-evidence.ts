@@ -14,6 +14,8 @@ export const addEvidenceRoute = defineRoute({
   response: ChangeRequest,
   errors: ['NOT_FOUND', 'ROLE_REQUIRED', 'INVALID_STATE'],
   status: 201,
+  // Evidence is read as part of its change request.
+  location: (cr) => `/api/v1/change-requests/${encodeURIComponent(cr.id)}`,
   handler: ({ params, body, actor, deps }) =>
     updateChangeRequest(deps, params.id, (h) =>
       h.executeUpdate(addEvidence, { args: [{ actor: workflowActor(actor), evidence: body }] }),

@@ -21,6 +21,8 @@ export const recordMeasurementsRoute = defineRoute({
   body: MeasurementsBody,
   response: MeasurementsAccepted,
   status: 201,
+  // Recorded measurements are read in the rollout's series.
+  location: (_accepted, params) => `/api/v1/rollouts/${encodeURIComponent(params.id)}/measurements`,
   roles: ['rollout-lead', 'data-steward', 'operator'],
   bodyLimit: '8mb',
   async handler({ params, body, actor, deps, log }) {
