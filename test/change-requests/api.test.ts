@@ -465,6 +465,8 @@ describe('change-request API over HTTP', () => {
     expect((paths[CR].post as Operation).requestBody?.required).toBe(true);
     const created = (paths[CR].post as { responses: Record<string, { headers?: Record<string, unknown> }> }).responses;
     expect(created['201'].headers).toEqual({ Location: expect.objectContaining({ schema: { type: 'string' } }) });
+    // The link rule is in the document: an evidence link is a URI.
+    expect(doc.body.components.schemas.AddEvidence.properties.uri).toMatchObject({ type: 'string', format: 'uri' });
     // Every operation of the API that answers 201 says where to read what it created.
     for (const [path, item] of Object.entries(paths)) {
       for (const [method, op] of Object.entries(item as Record<string, { responses?: Record<string, { headers?: Record<string, unknown> }> }>)) {

@@ -124,7 +124,9 @@ const EvidenceBody = EvidenceInput.extend({
   uri: maxChars(
     EvidenceInput.shape.uri.unwrap().refine(isWebAddress, { error: 'must be an http(s) URL' }),
     MAX_URI_CHARS,
-  ).optional(),
+  )
+    .openapi({ format: 'uri', description: 'An absolute http or https URL' })
+    .optional(),
 });
 
 /** `list` refusing an item it already holds (after each item's own parsing, e.g. trimming), naming where it repeats. */
