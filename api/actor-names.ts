@@ -1,14 +1,21 @@
 import type { PrismaClient } from '../generated/prisma/client';
 
 const USER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const USER_ID_IN_TEXT = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
 
-/** Gives each entry the name of the user its `who` is (`whoName`), or null for the system and users since removed. */
-export async function nameActors<E extends { who: string }>(
+/**
+ * Gives each entry the name of the user its `who` is (`whoName`), or null for the system and users since removed;
+ * user ids its `what` mentions (who resolved an escalation, say) read as those users' names too.
+ */
+export async function nameActors<E extends { who: string; what: string }>(
   prisma: PrismaClient,
   entries: E[],
 ): Promise<(E & { whoName: string | null })[]> {
-  const ids = [...new Set(entries.map((e) => e.who))].filter((who) => USER_ID.test(who));
+  const mentioned = entries.flatMap((e) => e.what.match(USER_ID_IN_TEXT) ?? []);
+  const ids = [...new Set([...entries.map((e) => e.who), ...mentioned])].filter((id) => USER_ID.test(id));
   const users = ids.length ? await prisma.user.findMany({ where: { id: { in: ids } }, select: { id: true, name: true } }) : [];
   const names = new Map(users.map((u) => [u.id, u.name]));
-  return entries.map((e) => ({ ...e, whoName: names.get(e.who) ?? null }));
+  // Ids that name no user (runs, escalations, removed users) stay as they are.
+  const readable = (text: string) => text.replace(USER_ID_IN_TEXT, (id) => names.get(id) ?? id);
+  return entries.map((e) => ({ ...e, what: readable(e.what), whoName: names.get(e.who) ?? null }));
 }

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { nameActors } from '../../api/actor-names';
 import { ROLES, type Role } from '../../domain/roles';
 import { evidence, fields, replayEveryHistory } from '../helpers/change-requests';
 import { startApi, type ApiFixture, type ApiUser } from '../helpers/change-request-api';
@@ -426,6 +427,14 @@ describe('change-request API over HTTP', () => {
       whoName: requester.name,
       what: 'edited class "normal" → "emergency"; risk "medium" → "high"',
     });
+  });
+
+  it('history: user ids an entry’s text mentions (who resolved an escalation) read as names; other ids stay', async () => {
+    const run = '0b0e7a2c-94b1-4d7e-8a51-0c2f3d4e5f60';
+    const [named] = await nameActors(api.db.prisma, [
+      { who: 'system:clearway', what: `escalation e-1 resolved by ${chair.id}: board chased; run ${run}` },
+    ]);
+    expect(named).toEqual({ who: 'system:clearway', whoName: null, what: `escalation e-1 resolved by ${chair.name}: board chased; run ${run}` });
   });
 
   it.each([
