@@ -71,11 +71,11 @@ afterAll(async () => {
   await db?.close();
 });
 
-async function submitted(overrides: Partial<ChangeRequestStart> = {}) {
+async function submitted(overrides: Partial<ChangeRequestStart> = {}, queue = taskQueue) {
   const id = randomUUID();
   const { policy, version } = shippedPolicy();
   const handle = await env.client.workflow.start(changeRequest, {
-    taskQueue,
+    taskQueue: queue,
     workflowId: changeRequestWorkflowId(id),
     args: [
       {
@@ -213,22 +213,7 @@ describe('change-request workflow: decision SLA and reminders (time skipping)', 
       },
     });
     await slow.runUntil(async () => {
-      const id = randomUUID();
-      const handle = await env.client.workflow.start(changeRequest, {
-        taskQueue: slowQueue,
-        workflowId: changeRequestWorkflowId(id),
-        args: [
-          {
-            id,
-            requester: people.requester,
-            fields: fields(),
-            evidence: evidence('documentation', 'test-evidence', 'rollback-plan'),
-            policy: expiring,
-            policyVersion: 'sha256:expiring-test-policy',
-          },
-        ],
-      });
-      await handle.executeUpdate(submit, { args: [{ actor: people.requester }] });
+      const { id, handle } = await submitted({ policy: expiring, policyVersion: 'sha256:expiring-test-policy' }, slowQueue);
       for (const [actor, role] of [
         [people.chair, 'ccb-chair'],
         [people.specialist, 'integration-specialist'],

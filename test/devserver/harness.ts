@@ -111,3 +111,20 @@ export async function replayAll(h: Harness): Promise<number> {
   }
   return n;
 }
+
+/**
+ * A bare server and client connection for a suite that speaks the raw protocol (no worker, no replay at the end):
+ * started before its tests, stopped after them. Its members are there once the tests run.
+ */
+export function suiteRawServer(serverOptions: Partial<DevServerOptions> = {}): { server: DevServer; connection: Connection } {
+  const raw = {} as { server: DevServer; connection: Connection };
+  beforeAll(async () => {
+    raw.server = await startDevServer({ port: 0, logLevel: 'silent', ...serverOptions });
+    raw.connection = await Connection.connect({ address: raw.server.address });
+  });
+  afterAll(async () => {
+    await raw.connection?.close();
+    await raw.server?.stop();
+  });
+  return raw;
+}

@@ -1,10 +1,9 @@
 // Speculative workflow tasks: a task scheduled only to deliver an update stays out of the history, and when the workflow
 // rejects the update and records nothing else, it is dropped as if it never ran (the worker is told where its history
 // ends again). Rejected updates do not count toward the run's update limit. As on a real server.
-import { Connection, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { startDevServer, type DevServer } from '../../devserver';
-import { suiteHarness } from './harness';
+import { suiteHarness, suiteRawServer } from './harness';
 import { setValue, unblock, waiter } from './workflows';
 
 const { EventType } = temporal.api.enums.v1;
@@ -57,19 +56,10 @@ describe('with the SDK', () => {
 });
 
 describe('raw protocol', () => {
-  let server: DevServer;
-  let connection: Connection;
-  beforeAll(async () => {
-    server = await startDevServer({ port: 0, logLevel: 'silent' });
-    connection = await Connection.connect({ address: server.address });
-  });
-  afterAll(async () => {
-    await connection.close();
-    await server.stop();
-  });
+  const raw = suiteRawServer();
 
   test('a completion with only rejections drops the task and names the event the worker’s history ends at', async () => {
-    const svc = connection.workflowService;
+    const svc = raw.connection.workflowService;
     const tq = 'spec-raw';
     const workflowId = `spec-raw-${tq}`;
     await svc.startWorkflowExecution({

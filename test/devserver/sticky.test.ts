@@ -2,28 +2,17 @@
 // on its own sticky queue; they come there with only the events since its last task. A sticky queue nobody serves, a
 // sticky task nobody starts in time and a worker shutting down all send the run back to its own task queue with the
 // full history, as on a real server.
-import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { startDevServer, type DevServer } from '../../devserver';
 import { long } from '../../devserver/proto';
-import { suiteHarness } from './harness';
+import { suiteHarness, suiteRawServer } from './harness';
 import { setValue, unblock, waiter } from './workflows';
 
 const { EventType, TaskQueueKind, TimeoutType } = temporal.api.enums.v1;
 type Poll = temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse;
 
 describe('raw protocol', () => {
-  let server: DevServer;
-  let connection: Connection;
-  beforeAll(async () => {
-    server = await startDevServer({ port: 0, logLevel: 'silent' });
-    connection = await Connection.connect({ address: server.address });
-  });
-  afterAll(async () => {
-    await connection.close();
-    await server.stop();
-  });
-  const svc = () => connection.workflowService;
+  const raw = suiteRawServer();
+  const svc = () => raw.connection.workflowService;
   const normal = (name: string) => ({ name, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL });
   const sticky = (name: string, normalName: string) => ({
     name,
@@ -31,6 +20,10 @@ describe('raw protocol', () => {
     normalName,
   });
 
+  const pollNormal = (tq: string): Promise<Poll> =>
+    svc().pollWorkflowTaskQueue({ namespace: 'default', taskQueue: normal(tq), identity: 'raw-worker' });
+  const pollSticky = (stickyName: string, tq: string): Promise<Poll> =>
+    svc().pollWorkflowTaskQueue({ namespace: 'default', taskQueue: sticky(stickyName, tq), identity: 'raw-worker' });
   /** Starts a workflow and completes its first task asking for stickiness on `stickyName`. */
   async function startSticky(workflowId: string, stickyName: string, scheduleToStartSeconds = 60) {
     const tq = `tq-${workflowId}`;
@@ -41,11 +34,7 @@ describe('raw protocol', () => {
       taskQueue: { name: tq },
       requestId: workflowId,
     });
-    const first = await svc().pollWorkflowTaskQueue({
-      namespace: 'default',
-      taskQueue: normal(tq),
-      identity: 'raw-worker',
-    });
+    const first = await pollNormal(tq);
     await svc().respondWorkflowTaskCompleted({
       namespace: 'default',
       taskToken: first.taskToken,
@@ -66,9 +55,7 @@ describe('raw protocol', () => {
     });
   /** A sticky poll that ends empty after half a second (not cancelled): the queue counts as served for a while. */
   const briefPoll = (stickyName: string, tq: string) =>
-    connection.withDeadline(Date.now() + 1500, () =>
-      svc().pollWorkflowTaskQueue({ namespace: 'default', taskQueue: sticky(stickyName, tq), identity: 'raw-worker' }),
-    );
+    raw.connection.withDeadline(Date.now() + 1500, () => pollSticky(stickyName, tq));
   /** Resolves once a poll of the sticky queue is waiting: the queue names its poller. */
   const pollerSeen = async (stickyName: string, tq: string) => {
     for (;;) {
@@ -90,11 +77,7 @@ describe('raw protocol', () => {
 
   test('a served sticky queue gets the next task, with only the events since the last completed task', async () => {
     const { tq } = await startSticky('sticky-served', 'worker-1-sticky');
-    const polled: Promise<Poll> = svc().pollWorkflowTaskQueue({
-      namespace: 'default',
-      taskQueue: sticky('worker-1-sticky', tq),
-      identity: 'raw-worker',
-    });
+    const polled: Promise<Poll> = pollSticky('worker-1-sticky', tq);
     await pollerSeen('worker-1-sticky', tq);
     await signal('sticky-served');
     const task = await polled;
@@ -113,11 +96,7 @@ describe('raw protocol', () => {
   test('a sticky queue nobody polls is passed over: the task goes to the run’s own queue with the full history', async () => {
     const { tq } = await startSticky('sticky-unserved', 'worker-2-sticky');
     await signal('sticky-unserved');
-    const task = await svc().pollWorkflowTaskQueue({
-      namespace: 'default',
-      taskQueue: normal(tq),
-      identity: 'raw-worker',
-    });
+    const task = await pollNormal(tq);
     expect(Number(task.history!.events![0].eventId)).toBe(1);
     expect(task.attempt).toBe(1);
     expect(await scheduledQueues('sticky-unserved')).toEqual([normal(tq), normal(tq)]);
@@ -127,11 +106,7 @@ describe('raw protocol', () => {
     const { tq } = await startSticky('sticky-timeout', 'worker-3-sticky', 1);
     await briefPoll('worker-3-sticky', tq);
     await signal('sticky-timeout');
-    const task = await svc().pollWorkflowTaskQueue({
-      namespace: 'default',
-      taskQueue: normal(tq),
-      identity: 'raw-worker',
-    });
+    const task = await pollNormal(tq);
     expect(Number(task.history!.events![0].eventId)).toBe(1);
     expect(task.attempt).toBe(1);
     const events = task.history!.events!;
@@ -149,32 +124,20 @@ describe('raw protocol', () => {
     expect((await scheduledQueues('sticky-shutdown')).at(-1)).toEqual(sticky('worker-4-sticky', tq));
     await svc().shutdownWorker({ namespace: 'default', stickyTaskQueue: 'worker-4-sticky', identity: 'raw-worker' });
     // Without the shutdown this poll would wait an hour for the schedule-to-start timeout.
-    const task = await svc().pollWorkflowTaskQueue({
-      namespace: 'default',
-      taskQueue: normal(tq),
-      identity: 'raw-worker',
-    });
+    const task = await pollNormal(tq);
     expect(Number(task.history!.events![0].eventId)).toBe(1);
     expect(await scheduledQueues('sticky-shutdown')).toEqual([normal(tq), sticky('worker-4-sticky', tq), normal(tq)]);
   });
 
   test('ShutdownWorker answers the worker’s waiting sticky polls with nothing; later tasks go to the run’s own queue', async () => {
     const { tq } = await startSticky('sticky-shutdown-poll', 'worker-7-sticky');
-    const waiting = svc().pollWorkflowTaskQueue({
-      namespace: 'default',
-      taskQueue: sticky('worker-7-sticky', tq),
-      identity: 'raw-worker',
-    });
+    const waiting = pollSticky('worker-7-sticky', tq);
     await pollerSeen('worker-7-sticky', tq);
     await svc().shutdownWorker({ namespace: 'default', stickyTaskQueue: 'worker-7-sticky', identity: 'raw-worker' });
     // Answered now, not after the minute a poll waits.
     expect((await waiting).taskToken ?? new Uint8Array()).toHaveLength(0);
     await signal('sticky-shutdown-poll');
-    const task = await svc().pollWorkflowTaskQueue({
-      namespace: 'default',
-      taskQueue: normal(tq),
-      identity: 'raw-worker',
-    });
+    const task = await pollNormal(tq);
     expect(Number(task.history!.events![0].eventId)).toBe(1);
     expect(await scheduledQueues('sticky-shutdown-poll')).toEqual([normal(tq), normal(tq)]);
   });
@@ -184,22 +147,14 @@ describe('raw protocol', () => {
     await briefPoll('worker-5-sticky', tq);
     await svc().resetStickyTaskQueue({ namespace: 'default', execution: { workflowId: 'sticky-reset' } });
     await signal('sticky-reset');
-    const task = await svc().pollWorkflowTaskQueue({
-      namespace: 'default',
-      taskQueue: normal(tq),
-      identity: 'raw-worker',
-    });
+    const task = await pollNormal(tq);
     expect(Number(task.history!.events![0].eventId)).toBe(1);
     expect(await scheduledQueues('sticky-reset')).toEqual([normal(tq), normal(tq)]);
   });
 
   test('a failed sticky task is tried again on the run’s own queue as attempt 1', async () => {
     const { tq } = await startSticky('sticky-failed', 'worker-6-sticky');
-    const polled = svc().pollWorkflowTaskQueue({
-      namespace: 'default',
-      taskQueue: sticky('worker-6-sticky', tq),
-      identity: 'raw-worker',
-    });
+    const polled = pollSticky('worker-6-sticky', tq);
     await pollerSeen('worker-6-sticky', tq);
     await signal('sticky-failed');
     const task = await polled;
@@ -210,11 +165,7 @@ describe('raw protocol', () => {
       identity: 'raw-worker',
       failure: { message: 'lost the cache' },
     });
-    const retried = await svc().pollWorkflowTaskQueue({
-      namespace: 'default',
-      taskQueue: normal(tq),
-      identity: 'raw-worker',
-    });
+    const retried = await pollNormal(tq);
     expect(retried.attempt).toBe(1);
     expect(Number(retried.history!.events![0].eventId)).toBe(1);
   });
