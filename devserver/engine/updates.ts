@@ -9,6 +9,14 @@ import { requireOpen } from './workflows';
 const ExhaustedCause = temporal.api.enums.v1.ResourceExhaustedCause;
 const ExhaustedScope = temporal.api.enums.v1.ResourceExhaustedScope;
 
+/** The real server's answer for an operation on a run that is continuing as new; clients retry it. */
+function workflowClosing(): ServerError {
+  return new ServerError(status.RESOURCE_EXHAUSTED, 'workflow operation can not be applied because workflow is closing', {
+    typeName: 'temporal.api.errordetails.v1.ResourceExhaustedFailure',
+    value: { cause: ExhaustedCause.RESOURCE_EXHAUSTED_CAUSE_BUSY_WORKFLOW, scope: ExhaustedScope.RESOURCE_EXHAUSTED_SCOPE_NAMESPACE },
+  });
+}
+
 type UpdateResponse = temporal.api.workflowservice.v1.IUpdateWorkflowExecutionResponse;
 
 /** Admitted updates not yet answered by the worker, in admission order. */
@@ -140,7 +148,11 @@ export async function awaitUpdate(
   await e.waitFor(run.key, reached, timeoutMs, abort);
   const u = run.updates.get(updateId);
   if (!u) throw notFound(`update ${updateId} not found`);
-  if (u.state === 'aborted' && !u.outcome) throw alreadyCompleted();
+  if (u.state === 'aborted' && !u.outcome) {
+    // An update the run never accepted belongs to the run that continues it: the caller's retry reaches that run.
+    if (run.state === 'continuedAsNew') throw workflowClosing();
+    throw alreadyCompleted();
+  }
   const stage = stageOf(u);
   return {
     updateRef: { workflowExecution: { workflowId: run.workflowId, runId: run.runId }, updateId },

@@ -41,10 +41,12 @@ export function startWorkflowTask(e: Engine, tx: Tx, item: WorkflowTaskItem, ide
   const wft = run.wft;
   e.cancelDeadline(run, 'wft-sticky');
   armWorkflowTaskTimeout(e, run);
-  // An update admitted by an event reaches the worker in the history itself.
+  // An update admitted by an event reaches the worker in the history itself. Others are sequenced, as a real server
+  // does, after the last event before the task started: the workflow sees them after every event it is shown.
+  const sequencingEventId = Number(started.eventId) - 1;
   const messages: IMessage[] = deliverableUpdates(run).flatMap((u) => {
     wft.deliveredUpdates.add(u.updateId);
-    return u.admittedByEvent ? [] : [updateRequestMessage(u, wft.scheduledEventId)];
+    return u.admittedByEvent ? [] : [updateRequestMessage(u, sequencingEventId)];
   });
   const queries = attachedQueriesFor(e, run);
   return {
