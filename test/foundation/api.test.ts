@@ -25,6 +25,7 @@ function testRoutes(state: { calls: number; release?: Promise<void> }) {
       body: Echo,
       response: Echo.extend({ call: z.number(), by: z.string() }),
       status: 201,
+      location: (echo) => `/api/v1/test/echo/${echo.call}`,
       async handler({ body, actor }) {
         state.calls += 1;
         const call = state.calls;
