@@ -21,7 +21,7 @@ import { applyEvent, newRun, runKey, visibleEventCount, type BufferedEvent, type
 /** A workflow task or a legacy query waiting on a workflow task queue. */
 export type WorkflowTaskItem =
   | { kind: 'wft'; runKey: string; scheduledEventId: number; attempt: number; sticky?: boolean }
-  | { kind: 'query'; runKey: string; queryId: string };
+  | { kind: 'query'; runKey: string; queryId: string; sticky?: boolean };
 
 /** An activity attempt waiting on an activity task queue. */
 export interface ActivityTaskItem {

@@ -28,7 +28,7 @@ type CompleteRequest = temporal.api.workflowservice.v1.IRespondWorkflowTaskCompl
 
 /** Starts a dispatched workflow task (or hands out a legacy query); null when the item is stale. */
 export function startWorkflowTask(e: Engine, tx: Tx, item: WorkflowTaskItem, identity: string): PollResponse | null {
-  if (item.kind === 'query') return legacyQueryTask(e, item.queryId);
+  if (item.kind === 'query') return legacyQueryTask(e, item.queryId, item.sticky);
   const run = e.runs.get(item.runKey);
   if (!run || run.state !== 'running' || run.wft.state !== 'scheduled' || run.wft.scheduledEventId !== item.scheduledEventId) return null;
   const started = e.append(tx, run, EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, {

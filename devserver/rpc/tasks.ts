@@ -10,7 +10,7 @@ import {
 } from '../engine/activities';
 import { queueKey, stickyQueueKey, type Engine } from '../engine/engine';
 import { invalidArgument } from '../engine/errors';
-import { respondQueryTaskCompleted } from '../engine/queries';
+import { respondQueryTaskCompleted, routeQuery } from '../engine/queries';
 import { respondWorkflowTaskCompleted, respondWorkflowTaskFailed, startWorkflowTask } from '../engine/workflow-tasks';
 import type { CallContext, Handler } from '../grpc/server';
 import { TaskQueues } from '../matching/task-queues';
@@ -119,8 +119,13 @@ export function taskHandlers(e: Engine): Record<string, Handler> {
       const waiting = e.workflowQueues.abandon(stickyQueueKey(ns, req.stickyTaskQueue));
       e.transact((tx) => {
         for (const item of waiting) {
-          const run = item.kind === 'wft' ? e.runs.get(item.runKey) : undefined;
-          if (run && item.kind === 'wft') e.unstick(tx, run, item.scheduledEventId);
+          if (item.kind === 'query') {
+            const q = e.queries.get(item.queryId);
+            if (q) routeQuery(e, q);
+            continue;
+          }
+          const run = e.runs.get(item.runKey);
+          if (run) e.unstick(tx, run, item.scheduledEventId);
         }
       });
       return {};

@@ -142,6 +142,58 @@ describe('raw protocol', () => {
     expect(await scheduledQueues('sticky-shutdown-poll')).toEqual([normal(tq), normal(tq)]);
   });
 
+  test('a query goes to the served sticky queue, with only the events since the last completed task', async () => {
+    const { tq, first } = await startSticky('sticky-query', 'worker-8-sticky');
+    const polled = pollSticky('worker-8-sticky', tq);
+    await pollerSeen('worker-8-sticky', tq);
+    const asked = svc().queryWorkflow({
+      namespace: 'default',
+      execution: { workflowId: 'sticky-query' },
+      query: { queryType: 'state' },
+    });
+    const task = await polled;
+    expect(task.query?.queryType).toBe('state');
+    expect(task.history!.events!.map((e) => Number(e.eventId))).toEqual([Number(first.startedEventId) + 1]);
+    await svc().respondQueryTaskCompleted({
+      namespace: 'default',
+      taskToken: task.taskToken,
+      completedType: temporal.api.enums.v1.QueryResultType.QUERY_RESULT_TYPE_ANSWERED,
+      queryResult: { payloads: [{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('"cached"') }] },
+    });
+    expect(Buffer.from((await asked).queryResult!.payloads![0].data!).toString()).toBe('"cached"');
+  });
+
+  test('ShutdownWorker sends a query waiting on the worker’s sticky queue to the run’s own queue', async () => {
+    const { tq } = await startSticky('sticky-query-shutdown', 'worker-9-sticky');
+    await briefPoll('worker-9-sticky', tq);
+    const asked = svc().queryWorkflow({
+      namespace: 'default',
+      execution: { workflowId: 'sticky-query-shutdown' },
+      query: { queryType: 'state' },
+    });
+    // The query waits on the sticky queue, which counts as served for a while after the poll.
+    for (;;) {
+      const d = await svc().describeTaskQueue({
+        namespace: 'default',
+        taskQueue: sticky('worker-9-sticky', tq),
+        taskQueueType: 1,
+      });
+      if (Number(d.taskQueueStatus?.backlogCountHint ?? 0) > 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await svc().shutdownWorker({ namespace: 'default', stickyTaskQueue: 'worker-9-sticky', identity: 'raw-worker' });
+    const task = await pollNormal(tq);
+    expect(task.query?.queryType).toBe('state');
+    expect(Number(task.history!.events![0].eventId)).toBe(1);
+    await svc().respondQueryTaskCompleted({
+      namespace: 'default',
+      taskToken: task.taskToken,
+      completedType: temporal.api.enums.v1.QueryResultType.QUERY_RESULT_TYPE_ANSWERED,
+      queryResult: { payloads: [{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('"full"') }] },
+    });
+    expect(Buffer.from((await asked).queryResult!.payloads![0].data!).toString()).toBe('"full"');
+  });
+
   test('ResetStickyTaskQueue sends the next task to the run’s own queue', async () => {
     const { tq } = await startSticky('sticky-reset', 'worker-5-sticky');
     await briefPoll('worker-5-sticky', tq);
