@@ -288,7 +288,11 @@ describe('schedules (time skipping)', () => {
       // As TestWorkflowEnvironment connects: with the SDK's TestService client.
       const options: InternalConnectionOptions = { address: h.server.address, [InternalConnectionOptionsSymbol]: { supportsTestService: true } };
       const testing = await Connection.connect(options);
-      await testing.testService!.unlockTimeSkippingWithSleep({ duration: { seconds: long((3 * HOUR + 60_000) / 1000) } });
+      // To half past the third full hour from now: exactly three hourly times pass, whatever minute this runs in.
+      const { time } = await testing.testService!.getCurrentTime({});
+      const now = Number(time!.seconds) * 1000 + Math.floor((time!.nanos ?? 0) / 1e6);
+      const target = Math.ceil(now / HOUR) * HOUR + 2.5 * HOUR;
+      await testing.testService!.unlockTimeSkippingWithSleep({ duration: { seconds: long(Math.ceil((target - now) / 1000)) } });
       await testing.close();
       const d = await until(() => handle.describe(), (x) => x.info.numActionsTaken === 3 && x.info.runningActions.length === 0);
       expect(d.info.numActionsTaken).toBe(3);
