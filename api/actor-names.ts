@@ -12,10 +12,23 @@ export async function nameActors<E extends { who: string; what: string }>(
   entries: E[],
 ): Promise<(E & { whoName: string | null })[]> {
   const mentioned = entries.flatMap((e) => e.what.match(USER_ID_IN_TEXT) ?? []);
-  const ids = [...new Set([...entries.map((e) => e.who), ...mentioned])].filter((id) => USER_ID.test(id));
+  const names = await userNames(prisma, [...entries.map((e) => e.who), ...mentioned]);
+  return entries.map((e) => ({ ...e, what: withNames(e.what, names), whoName: names.get(e.who) ?? null }));
+}
+
+/** `text` with the user ids it mentions replaced by those users' names, e.g. in a workflow's refusal message. */
+export async function nameUsersIn(prisma: PrismaClient, text: string): Promise<string> {
+  const mentioned = text.match(USER_ID_IN_TEXT);
+  return mentioned ? withNames(text, await userNames(prisma, mentioned)) : text;
+}
+
+async function userNames(prisma: PrismaClient, candidates: string[]): Promise<Map<string, string>> {
+  const ids = [...new Set(candidates)].filter((id) => USER_ID.test(id));
   const users = ids.length ? await prisma.user.findMany({ where: { id: { in: ids } }, select: { id: true, name: true } }) : [];
-  const names = new Map(users.map((u) => [u.id, u.name]));
-  // Ids that name no user (runs, escalations, removed users) stay as they are.
-  const readable = (text: string) => text.replace(USER_ID_IN_TEXT, (id) => names.get(id) ?? id);
-  return entries.map((e) => ({ ...e, what: readable(e.what), whoName: names.get(e.who) ?? null }));
+  return new Map(users.map((u) => [u.id, u.name]));
+}
+
+// Ids that name no user (runs, escalations, removed users) stay as they are.
+function withNames(text: string, names: Map<string, string>): string {
+  return text.replace(USER_ID_IN_TEXT, (id) => names.get(id) ?? id);
 }

@@ -6,6 +6,7 @@ import swaggerUi from 'swagger-ui-express';
 import type { Route } from './define-route';
 import type { ApiDeps } from './deps';
 import { consoleRouter } from './console/router';
+import { nameUsersIn } from './actor-names';
 import { errorHandler, notFound, sendError } from './http-errors';
 import { createMetrics } from './metrics';
 import { routes as defaultRoutes } from './routes';
@@ -140,7 +141,7 @@ export function buildApp(deps: ApiDeps, opts: AppOptions = {}): Express {
   app.use(consoleRouter());
 
   app.use(notFound([...served.map((r) => r.def), { method: 'get', path: '/api/v1/openapi.json' }]));
-  app.use(errorHandler(deps.log));
+  app.use(errorHandler(deps.log, (message) => nameUsersIn(deps.prisma, message)));
   return app;
 }
 

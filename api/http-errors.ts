@@ -63,14 +63,17 @@ interface BodyParserError extends Error {
 /**
  * The single place errors become HTTP responses. ClearwayError maps through the table in errors.ts,
  * zod errors become VALIDATION_FAILED, body-parser failures keep their meaning; anything else is a
- * programmer error: logged in full, answered as INTERNAL with nothing of its internals.
+ * programmer error: logged in full, answered as INTERNAL with nothing of its internals. `readable` puts users' names
+ * for their ids in a refusal's message.
  */
-export function errorHandler(log: Logger): ErrorRequestHandler {
-  return (err: unknown, req, res, next) => {
+export function errorHandler(log: Logger, readable: (message: string) => Promise<string> = async (m) => m): ErrorRequestHandler {
+  return async (err: unknown, req, res, next) => {
     if (res.headersSent) return next(err);
-    if (err instanceof ClearwayError) return sendError(res, err.code, err.message, err.details);
+    // Workflows and records know users by id; the caller reads their names, whichever of the two answered.
+    const named = (message: string) => readable(message).catch(() => message);
+    if (err instanceof ClearwayError) return sendError(res, err.code, await named(err.message), err.details);
     const refusal = workflowRefusal(err);
-    if (refusal) return sendError(res, refusal.code, refusal.message, refusal.details);
+    if (refusal) return sendError(res, refusal.code, await named(refusal.message), refusal.details);
     if (err instanceof ZodError)
       return sendError(res, 'VALIDATION_FAILED', 'request is invalid', zodDetails(err, 'body'));
     const type = (err as BodyParserError | null)?.type;

@@ -109,6 +109,9 @@ describe('change-request API over HTTP', () => {
     const id = await submitted();
     const res = await decide(id, steward, 'ccb-chair');
     expect([res.status, res.body.error.code]).toEqual([403, 'ROLE_REQUIRED']);
+    // The workflow knows the user by id; the message names them.
+    expect(res.body.error.message).toContain(steward.name);
+    expect(res.body.error.message).not.toContain(steward.id);
   });
 
   it('decisions: refused votes, however many, leave the workflow history as it was, and the request decidable', async () => {
