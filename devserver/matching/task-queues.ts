@@ -2,7 +2,12 @@
 interface Waiter<T> {
   resolve(task: T | null): void;
   timer: NodeJS.Timeout;
+  /** The worker instance that polls, when its request names one. */
+  workerKey: string;
 }
+
+/** How long a worker that said it is shutting down has its late polls answered at once. */
+const RELEASED_WORKER_MS = 120_000;
 
 interface Queue<T> {
   tasks: T[];
@@ -28,6 +33,8 @@ export interface PollSignal {
 export class TaskQueues<T> {
   private readonly queues = new Map<string, Queue<T>>();
   private closed = false;
+  /** Workers that said they are shutting down, and when. */
+  private readonly released = new Map<string, number>();
 
   private queue(key: string): Queue<T> {
     let q = this.queues.get(key);
@@ -60,7 +67,9 @@ export class TaskQueues<T> {
   }
 
   /** Waits up to `timeoutMs` for a task; resolves null on timeout, abort or shutdown. */
-  poll(key: string, timeoutMs: number, signal: PollSignal, identity = ''): Promise<T | null> {
+  poll(key: string, timeoutMs: number, signal: PollSignal, identity = '', workerKey = ''): Promise<T | null> {
+    // A poll of a worker on its way out (one that crossed its ShutdownWorker) is answered with nothing.
+    if (workerKey && this.released.has(workerKey)) return Promise.resolve(null);
     const q = this.queue(key);
     q.lastPollers.set(identity, Date.now());
     q.lastPollMs = Date.now();
@@ -72,6 +81,7 @@ export class TaskQueues<T> {
       const waiter: Waiter<T> = {
         resolve,
         timer: setTimeout(() => this.dropWaiter(q, waiter, null), timeoutMs),
+        workerKey,
       };
       q.waiters.push(waiter);
       signal.onAbort(() => {
@@ -132,6 +142,20 @@ export class TaskQueues<T> {
       w.resolve(null);
     }
     return q.tasks.splice(0);
+  }
+
+  /**
+   * Answers with nothing every poll a worker instance has waiting, on any queue, and any it sends for a while after:
+   * a worker that shuts down gracefully waits for its polls to end instead of cancelling them, so no task is handed to
+   * a poll it has given up on.
+   */
+  releaseWorker(workerKey: string): void {
+    const now = Date.now();
+    for (const [k, at] of this.released) if (now - at > RELEASED_WORKER_MS) this.released.delete(k);
+    this.released.set(workerKey, now);
+    for (const q of this.queues.values()) {
+      for (const w of q.waiters.filter((x) => x.workerKey === workerKey)) this.dropWaiter(q, w, null);
+    }
   }
 
   /** Removes a waiting poll and answers it; false when it was no longer waiting. */

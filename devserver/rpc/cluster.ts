@@ -19,7 +19,7 @@ function describeNamespace(ns: NamespaceRecord, limits: Limits): temporal.api.wo
       ownerEmail: ns.ownerEmail,
       data: ns.data,
       id: ns.id,
-      capabilities: { eagerWorkflowStart: false, syncUpdate: true, asyncUpdate: true },
+      capabilities: { eagerWorkflowStart: false, syncUpdate: true, asyncUpdate: true, workerPollCompleteOnShutdown: true },
       limits: { blobSizeLimitError: limits.payloadErrorBytes, memoSizeLimitError: limits.payloadErrorBytes },
       supportsSchedules: true,
     } as any,

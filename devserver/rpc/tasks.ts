@@ -25,12 +25,13 @@ async function pollQueue<T, R>(
   ctx: CallContext,
   identity: string,
   start: (item: T) => R | null,
+  workerKey = '',
 ): Promise<R | object> {
   const until = Date.now() + waitBound(ctx, POLL_WAIT_MS);
   for (;;) {
     const remaining = until - Date.now();
     if (remaining <= 0) return {};
-    const item = await queues.poll(key, remaining, ctx.signal, identity);
+    const item = await queues.poll(key, remaining, ctx.signal, identity, workerKey);
     if (item === null) return {};
     if (ctx.signal.aborted) {
       // The caller went away after the task was handed over: give it to the next poller.
@@ -62,7 +63,7 @@ export function taskHandlers(e: Engine): Record<string, Handler> {
       const ns = e.namespace(req.namespace).name;
       const name = taskQueueName(req.taskQueue);
       const key = req.taskQueue?.kind === TaskQueueKind.TASK_QUEUE_KIND_STICKY ? stickyQueueKey(ns, name) : queueKey(ns, name);
-      return pollQueue(e.workflowQueues, key, ctx, req.identity ?? '', (item) => e.transact((tx) => startWorkflowTask(e, tx, item, req.identity ?? '')));
+      return pollQueue(e.workflowQueues, key, ctx, req.identity ?? '', (item) => e.transact((tx) => startWorkflowTask(e, tx, item, req.identity ?? '')), req.workerInstanceKey ?? '');
     },
     RespondWorkflowTaskCompleted: (req: temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest) =>
       e.transact((tx) => respondWorkflowTaskCompleted(e, tx, req)),
@@ -77,7 +78,7 @@ export function taskHandlers(e: Engine): Record<string, Handler> {
     PollActivityTaskQueue: async (req: temporal.api.workflowservice.v1.IPollActivityTaskQueueRequest, ctx) => {
       const ns = e.namespace(req.namespace).name;
       const key = queueKey(ns, taskQueueName(req.taskQueue));
-      return pollQueue(e.activityQueues, key, ctx, req.identity ?? '', (item) => e.transact((tx) => startActivityTask(e, tx, item, req.identity ?? '')));
+      return pollQueue(e.activityQueues, key, ctx, req.identity ?? '', (item) => e.transact((tx) => startActivityTask(e, tx, item, req.identity ?? '')), req.workerInstanceKey ?? '');
     },
     RespondActivityTaskCompleted: (req: temporal.api.workflowservice.v1.IRespondActivityTaskCompletedRequest) =>
       e.transact((tx) => {
@@ -115,6 +116,11 @@ export function taskHandlers(e: Engine): Record<string, Handler> {
     // new ones go there, instead of waiting out the sticky schedule-to-start timeout.
     ShutdownWorker: (req: temporal.api.workflowservice.v1.IShutdownWorkerRequest) => {
       const ns = e.namespace(req.namespace).name;
+      // The worker waits for its polls to end (the namespace says workerPollCompleteOnShutdown): end them now.
+      if (req.workerInstanceKey) {
+        e.workflowQueues.releaseWorker(req.workerInstanceKey);
+        e.activityQueues.releaseWorker(req.workerInstanceKey);
+      }
       if (!req.stickyTaskQueue) return {};
       const waiting = e.workflowQueues.abandon(stickyQueueKey(ns, req.stickyTaskQueue));
       e.transact((tx) => {

@@ -194,6 +194,48 @@ describe('raw protocol', () => {
     expect(Buffer.from((await asked).queryResult!.payloads![0].data!).toString()).toBe('"full"');
   });
 
+  test('ShutdownWorker ends every poll the worker instance has waiting, and answers its late ones at once', async () => {
+    const info = await svc().describeNamespace({ namespace: 'default' });
+    expect(info.namespaceInfo?.capabilities?.workerPollCompleteOnShutdown).toBe(true);
+    const poll = (workerInstanceKey: string, tq: string, activity = false) =>
+      activity
+        ? svc().pollActivityTaskQueue({
+            namespace: 'default',
+            taskQueue: normal(tq),
+            identity: 'raw-worker',
+            workerInstanceKey,
+          })
+        : svc().pollWorkflowTaskQueue({
+            namespace: 'default',
+            taskQueue: normal(tq),
+            identity: 'raw-worker',
+            workerInstanceKey,
+          });
+    const leaving = [poll('worker-a', 'graceful'), poll('worker-a', 'graceful', true)];
+    const staying = poll('worker-b', 'graceful');
+    for (;;) {
+      const d = await svc().describeTaskQueue({
+        namespace: 'default',
+        taskQueue: normal('graceful'),
+        taskQueueType: 2,
+      });
+      if ((d.pollers ?? []).length > 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await svc().shutdownWorker({ namespace: 'default', workerInstanceKey: 'worker-a', identity: 'raw-worker' });
+    // Answered now, not after the minute a poll waits; worker-b's poll still waits, and gets the next task.
+    for (const answer of await Promise.all(leaving)) expect(answer.taskToken ?? new Uint8Array()).toHaveLength(0);
+    expect((await poll('worker-a', 'graceful')).taskToken ?? new Uint8Array()).toHaveLength(0);
+    await svc().startWorkflowExecution({
+      namespace: 'default',
+      workflowId: 'graceful',
+      workflowType: { name: 'raw' },
+      taskQueue: { name: 'graceful' },
+      requestId: 'graceful',
+    });
+    expect((await staying).workflowExecution?.workflowId).toBe('graceful');
+  });
+
   test('ResetStickyTaskQueue sends the next task to the run’s own queue', async () => {
     const { tq } = await startSticky('sticky-reset', 'worker-5-sticky');
     await briefPoll('worker-5-sticky', tq);
