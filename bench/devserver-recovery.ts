@@ -30,7 +30,7 @@ async function main(): Promise<void> {
         input: { payloads: [payload] },
         requestId: `r-${i}`,
       });
-      const task = startWorkflowTask(e, tx, { kind: 'wft', runKey: run.key, scheduledEventId: run.wft.scheduledEventId, attempt: run.wft.attempt }, 'bench');
+      const task = startWorkflowTask(e, tx, { kind: 'wft', runKey: run.key, scheduledEventId: run.wft.scheduledEventId, attempt: run.wft.attempt }, 'bench', false);
       const commands: temporal.api.command.v1.ICommand[] =
         i < closed
           ? [{ commandType: CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, completeWorkflowExecutionCommandAttributes: { result: { payloads: [payload] } } }]

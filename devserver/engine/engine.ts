@@ -20,8 +20,8 @@ import { applyEvent, newRun, runKey, visibleEventCount, type BufferedEvent, type
 
 /** A workflow task or a legacy query waiting on a workflow task queue. */
 export type WorkflowTaskItem =
-  | { kind: 'wft'; runKey: string; scheduledEventId: number; attempt: number; sticky?: boolean }
-  | { kind: 'query'; runKey: string; queryId: string; sticky?: boolean };
+  | { kind: 'wft'; runKey: string; scheduledEventId: number; attempt: number }
+  | { kind: 'query'; runKey: string; queryId: string };
 
 /** An activity attempt waiting on an activity task queue. */
 export interface ActivityTaskItem {
@@ -342,8 +342,7 @@ export class Engine {
     if (opts.speculative && run.buffered.length === 0 && run.lastCompletedWftStartedId > 0)
       run.speculative = { eventCount: run.events.length, historySizeBytes: run.historySizeBytes, wft: run.wft };
     const timeoutMs = workflowTaskTimeoutMs(run);
-    // A sticky queue no worker serves any more is dropped here rather than waited out.
-    if (run.sticky && !this.workflowQueues.served(stickyQueueKey(run.namespace, run.sticky.queue), STICKY_POLLER_WINDOW_MS)) run.sticky = null;
+    const stickyKey = this.servedStickyQueue(run);
     const sticky = run.sticky;
     const e = this.append(tx, run, EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, {
       taskQueue: sticky
@@ -353,13 +352,21 @@ export class Engine {
       attempt: run.nextWftAttempt,
     });
     const scheduledEventId = Number(e.eventId);
-    const item: WorkflowTaskItem = { kind: 'wft', runKey: run.key, scheduledEventId, attempt: run.wft.attempt, sticky: !!sticky };
-    if (!sticky) {
-      tx.after(() => this.workflowQueues.add(queueKey(run.namespace, run.taskQueue), item));
-      return;
-    }
-    tx.after(() => this.workflowQueues.add(stickyQueueKey(run.namespace, sticky.queue), item));
-    this.deadline(run, 'wft-sticky', this.clock.now() + sticky.scheduleToStartMs, (t) => this.unstick(t, run, scheduledEventId));
+    const item: WorkflowTaskItem = { kind: 'wft', runKey: run.key, scheduledEventId, attempt: run.wft.attempt };
+    tx.after(() => this.workflowQueues.add(stickyKey ?? queueKey(run.namespace, run.taskQueue), item));
+    if (sticky) this.deadline(run, 'wft-sticky', this.clock.now() + sticky.scheduleToStartMs, (t) => this.unstick(t, run, scheduledEventId));
+  }
+
+  /**
+   * The key of the sticky queue the run's tasks and queries go to, or null for its own queue. A sticky queue no
+   * worker serves any more is dropped here rather than waited out.
+   */
+  servedStickyQueue(run: Run): string | null {
+    if (run.state !== 'running' || !run.sticky) return null;
+    const key = stickyQueueKey(run.namespace, run.sticky.queue);
+    if (this.workflowQueues.served(key, STICKY_POLLER_WINDOW_MS)) return key;
+    run.sticky = null;
+    return null;
   }
 
   /** Makes a speculative workflow task an ordinary one: its events join the stored history. */
@@ -489,7 +496,7 @@ export function stickyQueueKey(namespace: string, taskQueue: string): string {
 }
 
 /** How long a sticky queue counts as served after its last poll, as a real server's matching service counts it. */
-export const STICKY_POLLER_WINDOW_MS = 10_000;
+const STICKY_POLLER_WINDOW_MS = 10_000;
 
 function chainKey(namespace: string, workflowId: string): string {
   return `${namespace}\u0000${workflowId}`;

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { TaskQueueKind, temporal, timestamp, long } from '../proto';
 import type { Engine, PendingQuery } from './engine';
-import { STICKY_POLLER_WINDOW_MS, queueKey, stickyQueueKey } from './engine';
+import { queueKey } from './engine';
 import { ServerError, invalidArgument, taskNotFound } from './errors';
-import { executionStatus, type Run } from './run';
+import { executionStatus, taskHistory, type Run } from './run';
 import { decodeToken, encodeToken } from './token';
 
 const QueryResultType = temporal.api.enums.v1.QueryResultType;
@@ -22,10 +22,8 @@ export function routeQuery(e: Engine, q: PendingQuery): void {
   if (run.state !== 'running' || run.wft.state === 'none') {
     q.route = 'legacy';
     // A worker that keeps the run cached answers from its cache: the query goes to its sticky queue while served.
-    const sticky = run.state === 'running' && run.sticky ? stickyQueueKey(run.namespace, run.sticky.queue) : null;
-    if (sticky && e.workflowQueues.served(sticky, STICKY_POLLER_WINDOW_MS))
-      e.workflowQueues.add(sticky, { kind: 'query', runKey: run.key, queryId: q.id, sticky: true });
-    else e.workflowQueues.add(queueKey(run.namespace, run.taskQueue), { kind: 'query', runKey: run.key, queryId: q.id });
+    const key = e.servedStickyQueue(run) ?? queueKey(run.namespace, run.taskQueue);
+    e.workflowQueues.add(key, { kind: 'query', runKey: run.key, queryId: q.id });
   } else q.route = run.wft.state === 'scheduled' ? 'attached' : 'waiting';
 }
 
@@ -95,7 +93,7 @@ export function rerouteQueries(e: Engine, run: Run): void {
 }
 
 /** The poll response for a legacy query task; null when the query is gone. */
-export function legacyQueryTask(e: Engine, queryId: string, sticky = false): temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse | null {
+export function legacyQueryTask(e: Engine, queryId: string, sticky: boolean): temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse | null {
   const q = e.queries.get(queryId);
   const run = q && e.runs.get(q.runKey);
   if (!q || !run || q.route !== 'legacy') return null;
@@ -108,8 +106,7 @@ export function legacyQueryTask(e: Engine, queryId: string, sticky = false): tem
     previousStartedEventId: long(run.lastCompletedWftStartedId),
     startedEventId: long(0),
     attempt: 1,
-    // The worker that owns a sticky queue holds the run up to its last completed task.
-    history: { events: run.events.slice(sticky ? run.lastCompletedWftStartedId : 0) },
+    history: { events: taskHistory(run, sticky) },
     query: q.query,
     workflowExecutionTaskQueue: { name: run.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
     scheduledTime: timestamp(now),

@@ -217,6 +217,14 @@ export function newRun(namespace: string, workflowId: string, runId: string): Ru
   };
 }
 
+/**
+ * The history a workflow task or legacy query carries: all of it, or, polled from the sticky queue of the worker that
+ * holds the run in its cache (up to its last completed task), only what came after.
+ */
+export function taskHistory(run: Run, fromSticky: boolean): IHistoryEvent[] {
+  return run.events.slice(fromSticky ? run.lastCompletedWftStartedId : 0);
+}
+
 /** How many of the run's events its readable history holds: all but those of a speculative workflow task. */
 export function visibleEventCount(run: Run): number {
   return run.speculative ? run.speculative.eventCount : run.events.length;

@@ -18,7 +18,7 @@ import type { Engine, Tx, WorkflowTaskItem } from './engine';
 import { invalidArgument, taskNotFound } from './errors';
 import { failureSize, memoSize, pendingLimitReached } from './limits';
 import { answerAttachedQueries, attachedQueriesFor, legacyQueryTask, rerouteQueries } from './queries';
-import { carriedSearchAttributes, type Run } from './run';
+import { carriedSearchAttributes, taskHistory, type Run } from './run';
 import { decodeToken, encodeToken } from './token';
 import { applyProtocolMessage, deliverableUpdates, updateRequestMessage } from './updates';
 import { closeRun, continueRun, failRun, terminateRun, typedSearchAttributes, unknownSearchAttribute } from './workflows';
@@ -26,9 +26,12 @@ import { closeRun, continueRun, failRun, terminateRun, typedSearchAttributes, un
 type PollResponse = temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse;
 type CompleteRequest = temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest;
 
-/** Starts a dispatched workflow task (or hands out a legacy query); null when the item is stale. */
-export function startWorkflowTask(e: Engine, tx: Tx, item: WorkflowTaskItem, identity: string): PollResponse | null {
-  if (item.kind === 'query') return legacyQueryTask(e, item.queryId, item.sticky);
+/**
+ * Starts a dispatched workflow task (or hands out a legacy query); null when the item is stale. `fromSticky`: it was
+ * polled from a worker's sticky queue.
+ */
+export function startWorkflowTask(e: Engine, tx: Tx, item: WorkflowTaskItem, identity: string, fromSticky: boolean): PollResponse | null {
+  if (item.kind === 'query') return legacyQueryTask(e, item.queryId, fromSticky);
   const run = e.runs.get(item.runKey);
   if (!run || run.state !== 'running' || run.wft.state !== 'scheduled' || run.wft.scheduledEventId !== item.scheduledEventId) return null;
   const started = e.append(tx, run, EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, {
@@ -57,8 +60,7 @@ export function startWorkflowTask(e: Engine, tx: Tx, item: WorkflowTaskItem, ide
     startedEventId: long(Number(started.eventId)),
     attempt: wft.attempt,
     backlogCountHint: long(0),
-    // The worker that owns a sticky queue holds the run up to its last completed task: it gets what came after.
-    history: { events: run.events.slice(item.sticky ? run.lastCompletedWftStartedId : 0) },
+    history: { events: taskHistory(run, fromSticky) },
     workflowExecutionTaskQueue: { name: run.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
     scheduledTime: timestamp(wft.scheduledMs),
     startedTime: started.eventTime,
@@ -330,10 +332,11 @@ export function respondWorkflowTaskCompleted(e: Engine, tx: Tx, req: CompleteReq
     failWorkflowTask(e, tx, run, WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, { message: 'UnhandledCommand' }, identity);
     throw invalidArgument('UnhandledCommand');
   }
+  // The task completes: the worker says where the run's next tasks go, whether or not the task is kept.
+  run.sticky = stickyAttributes(req);
   if (discardable(run, req)) {
     // Every update it carried was rejected and nothing else happened: the task leaves no trace, and the worker is
     // told where its history ends again.
-    run.sticky = stickyAttributes(req);
     for (const m of req.messages ?? []) applyProtocolMessage(e, tx, run, m);
     e.dropSpeculative(run);
     tx.dirty.add(run);
@@ -350,7 +353,6 @@ export function respondWorkflowTaskCompleted(e: Engine, tx: Tx, req: CompleteReq
     workerVersion: req.workerVersionStamp ?? undefined,
   });
   const completedId = Number(completed.eventId);
-  run.sticky = stickyAttributes(req);
   const messages = new Map((req.messages ?? []).map((m) => [m.id ?? '', m]));
   run.completing = true;
   try {

@@ -62,8 +62,9 @@ export function taskHandlers(e: Engine): Record<string, Handler> {
     PollWorkflowTaskQueue: async (req: temporal.api.workflowservice.v1.IPollWorkflowTaskQueueRequest, ctx) => {
       const ns = e.namespace(req.namespace).name;
       const name = taskQueueName(req.taskQueue);
-      const key = req.taskQueue?.kind === TaskQueueKind.TASK_QUEUE_KIND_STICKY ? stickyQueueKey(ns, name) : queueKey(ns, name);
-      return pollQueue(e.workflowQueues, key, ctx, req.identity ?? '', (item) => e.transact((tx) => startWorkflowTask(e, tx, item, req.identity ?? '')), req.workerInstanceKey ?? '');
+      const sticky = req.taskQueue?.kind === TaskQueueKind.TASK_QUEUE_KIND_STICKY;
+      const key = sticky ? stickyQueueKey(ns, name) : queueKey(ns, name);
+      return pollQueue(e.workflowQueues, key, ctx, req.identity ?? '', (item) => e.transact((tx) => startWorkflowTask(e, tx, item, req.identity ?? '', sticky)), req.workerInstanceKey ?? '');
     },
     RespondWorkflowTaskCompleted: (req: temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest) =>
       e.transact((tx) => respondWorkflowTaskCompleted(e, tx, req)),

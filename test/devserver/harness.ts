@@ -128,3 +128,19 @@ export function suiteRawServer(serverOptions: Partial<DevServerOptions> = {}): {
   });
   return raw;
 }
+
+/**
+ * Over the raw protocol: starts a workflow of type `raw` on the task queue `tq-<workflowId>` and completes its first
+ * task with `completion` (sticky attributes, say); resolves with the queue and that first task.
+ */
+export async function rawRunPastFirstTask(
+  svc: Connection['workflowService'],
+  workflowId: string,
+  completion: Partial<temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest> = {},
+): Promise<{ tq: string; first: temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse }> {
+  const tq = `tq-${workflowId}`;
+  await svc.startWorkflowExecution({ namespace: 'default', workflowId, workflowType: { name: 'raw' }, taskQueue: { name: tq }, requestId: workflowId });
+  const first = await svc.pollWorkflowTaskQueue({ namespace: 'default', taskQueue: { name: tq, kind: 1 }, identity: 'raw-worker' });
+  await svc.respondWorkflowTaskCompleted({ namespace: 'default', taskToken: first.taskToken, identity: 'raw-worker', ...completion });
+  return { tq, first };
+}

@@ -3,7 +3,7 @@
 // ends again). Rejected updates do not count toward the run's update limit. As on a real server.
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { suiteHarness, suiteRawServer } from './harness';
+import { rawRunPastFirstTask, suiteHarness, suiteRawServer } from './harness';
 import { setValue, unblock, waiter } from './workflows';
 
 const { EventType } = temporal.api.enums.v1;
@@ -60,21 +60,8 @@ describe('raw protocol', () => {
 
   test('a completion with only rejections drops the task and names the event the worker’s history ends at', async () => {
     const svc = raw.connection.workflowService;
-    const tq = 'spec-raw';
-    const workflowId = `spec-raw-${tq}`;
-    await svc.startWorkflowExecution({
-      namespace: 'default',
-      workflowId,
-      workflowType: { name: 'raw' },
-      taskQueue: { name: tq },
-      requestId: workflowId,
-    });
-    const first = await svc.pollWorkflowTaskQueue({
-      namespace: 'default',
-      taskQueue: { name: tq, kind: 1 },
-      identity: 'raw',
-    });
-    await svc.respondWorkflowTaskCompleted({ namespace: 'default', taskToken: first.taskToken, identity: 'raw' });
+    const workflowId = 'spec-raw';
+    const { tq } = await rawRunPastFirstTask(svc, workflowId);
     const update = svc.updateWorkflowExecution({
       namespace: 'default',
       workflowExecution: { workflowId },

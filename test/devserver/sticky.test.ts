@@ -4,7 +4,7 @@
 // full history, as on a real server.
 import { temporal } from '@temporalio/proto';
 import { long } from '../../devserver/proto';
-import { suiteHarness, suiteRawServer } from './harness';
+import { rawRunPastFirstTask, suiteHarness, suiteRawServer } from './harness';
 import { setValue, unblock, waiter } from './workflows';
 
 const { EventType, TaskQueueKind, TimeoutType } = temporal.api.enums.v1;
@@ -25,27 +25,13 @@ describe('raw protocol', () => {
   const pollSticky = (stickyName: string, tq: string): Promise<Poll> =>
     svc().pollWorkflowTaskQueue({ namespace: 'default', taskQueue: sticky(stickyName, tq), identity: 'raw-worker' });
   /** Starts a workflow and completes its first task asking for stickiness on `stickyName`. */
-  async function startSticky(workflowId: string, stickyName: string, scheduleToStartSeconds = 60) {
-    const tq = `tq-${workflowId}`;
-    await svc().startWorkflowExecution({
-      namespace: 'default',
-      workflowId,
-      workflowType: { name: 'raw' },
-      taskQueue: { name: tq },
-      requestId: workflowId,
-    });
-    const first = await pollNormal(tq);
-    await svc().respondWorkflowTaskCompleted({
-      namespace: 'default',
-      taskToken: first.taskToken,
-      identity: 'raw-worker',
+  const startSticky = (workflowId: string, stickyName: string, scheduleToStartSeconds = 60) =>
+    rawRunPastFirstTask(svc(), workflowId, {
       stickyAttributes: {
-        workerTaskQueue: sticky(stickyName, tq),
+        workerTaskQueue: sticky(stickyName, `tq-${workflowId}`),
         scheduleToStartTimeout: { seconds: long(scheduleToStartSeconds) },
       },
     });
-    return { tq, first };
-  }
   const signal = (workflowId: string) =>
     svc().signalWorkflowExecution({
       namespace: 'default',

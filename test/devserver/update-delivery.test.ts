@@ -5,7 +5,7 @@ import { status } from '@grpc/grpc-js';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { long } from '../../devserver/proto';
-import { suiteRawServer } from './harness';
+import { rawRunPastFirstTask, suiteRawServer } from './harness';
 
 const { EventType, CommandType, UpdateWorkflowExecutionLifecycleStage: Stage } = temporal.api.enums.v1;
 
@@ -21,23 +21,7 @@ describe('raw protocol', () => {
   });
   const svc = () => bare.workflowService;
 
-  async function started(workflowId: string) {
-    const tq = `tq-${workflowId}`;
-    await svc().startWorkflowExecution({
-      namespace: 'default',
-      workflowId,
-      workflowType: { name: 'raw' },
-      taskQueue: { name: tq },
-      requestId: workflowId,
-    });
-    const first = await svc().pollWorkflowTaskQueue({
-      namespace: 'default',
-      taskQueue: { name: tq, kind: 1 },
-      identity: 'raw',
-    });
-    await svc().respondWorkflowTaskCompleted({ namespace: 'default', taskToken: first.taskToken, identity: 'raw' });
-    return tq;
-  }
+  const started = async (workflowId: string) => (await rawRunPastFirstTask(svc(), workflowId)).tq;
   const update = (workflowId: string, updateId: string, stage: number) =>
     svc().updateWorkflowExecution({
       namespace: 'default',
