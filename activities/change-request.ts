@@ -50,6 +50,8 @@ function projection(view: ChangeRequestView, revision: number, now: Date) {
     openedAt: new Date(view.openedAt),
     updatedAt: new Date(view.updatedAt),
     closedAt: view.closedAt ? new Date(view.closedAt) : null,
+    retrospectiveRole: view.retrospective?.status === 'pending' ? view.retrospective.owner : null,
+    retrospectiveDueAt: view.retrospective ? new Date(view.retrospective.dueAt) : null,
     revision,
     view: view as unknown as Prisma.InputJsonValue,
     projectedAt: now,

@@ -76,6 +76,8 @@ export function summary(row: ChangeRequestRow): ChangeRequestSummary {
     pendingRoles: row.pendingRoles as ChangeRequestSummary['pendingRoles'],
     policyVersion: row.policyVersion,
     slaDueAt: row.slaDueAt?.toISOString() ?? null,
+    retrospectiveDueAt: row.retrospectiveDueAt?.toISOString() ?? null,
+    retrospectivePending: row.retrospectiveRole !== null,
     openedAt: row.openedAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     closedAt: row.closedAt?.toISOString() ?? null,

@@ -70,7 +70,8 @@ const evidence = (...kinds: string[]) =>
 
 /**
  * Raises a handful of change requests through the API, as their users would, and leaves them in different states:
- * a draft, one awaiting the board, one sent back, one approved and one rejected.
+ * a draft, one awaiting the board, one sent back, one approved, one rejected and an emergency change approved on the
+ * fast path whose retrospective review the chair owes.
  */
 export async function seedDemoRequests(call: Call, users: Record<Person, DemoUser>): Promise<DemoRequest[]> {
   const cr = '/api/v1/change-requests';
@@ -133,8 +134,21 @@ export async function seedDemoRequests(call: Call, users: Record<Person, DemoUse
   await submit(rejected);
   await decide(rejected, 'chair', 'ccb-chair', 'reject', 'Bypassing duty calculation breaks customs compliance.');
 
+  // Approved on the fast path, so the chair's inbox holds its retrospective review.
+  const hotfix = await raise({
+    title: 'Emergency: restore EORI validation after the registry outage',
+    description: 'Point EORI number checks at the fallback registry endpoint until the primary is back.',
+    class: 'emergency',
+    risk: 'high',
+    affectedSystems: ['broker-link'],
+    evidence: evidence('rollback-plan'),
+  });
+  await submit(hotfix);
+  await decide(hotfix, 'chair', 'ccb-chair', 'approve');
+  await decide(hotfix, 'member', 'ccb-member', 'approve');
+
   const states: DemoRequest[] = [];
-  for (const id of [draft, reviewing, sentBack, approved, rejected]) {
+  for (const id of [draft, reviewing, sentBack, approved, rejected, hotfix]) {
     const view = await call('GET', `${cr}/${id}`, users.requester.token);
     states.push({ id, title: String(view.title), status: String(view.status) });
   }

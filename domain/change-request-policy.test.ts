@@ -164,6 +164,30 @@ describe('validateChangeControlPolicy', () => {
       (p: any): unknown => delete p.classes.emergency.retrospective,
     ],
     [
+      'a retrospective reminder falls after the review is due',
+      'classes.emergency.retrospective.reminders[0]',
+      'a reminder must fall before the review is due',
+      (p: any): unknown => (p.classes.emergency.retrospective.reminders = ['P6D']),
+    ],
+    [
+      'retrospective reminders are out of order',
+      'classes.emergency.retrospective.reminders[1]',
+      'reminders must be in increasing order',
+      (p: any): unknown => (p.classes.emergency.retrospective.reminders = ['P3D', 'P2D']),
+    ],
+    [
+      'an overdue retrospective does something unknown',
+      'classes.emergency.retrospective.onOverdue.action',
+      'action must be "notify" or "escalate" (with a ladder)',
+      (p: any): unknown => (p.classes.emergency.retrospective.onOverdue = { action: 'expire' }),
+    ],
+    [
+      'the retrospective owner is not a role name',
+      'classes.emergency.retrospective.owner',
+      '',
+      (p: any): unknown => (p.classes.emergency.retrospective.owner = 'CCB Chair!'),
+    ],
+    [
       'the webhook secret is written inline',
       'webhook.secretEnv',
       'secretEnv must name an environment variable',
@@ -239,8 +263,22 @@ describe('class rules', () => {
 
   it('ladderReferences: when classes escalate or expire, the result lists only the escalating ones', () => {
     expect(ladderReferences(ChangeControlPolicy.parse(rawPolicy()))).toEqual([
-      { changeClass: 'normal', ladder: 'normal' },
-      { changeClass: 'emergency', ladder: 'critical' },
+      { path: 'classes.normal.onBreach.ladder', ladder: 'normal' },
+      { path: 'classes.emergency.onBreach.ladder', ladder: 'critical' },
     ]);
+  });
+
+  it('ladderReferences: when an overdue retrospective escalates, its ladder is listed with its path', () => {
+    const policy = ChangeControlPolicy.parse(
+      withChange((p) => (p.classes.emergency.retrospective.onOverdue = { action: 'escalate', ladder: 'review' })),
+    );
+    expect(ladderReferences(policy)).toContainEqual({
+      path: 'classes.emergency.retrospective.onOverdue.ladder',
+      ladder: 'review',
+    });
+  });
+
+  it('retrospective: when the optional fields are left out, the validated form gains none (the version stays)', () => {
+    expect(ChangeControlPolicy.parse(rawPolicy()).classes.emergency.retrospective).toEqual({ within: 120 * 3_600_000 });
   });
 });

@@ -47,6 +47,42 @@ export const BreachAction = z.discriminatedUnion(
 );
 export type BreachAction = z.infer<typeof BreachAction>;
 
+/**
+ * What an overdue retrospective review does: tell its owner and the requester (`notify`), or also start an
+ * escalation on the named ladder, owned by `owner` (the review's owner unless given).
+ */
+export const OverdueAction = z.discriminatedUnion(
+  'action',
+  [
+    z.strictObject({ action: z.literal('notify') }),
+    z.strictObject({ action: z.literal('escalate'), ladder: z.string().min(1), owner: RoleName.optional() }),
+  ],
+  { error: 'action must be "notify" or "escalate" (with a ladder)' },
+);
+export type OverdueAction = z.infer<typeof OverdueAction>;
+
+/**
+ * The review an approved change of the class must have afterwards: due `within` of its approval, recorded by a
+ * holder of `owner` (the CCB chair unless given), who is reminded at the `reminders` offsets from the approval.
+ * Optional fields carry no defaults: the version hashes the validated form, and files written before they existed
+ * must keep theirs.
+ */
+export const RetrospectiveRule = z
+  .strictObject({
+    within: Duration,
+    owner: RoleName.optional(),
+    reminders: z.array(Duration).optional(),
+    onOverdue: OverdueAction.optional(),
+  })
+  .superRefine((r, ctx) => {
+    (r.reminders ?? []).forEach((at, i, all) => {
+      const problem = (message: string) => ctx.addIssue({ code: 'custom', path: ['reminders', i], message });
+      if (at >= r.within) problem('a reminder must fall before the review is due');
+      if (i > 0 && at <= all[i - 1]) problem('reminders must be in increasing order');
+    });
+  });
+export type RetrospectiveRule = z.infer<typeof RetrospectiveRule>;
+
 /** Outbound notifications; the secret is named, never written in the policy, so the file can be committed. */
 export const Webhook = z.strictObject({
   url: z.url({ protocol: /^https?$/ }),
@@ -74,7 +110,7 @@ export const ClassPolicy = z
     decisionSla: Duration,
     reminders: z.array(Duration).default([]),
     onBreach: BreachAction,
-    retrospective: z.strictObject({ within: Duration }).optional(),
+    retrospective: RetrospectiveRule.optional(),
   })
   .superRefine((c, ctx) => {
     const problem = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
@@ -151,10 +187,18 @@ export function requiredEvidenceFor(rule: ClassPolicy, touches: readonly DataCat
   return [...new Set([...rule.evidence, ...applicable(rule, touches).flatMap((c) => c.evidence)])];
 }
 
-/** Escalation ladders the policy refers to, so a loader can check they exist. */
-export function ladderReferences(policy: ChangeControlPolicy): { changeClass: ChangeClass; ladder: string }[] {
+/** Escalation ladders the policy refers to, each with its path in the file, so a loader can check they exist. */
+export function ladderReferences(policy: ChangeControlPolicy): { path: string; ladder: string }[] {
   return CHANGE_CLASSES.flatMap((changeClass) => {
-    const action = policy.classes[changeClass].onBreach;
-    return action.action === 'escalate' ? [{ changeClass, ladder: action.ladder }] : [];
+    const rule = policy.classes[changeClass];
+    const refs: { path: string; ladder: string }[] = [];
+    if (rule.onBreach.action === 'escalate') {
+      refs.push({ path: `classes.${changeClass}.onBreach.ladder`, ladder: rule.onBreach.ladder });
+    }
+    const overdue = rule.retrospective?.onOverdue;
+    if (overdue?.action === 'escalate') {
+      refs.push({ path: `classes.${changeClass}.retrospective.onOverdue.ladder`, ladder: overdue.ladder });
+    }
+    return refs;
   });
 }

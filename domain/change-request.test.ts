@@ -6,11 +6,14 @@ import {
   editChangeRequest,
   expireChangeRequest,
   linkEscalation,
+  markRetrospectiveOverdue,
   openChangeRequest,
   pendingRoles,
+  recordRetrospective,
   recordSlaBreach,
   reminderDueTimes,
   retrospectiveDueAt,
+  retrospectiveReminderTimes,
   settleEscalation,
   slaDueAt,
   submitChangeRequest,
@@ -822,6 +825,128 @@ describe('escalations of a passed SLA', () => {
   it('settleEscalation: when the escalation is not linked to the request, the result is VALIDATION_FAILED', () => {
     const outcome = { escalationId: 'esc-other', status: 'resolved', resolution: null, at: hoursLater(50) };
     expect(settleEscalation(breached(), outcome)).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
+  });
+});
+
+describe('retrospective review', () => {
+  const approvedEmergency = (changePolicy = policy) =>
+    votes({ ...submitted({ class: 'emergency' }), policy: changePolicy }, [
+      ['carl', 'ccb-chair'],
+      ['ines', 'integration-specialist'],
+    ]);
+  const found = { outcome: 'ratified', notes: 'Incident fix held; no side effects in the week after.' } as const;
+  const due = addMs(hoursLater(1), 120 * H);
+
+  it('applyDecision: when an emergency change is approved, it owes a retrospective review by the chair, due after the window', () => {
+    const approved = approvedEmergency();
+    expect(approved.retrospective).toEqual({ dueAt: due, owner: 'ccb-chair', status: 'pending', overdueAt: null, review: null });
+    expect(toView(approved)).toMatchObject({ retrospectiveDueAt: due, retrospective: { status: 'pending' } });
+  });
+
+  it('applyDecision: when a normal change is approved, it owes no retrospective review', () => {
+    const approved = votes(submitted(), [
+      ['carl', 'ccb-chair'],
+      ['ines', 'integration-specialist'],
+      ['dana', 'data-steward'],
+    ]);
+    expect(approved.retrospective).toBeNull();
+    expect(recordRetrospective(approved, found, people.max, hoursLater(2))).toMatchObject({ ok: false, code: 'INVALID_STATE' });
+  });
+
+  it('recordRetrospective: when the chair records it, the review is kept and the event names outcome and notes', () => {
+    const result = recordRetrospective(approvedEmergency(), found, people.max, hoursLater(30));
+    expect(result.ok && result.state.retrospective).toMatchObject({
+      status: 'recorded',
+      review: { ...found, by: 'max', at: hoursLater(30) },
+    });
+    expect(result.ok && result.events).toEqual([
+      { type: 'RETROSPECTIVE_RECORDED', at: hoursLater(30), by: 'max', ...found, dueAt: due },
+    ]);
+    expect(result.ok && result.state.status).toBe('approved');
+  });
+
+  it.each([
+    ['the requester records it (even holding the role)', { ...people.rita, roles: ['ccb-chair'] }, found, 'SELF_APPROVAL_FORBIDDEN'],
+    ['a user without the owner role records it', people.dana, found, 'ROLE_REQUIRED'],
+    ['the notes are blank', people.max, { ...found, notes: '  ' }, 'VALIDATION_FAILED'],
+    ['the outcome is unknown', people.max, { ...found, outcome: 'fine' }, 'VALIDATION_FAILED'],
+  ] as const)('recordRetrospective: when %s, the result is %s', (_case, actor, input, code) => {
+    const result = recordRetrospective(approvedEmergency(), input as typeof found, actor, hoursLater(30));
+    expect(result).toMatchObject({ ok: false, code });
+  });
+
+  it('recordRetrospective: when one is already recorded, a second is ALREADY_DECIDED naming who recorded it', () => {
+    const recorded = ok(recordRetrospective(approvedEmergency(), found, people.max, hoursLater(30)));
+    expect(recordRetrospective(recorded, found, people.carl, hoursLater(31))).toMatchObject({
+      ok: false,
+      code: 'ALREADY_DECIDED',
+      details: { by: 'max', at: hoursLater(30), outcome: 'ratified' },
+    });
+  });
+
+  it('recordRetrospective: when the emergency change is still under review, the result is INVALID_STATE', () => {
+    const reviewing = submitted({ class: 'emergency' });
+    expect(recordRetrospective(reviewing, found, people.max, hoursLater(1))).toMatchObject({ ok: false, code: 'INVALID_STATE' });
+  });
+
+  it('markRetrospectiveOverdue: before the due time it is refused; after it, recorded once; the review is still owed', () => {
+    const approved = approvedEmergency();
+    expect(markRetrospectiveOverdue(approved, addMs(due, -1))).toMatchObject({ ok: false, code: 'INVALID_STATE' });
+    const overdue = markRetrospectiveOverdue(approved, due);
+    expect(overdue.ok && overdue.events).toEqual([
+      { type: 'RETROSPECTIVE_OVERDUE', at: due, dueAt: due, owner: 'ccb-chair', onOverdue: { action: 'notify' } },
+    ]);
+    expect(markRetrospectiveOverdue(ok(overdue), addMs(due, H))).toMatchObject({ ok: false, code: 'INVALID_STATE' });
+    const late = recordRetrospective(ok(overdue), found, people.carl, addMs(due, H));
+    expect(late.ok && late.state.retrospective).toMatchObject({ status: 'recorded', overdueAt: due });
+  });
+
+  it('policy: when the class names an owner, reminders and an escalation, the review follows them', () => {
+    const custom = ChangeControlPolicy.parse({
+      ...policy,
+      classes: {
+        ...policy.classes,
+        emergency: {
+          ...policy.classes.emergency,
+          retrospective: {
+            within: 'P5D',
+            owner: 'ccb-member',
+            reminders: ['P3D', 'P4D'],
+            onOverdue: { action: 'escalate', ladder: 'normal' },
+          },
+        },
+      },
+    });
+    const approved = approvedEmergency(custom);
+    expect(approved.retrospective?.owner).toBe('ccb-member');
+    expect(retrospectiveReminderTimes(approved)).toEqual([addMs(hoursLater(1), 72 * H), addMs(hoursLater(1), 96 * H)]);
+    expect(recordRetrospective(approved, found, { id: 'boss', roles: ['ccb-chair'] }, hoursLater(2))).toMatchObject({
+      ok: false,
+      code: 'ROLE_REQUIRED',
+    });
+    const overdue = markRetrospectiveOverdue(approved, due);
+    expect(overdue.ok && overdue.events[0]).toMatchObject({ onOverdue: { action: 'escalate', ladder: 'normal' } });
+    const recorded = ok(recordRetrospective(approved, found, people.mo, hoursLater(2)));
+    expect(retrospectiveReminderTimes(recorded)).toEqual([]);
+  });
+
+  it('linkEscalation: when the retrospective is escalated in a round that escalated its decision, both links are kept', () => {
+    const breached = ok(recordSlaBreach(submitted({ class: 'emergency' }), hoursLater(4)));
+    const round = { round: 1, ladder: 'critical', at: hoursLater(4) };
+    const decisionLinked = ok(linkEscalation(breached, { ...round, escalationId: 'esc-sla' }));
+    const approved = votes(decisionLinked, [
+      ['carl', 'ccb-chair'],
+      ['ines', 'integration-specialist'],
+    ]);
+    const retro = { ...round, escalationId: 'esc-retro', cause: 'retrospective' as const, at: due };
+    const linked = ok(linkEscalation(approved, retro));
+    expect(linked.escalations.map((e) => [e.escalationId, e.cause ?? 'decision'])).toEqual([
+      ['esc-sla', 'decision'],
+      ['esc-retro', 'retrospective'],
+    ]);
+    expect(linkEscalation(linked, retro)).toMatchObject({ ok: false, code: 'INVALID_STATE' });
+    const settled = settleEscalation(linked, { escalationId: 'esc-retro', status: 'resolved', resolution: null, at: due });
+    expect(settled.ok && settled.events[0]).toMatchObject({ type: 'ESCALATION_SETTLED', cause: 'retrospective' });
   });
 });
 

@@ -11,6 +11,7 @@ import {
   type BreachAction,
   type ChangeControlPolicy,
   type ClassPolicy,
+  type OverdueAction,
 } from './change-request-policy';
 import { addMs, toMs } from './duration';
 import { refuse, type Refusal, type Transition } from './result';
@@ -84,18 +85,45 @@ export type Decision = z.infer<typeof Decision>;
 
 export type Vote = { round: number; role: Role; decision: DecisionKind; reason?: string; by: string; at: string };
 
+export type EscalationCause = 'decision' | 'retrospective';
+
 /**
  * An escalation a passed decision SLA started, and what became of it. Its resolution is recorded here for the
  * board to see; it decides nothing about the change, which still needs its votes.
  */
 export type EscalationLink = {
   round: number;
+  /** What was late: the round's decision (absent on links recorded before retrospectives were chased) or the review. */
+  cause?: EscalationCause;
   escalationId: string;
   ladder: string;
   startedAt: string;
   status: 'open' | 'resolved';
   resolution: { note: string; by: string; at: string } | null;
 };
+export const RETROSPECTIVE_OUTCOMES = ['ratified', 'follow_up_required'] as const;
+export const RetrospectiveOutcome = z.enum(RETROSPECTIVE_OUTCOMES);
+export type RetrospectiveOutcome = z.infer<typeof RetrospectiveOutcome>;
+
+/** What the reviewer of an emergency change found afterwards: the change stands, or it needs follow-up work. */
+export const RetrospectiveInput = z.strictObject({
+  outcome: RetrospectiveOutcome,
+  notes: maxChars(Text, 5_000),
+});
+export type RetrospectiveInput = z.infer<typeof RetrospectiveInput>;
+
+/**
+ * The review an approved change of a class that demands one is owed afterwards: by a holder of `owner`, before
+ * `dueAt`. `overdueAt` is when the deadline was seen to pass without it.
+ */
+export type Retrospective = {
+  dueAt: string;
+  owner: Role;
+  status: 'pending' | 'recorded';
+  overdueAt: string | null;
+  review: (RetrospectiveInput & { by: string; at: string }) | null;
+};
+
 export type PastRound = { round: number; votes: Vote[]; submittedAt: string; slaBreachedAt: string | null };
 
 /** The whole change request; plain data so it survives Temporal serialization and replay. */
@@ -111,8 +139,10 @@ export type ChangeRequestState = ChangeRequestFields & {
   pastRounds: PastRound[];
   evidence: Evidence[];
   slaBreachedAt: string | null;
-  /** Escalations started by passed decision SLAs, oldest first; at most one per round. */
+  /** Escalations started by passed decision SLAs (at most one per round) and an overdue retrospective, oldest first. */
   escalations: EscalationLink[];
+  /** Set when an approval owes a retrospective review; absent on requests approved before reviews were tracked. */
+  retrospective?: Retrospective | null;
   openedAt: string;
   updatedAt: string;
   closedAt: string | null;
@@ -132,11 +162,28 @@ export type ChangeRequestEvent =
   | { type: 'WITHDRAWN'; at: string; by: string; reason?: string }
   | { type: 'SLA_BREACHED'; at: string; round: number; dueAt: string; pendingRoles: Role[]; onBreach: BreachAction }
   | { type: 'EXPIRED'; at: string; round: number }
-  | { type: 'ESCALATION_STARTED'; at: string; round: number; escalationId: string; ladder: string }
+  | {
+      type: 'ESCALATION_STARTED';
+      at: string;
+      round: number;
+      escalationId: string;
+      ladder: string;
+      cause?: EscalationCause;
+    }
+  | { type: 'RETROSPECTIVE_OVERDUE'; at: string; dueAt: string; owner: Role; onOverdue: OverdueAction }
+  | {
+      type: 'RETROSPECTIVE_RECORDED';
+      at: string;
+      by: string;
+      outcome: RetrospectiveOutcome;
+      notes: string;
+      dueAt: string;
+    }
   | {
       type: 'ESCALATION_SETTLED';
       at: string;
       escalationId: string;
+      cause?: EscalationCause;
       status: EscalationLink['status'];
       resolution: EscalationLink['resolution'];
     };
@@ -482,8 +529,13 @@ export function applyDecision(state: ChangeRequestState, decision: Decision, act
       };
     case 'approve': {
       if (pendingRoles(voted).length > 0) return { ok: true, state: voted, events: [recorded] };
-      const approved: ChangeRequestState = { ...voted, status: 'approved', closedAt: d.at };
-      const retrospective = retrospectiveDueAt(approved);
+      const closed: ChangeRequestState = { ...voted, status: 'approved', closedAt: d.at };
+      const retrospective = retrospectiveDueAt(closed);
+      const owed: Retrospective | null =
+        retrospective === null
+          ? null
+          : { dueAt: retrospective, owner: retrospectiveOwner(closed), status: 'pending', overdueAt: null, review: null };
+      const approved: ChangeRequestState = { ...closed, retrospective: owed };
       return {
         ok: true,
         state: approved,
@@ -526,6 +578,122 @@ export function retrospectiveDueAt(state: ChangeRequestState): string | null {
   const within = classRule(state).retrospective?.within;
   if (state.status !== 'approved' || state.closedAt === null || within === undefined) return null;
   return addMs(state.closedAt, within);
+}
+
+/** The role that records the class's retrospective review: the policy's `owner`, else the CCB chair. */
+export function retrospectiveOwner(state: ChangeRequestState): Role {
+  return classRule(state).retrospective?.owner ?? 'ccb-chair';
+}
+
+/** The retrospective review still owed, or null when none is (none demanded, or already recorded). */
+export function owedRetrospective(state: ChangeRequestState): Retrospective | null {
+  const owed = state.retrospective ?? null;
+  return owed?.status === 'pending' ? owed : null;
+}
+
+/** When the owner of an owed retrospective review is reminded, in order; empty when none is owed. */
+export function retrospectiveReminderTimes(state: ChangeRequestState): string[] {
+  const owed = owedRetrospective(state);
+  const approvedAt = state.closedAt;
+  if (owed === null || approvedAt === null) return [];
+  return (classRule(state).retrospective?.reminders ?? []).map((offset) => addMs(approvedAt, offset));
+}
+
+/** What an overdue retrospective review does under the request's policy; telling its owner unless it says more. */
+export function overdueAction(state: ChangeRequestState): OverdueAction {
+  return classRule(state).retrospective?.onOverdue ?? { action: 'notify' };
+}
+
+/** Records, once, that an owed retrospective review passed its due time without being recorded. */
+export function markRetrospectiveOverdue(state: ChangeRequestState, at: string): ChangeRequestResult {
+  const atMs = toMs(at);
+  if (atMs === null) return refuse('VALIDATION_FAILED', `at: "${at}" is not an ISO-8601 timestamp`);
+  const owed = owedRetrospective(state);
+  if (owed === null) return refuse('INVALID_STATE', `change request ${state.id} owes no retrospective review`);
+  if (atMs < Date.parse(owed.dueAt)) {
+    return refuse('INVALID_STATE', `the retrospective review of change request ${state.id} is due ${owed.dueAt}`, {
+      dueAt: owed.dueAt,
+    });
+  }
+  if (owed.overdueAt !== null) {
+    return refuse('INVALID_STATE', `the retrospective review of change request ${state.id} was overdue at ${owed.overdueAt}`);
+  }
+  return {
+    ok: true,
+    state: { ...state, retrospective: { ...owed, overdueAt: at }, updatedAt: at },
+    events: [{ type: 'RETROSPECTIVE_OVERDUE', at, dueAt: owed.dueAt, owner: owed.owner, onOverdue: overdueAction(state) }],
+  };
+}
+
+/** The refusal of a second retrospective review of change request `id`, naming the one recorded. */
+export function retrospectiveRecorded(
+  id: string,
+  done: Pick<NonNullable<Retrospective['review']>, 'by' | 'at' | 'outcome'>,
+): ChangeRequestRefusal {
+  return refuse('ALREADY_DECIDED', `the retrospective review of change request ${id} was recorded by ${done.by} at ${done.at}`, {
+    by: done.by,
+    at: done.at,
+    outcome: done.outcome,
+  });
+}
+
+/**
+ * Checks a retrospective review without changing anything, so an update validator can refuse it before history is
+ * written: input, then the state (one is owed; a second is ALREADY_DECIDED), separation of duties, the owner role.
+ */
+export function canRecordRetrospective(
+  state: ChangeRequestState,
+  input: RetrospectiveInput,
+  actor: Actor,
+  at: string,
+): { ok: true; review: NonNullable<Retrospective['review']>; owed: Retrospective } | ChangeRequestRefusal {
+  const stampProblem = checkStamp({ by: actor.id, at });
+  if (stampProblem) return stampProblem;
+  const parsed = RetrospectiveInput.safeParse(input);
+  if (!parsed.success) return invalid(parsed.error);
+  const done = state.retrospective?.review;
+  if (done) return retrospectiveRecorded(state.id, done);
+  const owed = owedRetrospective(state);
+  if (owed === null) {
+    return state.status === 'approved'
+      ? refuse('INVALID_STATE', `change request ${state.id} is a ${state.class} change and owes no retrospective review`, {
+          status: state.status,
+        })
+      : wrongState(state, 'record the retrospective review of');
+  }
+  if (actor.id === state.requester) {
+    return refuse('SELF_APPROVAL_FORBIDDEN', `${actor.id} requested change ${state.id} and cannot review it`);
+  }
+  if (!actor.roles.includes(owed.owner)) {
+    return refuse('ROLE_REQUIRED', `${actor.id} does not hold the role ${owed.owner}`, { required: owed.owner });
+  }
+  return { ok: true, owed, review: { ...parsed.data, by: actor.id, at } };
+}
+
+/** Records the retrospective review an approved change owes; it settles what the approval left open. */
+export function recordRetrospective(
+  state: ChangeRequestState,
+  input: RetrospectiveInput,
+  actor: Actor,
+  at: string,
+): ChangeRequestResult {
+  const check = canRecordRetrospective(state, input, actor, at);
+  if (!check.ok) return check;
+  const { owed, review } = check;
+  return {
+    ok: true,
+    state: { ...state, retrospective: { ...owed, status: 'recorded', review }, updatedAt: at },
+    events: [
+      {
+        type: 'RETROSPECTIVE_RECORDED',
+        at,
+        by: review.by,
+        outcome: review.outcome,
+        notes: review.notes,
+        dueAt: owed.dueAt,
+      },
+    ],
+  };
 }
 
 function slaPassed(state: ChangeRequestState, at: string): ChangeRequestRefusal | string {
@@ -575,26 +743,30 @@ export function expireChangeRequest(state: ChangeRequestState, at: string): Chan
 }
 
 /**
- * Links the escalation a passed decision SLA started to the request: one per review round. It is a record of what
- * happened, so it holds even if a decision closed the round while the escalation was starting.
+ * Links an escalation to the request: the one a passed decision SLA started (one per review round), or the one an
+ * overdue retrospective review started (`cause: 'retrospective'`, once). It is a record of what happened, so it
+ * holds even if a decision closed the round while the escalation was starting.
  */
 export function linkEscalation(
   state: ChangeRequestState,
-  link: { escalationId: string; round: number; ladder: string; at: string },
+  link: { escalationId: string; round: number; ladder: string; at: string; cause?: EscalationCause },
 ): ChangeRequestResult {
   if (toMs(link.at) === null) return refuse('VALIDATION_FAILED', `at: "${link.at}" is not an ISO-8601 timestamp`);
   if (link.escalationId.trim() === '') return refuse('VALIDATION_FAILED', 'escalationId: an escalation id is required');
   if (!Number.isInteger(link.round) || link.round < 1 || link.round > state.round) {
     return refuse('VALIDATION_FAILED', `round: change request ${state.id} has no review round ${link.round}`);
   }
-  const current = (state.escalations ?? []).find((e) => e.round === link.round);
+  const cause = link.cause ?? 'decision';
+  const current = (state.escalations ?? []).find((e) => e.round === link.round && (e.cause ?? 'decision') === cause);
   if (current) {
-    return refuse('INVALID_STATE', `round ${link.round} of change request ${state.id} already escalated`, {
+    const what = cause === 'decision' ? `round ${link.round}` : 'the retrospective review';
+    return refuse('INVALID_STATE', `${what} of change request ${state.id} already escalated`, {
       escalationId: current.escalationId,
     });
   }
   const entry: EscalationLink = {
     round: link.round,
+    ...(link.cause ? { cause: link.cause } : {}),
     escalationId: link.escalationId,
     ladder: link.ladder,
     startedAt: link.at,
@@ -611,6 +783,7 @@ export function linkEscalation(
         round: link.round,
         escalationId: link.escalationId,
         ladder: link.ladder,
+        ...(link.cause ? { cause: link.cause } : {}),
       },
     ],
   };
@@ -643,7 +816,16 @@ export function settleEscalation(
   return {
     ok: true,
     state: { ...state, escalations, updatedAt: outcome.at },
-    events: [{ type: 'ESCALATION_SETTLED', at: outcome.at, escalationId: outcome.escalationId, status, resolution }],
+    events: [
+      {
+        type: 'ESCALATION_SETTLED',
+        at: outcome.at,
+        escalationId: outcome.escalationId,
+        ...(before.cause ? { cause: before.cause } : {}),
+        status,
+        resolution,
+      },
+    ],
   };
 }
 
@@ -656,6 +838,7 @@ export type ChangeRequestView = Omit<ChangeRequestState, 'policy'> & {
   slaDueAt: string | null;
   reminderDueTimes: string[];
   retrospectiveDueAt: string | null;
+  retrospective: Retrospective | null;
   /** The latest escalation a passed decision SLA started, if any. */
   escalationId: string | null;
 };
@@ -672,6 +855,7 @@ export function toView(state: ChangeRequestState): ChangeRequestView {
     slaDueAt: slaDueAt(state),
     reminderDueTimes: reminderDueTimes(state),
     retrospectiveDueAt: retrospectiveDueAt(state),
+    retrospective: state.retrospective ?? null,
     escalations: state.escalations ?? [],
     escalationId: state.escalations?.at(-1)?.escalationId ?? null,
   };

@@ -45,7 +45,7 @@ describe('loadChangeControlPolicy', () => {
     expect(normal.decisionSla).toBe(48 * 3_600_000);
     expect([standard.quorum, emergency.quorum, emergency.requiredRoles]).toEqual([1, 2, ['ccb-chair']]);
     expect(emergency.retrospective).toBeDefined();
-    expect(ladderReferences(result.policy).map((r) => r.ladder)).toEqual(['normal', 'normal', 'critical']);
+    expect(ladderReferences(result.policy).map((r) => r.ladder)).toEqual(['normal', 'normal', 'critical', 'normal']);
     expect(result.version).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(result.file).toBe(DEFAULT_POLICY_FILES.changeControl);
   });
@@ -158,6 +158,21 @@ describe('loadEscalationPolicy and loadPolicies', () => {
     expect(result).toEqual({
       ok: false,
       error: `${DEFAULT_POLICY_FILES.changeControl}: classes.emergency.onBreach.ladder: no ladder "critical" in ${escalation}`,
+    });
+  });
+
+  it('loadPolicies: when an overdue retrospective escalates to a ladder that does not exist, the error names it', () => {
+    const changeControl = write(
+      'change-control.yaml',
+      shipped.replace(
+        'onOverdue: { action: escalate, ladder: normal }',
+        'onOverdue: { action: escalate, ladder: review-board }',
+      ),
+    );
+    const result = loadPolicies({ changeControl });
+    expect(result).toEqual({
+      ok: false,
+      error: `${changeControl}: classes.emergency.retrospective.onOverdue.ladder: no ladder "review-board" in ${DEFAULT_POLICY_FILES.escalation}`,
     });
   });
 

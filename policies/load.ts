@@ -110,7 +110,7 @@ export function loadPolicies(
     const ref = refs.find((r) => r.ladder === missing[0]);
     return {
       ok: false,
-      error: `${changeControl.file}: classes.${ref?.changeClass}.onBreach.ladder: no ladder "${missing[0]}" in ${escalation.file}`,
+      error: `${changeControl.file}: ${ref?.path}: no ladder "${missing[0]}" in ${escalation.file}`,
     };
   }
   return { ok: true, changeControl, escalation };

@@ -7,7 +7,7 @@ import type { UpdateDefinition } from '@temporalio/common';
 import type { ChangeRequestActivities, ChangeRequestWrite } from '../activities/change-request';
 import type { Notification } from '../activities/notifier';
 import type { Actor } from '../domain/actor';
-import type { ChangeControlPolicy, BreachAction } from '../domain/change-request-policy';
+import type { ChangeControlPolicy } from '../domain/change-request-policy';
 import { optionalRolesFor, requiredRolesFor } from '../domain/change-request-policy';
 import * as cr from '../domain/change-request';
 import type { Role } from '../domain/roles';
@@ -38,6 +38,7 @@ export type EditInput = Acting & { patch: Partial<cr.ChangeRequestFields> };
 export type EvidenceUpdateInput = Acting & { evidence: cr.EvidenceInput };
 export type DecideInput = Acting & { decision: cr.DecisionKind; role: Role; reason?: string };
 export type WithdrawInput = Acting & { reason?: string };
+export type RetrospectiveUpdateInput = Acting & cr.RetrospectiveInput;
 
 /** How the workflow ended. */
 export type ChangeRequestOutcome = {
@@ -53,6 +54,8 @@ export const addEvidence = wf.defineUpdate<cr.ChangeRequestView, [EvidenceUpdate
 export const submit = wf.defineUpdate<cr.ChangeRequestView, [Acting]>('submit');
 export const decide = wf.defineUpdate<cr.ChangeRequestView, [DecideInput]>('decide');
 export const withdraw = wf.defineUpdate<cr.ChangeRequestView, [WithdrawInput]>('withdraw');
+/** The owed retrospective review of an approved change, recorded by a holder of its owner role. */
+export const recordRetrospective = wf.defineUpdate<cr.ChangeRequestView, [RetrospectiveUpdateInput]>('recordRetrospective');
 /** Answers once every step accepted so far is in the database, so a caller can read its own writes. */
 export const recorded = wf.defineUpdate<cr.ChangeRequestView>('recorded');
 export const view = wf.defineQuery<cr.ChangeRequestView>('view');
@@ -129,6 +132,20 @@ function announcements(state: cr.ChangeRequestState, event: cr.ChangeRequestEven
       );
     case 'APPROVED':
       return about('cr.approved', requester, `${name} is approved`, { round: event.round });
+    case 'RETROSPECTIVE_OVERDUE':
+      return about(
+        'cr.retrospective-overdue',
+        [`role:${event.owner}`, ...requester],
+        `the retrospective review of ${name} was due ${event.dueAt} and is not recorded`,
+        { dueAt: event.dueAt, onOverdue: event.onOverdue },
+      );
+    case 'RETROSPECTIVE_RECORDED':
+      return about(
+        'cr.retrospective-recorded',
+        requester,
+        `the retrospective review of ${name} is recorded: ${event.outcome === 'ratified' ? 'ratified' : 'follow-up required'}`,
+        { by: event.by, outcome: event.outcome },
+      );
     case 'REJECTED':
       return about('cr.rejected', requester, `${name} is rejected: ${event.reason}`, { by: event.by });
     case 'CHANGES_REQUESTED':
@@ -136,10 +153,12 @@ function announcements(state: cr.ChangeRequestState, event: cr.ChangeRequestEven
     case 'EXPIRED':
       return about('cr.expired', requester, `${name} expired without a decision`, { round: event.round });
     case 'ESCALATION_STARTED':
-      return about('cr.escalated', requester, `${name} is escalated (${event.escalationId}) for its late decision`, {
-        round: event.round,
-        escalationId: event.escalationId,
-      });
+      return about(
+        'cr.escalated',
+        requester,
+        `${name} is escalated (${event.escalationId}) for its late ${event.cause === 'retrospective' ? 'retrospective review' : 'decision'}`,
+        { round: event.round, escalationId: event.escalationId, ...(event.cause ? { cause: event.cause } : {}) },
+      );
     default:
       return [];
   }
@@ -151,34 +170,40 @@ const EDIT_KEEPS_DEMANDS_PATCH = 'cr-edit-keeps-demands';
 const EVIDENCE_CAP_PATCH = 'cr-evidence-cap';
 // Histories whose breach was written before the expiry that followed it replay in two steps.
 const BREACH_EXPIRES_AT_ONCE_PATCH = 'cr-breach-expires-at-once';
+// Histories of approvals that owed a retrospective review ended at the approval; newer ones wait for the review.
+const RETROSPECTIVE_REVIEW_PATCH = 'cr-retrospective-review';
 
 /** The escalation key of a round's passed decision SLA: one escalation per round, whatever retries happen. */
 export function slaEscalationKey(workflowId: string, round: number): string {
   return `${workflowId}-round-${round}-sla`;
 }
 
+/** The escalation key of an approved change's overdue retrospective review: one per request. */
+export function retrospectiveEscalationKey(workflowId: string): string {
+  return `${workflowId}-retrospective`;
+}
+
 /**
- * The class's `escalate` breach action: starts an escalation on the ladder it names as a child, keyed by request
- * and round so it is started once. The child outlives the request (ABANDON): the delay is answered for even if
- * the board decides meanwhile. It names the request as its subject and signals back when resolved or reopened.
- * Resolves with the escalation's id; the round stays open for decisions meanwhile.
+ * Starts an escalation on `ladder` about this request as a child, under `key` so it is started once (an escalation
+ * that already ran under the key is linked instead). The child outlives the request (ABANDON): a late decision or
+ * review is answered for even if it comes meanwhile. It names the request as its subject and signals back when
+ * resolved or reopened. Resolves with the escalation's id.
  */
-async function onSlaBreach(
-  action: Extract<BreachAction, { action: 'escalate' }>,
+async function startEscalation(
+  about: { key: string; ladder: string; owner: Role; title: string },
   state: cr.ChangeRequestState,
   workflowId: string,
 ): Promise<string> {
-  const key = slaEscalationKey(workflowId, state.round);
-  const escalationId = escalationWorkflowId(key);
+  const escalationId = escalationWorkflowId(about.key);
   try {
     await wf.startChild(escalation, {
       workflowId: escalationId,
       args: [
         {
-          key,
-          severity: action.ladder,
-          title: `Change request "${state.title}" has no decision: round ${state.round} passed its deadline`,
-          owner: { role: action.owner ?? 'ccb-chair' },
+          key: about.key,
+          severity: about.ladder,
+          title: about.title,
+          owner: { role: about.owner },
           by: `workflow:${workflowId}`,
           source: { kind: 'workflow', ref: workflowId },
           subject: { type: 'change-request', id: state.id },
@@ -186,7 +211,6 @@ async function onSlaBreach(
         },
       ],
       parentClosePolicy: 'ABANDON',
-      // An escalation with this key that already ran keeps its id; the request links to it instead.
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
     });
   } catch (e) {
@@ -286,6 +310,7 @@ export async function changeRequest(input: ChangeRequestStart): Promise<ChangeRe
     cr.applyDecision(s, { decision, role, reason, by: actor.id, at: now() }, actor),
   );
   handle(withdraw, (s, { actor, reason }) => cr.withdrawChangeRequest(s, { by: actor.id, at: now(), reason }));
+  handle(recordRetrospective, (s, { actor, outcome, notes }) => cr.recordRetrospective(s, { outcome, notes }, actor, now()));
   wf.setHandler(recorded, async () => {
     await writes;
     return cr.toView(state);
@@ -310,6 +335,59 @@ export async function changeRequest(input: ChangeRequestStart): Promise<ChangeRe
     const ms = Date.parse(dueAt) - Date.now();
     if (ms <= 0) return !moved();
     return !(await wf.condition(moved, ms));
+  };
+
+  // Reminds the owner of an owed retrospective review on the policy's schedule, records once that it passed its
+  // due time (notifying, or escalating when the policy says so) and returns when it is recorded.
+  const chaseRetrospective = async (): Promise<void> => {
+    const reviewed = () => cr.owedRetrospective(state) === null;
+    const tellOwner = (kind: string, key: string, text: string) => {
+      const owed = cr.owedRetrospective(state);
+      if (owed === null) return;
+      notify({
+        dedupeKey: `${workflowId}#retrospective.${key}.role:${owed.owner}`,
+        kind,
+        subjectType: 'change-request',
+        subjectId: state.id,
+        to: `role:${owed.owner}`,
+        text: `${text} the retrospective review of change request "${state.title}" is due by ${owed.dueAt}`,
+        at: now(),
+        data: { title: state.title, dueAt: owed.dueAt },
+      });
+    };
+    // Told here rather than with the approval: histories from before reviews were tracked sent no such notice.
+    tellOwner('cr.retrospective-due', 'due', 'approved on the fast path:');
+    for (const at of cr.retrospectiveReminderTimes(state)) {
+      if (!(await reached(at, reviewed))) break;
+      tellOwner('cr.retrospective-reminder', `reminder-${at}`, 'reminder:');
+    }
+    const owed = cr.owedRetrospective(state);
+    if (owed !== null && owed.overdueAt === null && (await reached(owed.dueAt, reviewed))) {
+      const overdue = cr.markRetrospectiveOverdue(state, now());
+      if (!overdue.ok) {
+        wf.log.error('overdue retrospective refused', { crId: state.id, code: overdue.code, message: overdue.message });
+      } else {
+        await commit(overdue);
+        const action = cr.overdueAction(state);
+        if (action.action === 'escalate' && !reviewed()) {
+          const escalationId = await startEscalation(
+            {
+              key: retrospectiveEscalationKey(workflowId),
+              ladder: action.ladder,
+              owner: action.owner ?? owed.owner,
+              title: `Change request "${state.title}": its retrospective review was due ${owed.dueAt}`,
+            },
+            state,
+            workflowId,
+          );
+          const link = { escalationId, round: state.round, ladder: action.ladder, at: now(), cause: 'retrospective' as const };
+          const linked = cr.linkEscalation(state, link);
+          if (linked.ok) await commit(linked);
+          else wf.log.warn('escalation not linked', { crId: state.id, escalationId, message: linked.message });
+        }
+      }
+    }
+    await wf.condition(reviewed);
   };
 
   while (!closed()) {
@@ -365,12 +443,26 @@ export async function changeRequest(input: ChangeRequestStart): Promise<ChangeRe
     }
     // A decision may have closed the round while the breach was being written; then there is nothing to escalate.
     if (!moved() && wf.patched(SLA_ESCALATION_PATCH)) {
-      const escalationId = await onSlaBreach(action, state, workflowId);
+      const escalationId = await startEscalation(
+        {
+          key: slaEscalationKey(workflowId, round),
+          ladder: action.ladder,
+          owner: action.owner ?? 'ccb-chair',
+          title: `Change request "${state.title}" has no decision: round ${round} passed its deadline`,
+        },
+        state,
+        workflowId,
+      );
       const linked = cr.linkEscalation(state, { escalationId, round, ladder: action.ladder, at: now() });
       if (linked.ok) await commit(linked);
       else wf.log.warn('escalation not linked', { crId: state.id, escalationId, message: linked.message });
     }
     await wf.condition(moved);
+  }
+
+  // An approval that owes a retrospective review keeps the request's workflow open until the review is recorded.
+  if (cr.owedRetrospective(state) !== null && wf.patched(RETROSPECTIVE_REVIEW_PATCH)) {
+    await chaseRetrospective();
   }
 
   await wf.condition(wf.allHandlersFinished);

@@ -125,6 +125,7 @@ export function consoleRouter(): Router {
   router.get('/', view(inboxView));
   router.get('/board', view(boardView));
   router.post('/board/:id/decide', action(boardActions.decide));
+  router.post('/board/:id/retrospective', action(boardActions.retrospective));
   router.get('/rollouts', view(rolloutsView));
   router.get('/rollouts/:id', view(rolloutView));
   router.post('/rollouts/:id/:action', action(rolloutActions.act));

@@ -446,6 +446,7 @@ describe('change-request API over HTTP', () => {
     ['GET', `${CR}/7b0c3f5e-9d0f-4c53-9a43-1f7d1c0f0a11`],
     ['PATCH', `${CR}/7b0c3f5e-9d0f-4c53-9a43-1f7d1c0f0a11`],
     ['POST', `${CR}/7b0c3f5e-9d0f-4c53-9a43-1f7d1c0f0a11/decisions`],
+    ['POST', `${CR}/7b0c3f5e-9d0f-4c53-9a43-1f7d1c0f0a11/retrospective`],
     ['GET', `${CR}/7b0c3f5e-9d0f-4c53-9a43-1f7d1c0f0a11/history`],
     ['GET', '/api/v1/inbox'],
   ])('auth: when %s %s has no bearer token, it answers 401 UNAUTHENTICATED', async (method, url) => {
@@ -453,12 +454,94 @@ describe('change-request API over HTTP', () => {
     expect([res.status, res.body.error.code]).toEqual([401, 'UNAUTHENTICATED']);
   });
 
+  it('retrospective: an approved emergency change waits in the chair’s inbox until its review is recorded, once', async () => {
+    const reviewer = await api.user(['ccb-chair']);
+    const member = await api.user(['ccb-member']);
+    const emergency = { class: 'emergency', risk: 'critical', evidence: evidence('rollback-plan') };
+    const id = await submitted(requester, emergency);
+    await decide(id, chair, 'ccb-chair');
+    const approved = await decide(id, member, 'ccb-member');
+    expect(approved.body).toMatchObject({
+      status: 'approved',
+      retrospective: { owner: 'ccb-chair', status: 'pending', overdueAt: null, review: null },
+    });
+    const dueAt = approved.body.retrospectiveDueAt as string;
+    expect(approved.body.retrospective.dueAt).toBe(dueAt);
+
+    const inbox = await api.call('GET', '/api/v1/inbox', reviewer.token);
+    expect(inbox.body.items).toContainEqual({
+      kind: 'change-request',
+      action: 'retrospective',
+      roles: ['ccb-chair'],
+      dueAt,
+      changeRequest: expect.objectContaining({ id, status: 'approved', retrospectiveDueAt: dueAt, retrospectivePending: true }),
+    });
+    const pending = await api.call('GET', `${CR}?retrospective=pending&requester=${requester.id}&limit=200`, reviewer.token);
+    expect(pending.body.items.map((i: { id: string }) => i.id)).toContain(id);
+
+    const url = `${CR}/${id}/retrospective`;
+    const found = { outcome: 'follow_up_required', notes: 'Hotfix held; raise a normal change to make it permanent.' };
+    const refusals = await Promise.all([
+      api.call('POST', url, steward.token, found),
+      api.call('POST', url, reviewer.token, { outcome: 'fine', notes: 'x' }),
+      api.call('POST', url, reviewer.token, { outcome: 'ratified' }),
+    ]);
+    expect(refusals.map((r) => [r.status, r.body.error.code])).toEqual([
+      [403, 'ROLE_REQUIRED'],
+      [400, 'VALIDATION_FAILED'],
+      [400, 'VALIDATION_FAILED'],
+    ]);
+
+    const recorded = await api.call('POST', url, reviewer.token, found);
+    expect(recorded.status).toBe(200);
+    expect(recorded.body.retrospective).toMatchObject({ status: 'recorded', review: { ...found, by: reviewer.id } });
+    const after = await api.call('GET', '/api/v1/inbox', reviewer.token);
+    expect(after.body.items.map((i: { changeRequest?: { id: string } }) => i.changeRequest?.id)).not.toContain(id);
+    const listed = await api.call('GET', `${CR}?retrospective=recorded&requester=${requester.id}&limit=200`, reviewer.token);
+    expect(listed.body.items).toContainEqual(expect.objectContaining({ id, retrospectivePending: false }));
+
+    // The request's workflow ends with the review; a second review is refused naming the first, then as before.
+    await api.temporal.client.workflow.getHandle(`cr-${id}`).result();
+    const again = await api.call('POST', url, chair.token, found);
+    expect([again.status, again.body.error.code, again.body.error.message]).toEqual([
+      409,
+      'ALREADY_DECIDED',
+      expect.stringContaining(reviewer.name),
+    ]);
+    const history = await api.call('GET', `${CR}/${id}/history`, requester.token);
+    expect(history.body.entries.at(-2)).toMatchObject({
+      type: 'RETROSPECTIVE_RECORDED',
+      who: reviewer.id,
+      whoName: reviewer.name,
+      what: `recorded the retrospective review: follow-up required: ${found.notes}`,
+    });
+  });
+
+  it('retrospective: when the change owes none or is not approved, recording one answers 409 INVALID_STATE', async () => {
+    const normal = await submitted();
+    for (const [user, role] of [
+      [chair, 'ccb-chair'],
+      [specialist, 'integration-specialist'],
+      [steward, 'data-steward'],
+    ] as const) {
+      await decide(normal, user, role);
+    }
+    const underReview = await submitted(requester, { class: 'emergency', evidence: evidence('rollback-plan') });
+    const found = { outcome: 'ratified', notes: 'Nothing to add.' };
+    for (const id of [normal, underReview, await draft()]) {
+      const res = await api.call('POST', `${CR}/${id}/retrospective`, chair.token, found);
+      expect([id, res.status, res.body.error.code]).toEqual([id, 409, 'INVALID_STATE']);
+    }
+    const unknown = await api.call('POST', `${CR}/7b0c3f5e-9d0f-4c53-9a43-1f7d1c0f0a11/retrospective`, chair.token, found);
+    expect([unknown.status, unknown.body.error.code]).toEqual([404, 'NOT_FOUND']);
+  });
+
   it('openapi: when the document is fetched, every change-request operation is described', async () => {
     const doc = await api.call('GET', '/api/v1/openapi.json', null);
     const paths = doc.body.paths as Record<string, Record<string, unknown>>;
     expect(Object.keys(paths[CR]).sort()).toEqual(['get', 'post']);
     expect(Object.keys(paths[`${CR}/{id}`]).sort()).toEqual(['get', 'patch']);
-    for (const action of ['evidence', 'submit', 'decisions', 'withdraw']) expect(paths[`${CR}/{id}/${action}`].post).toBeDefined();
+    for (const action of ['evidence', 'submit', 'decisions', 'withdraw', 'retrospective']) expect(paths[`${CR}/{id}/${action}`].post).toBeDefined();
     expect(paths[`${CR}/{id}/history`].get).toBeDefined();
     expect(paths['/api/v1/inbox'].get).toBeDefined();
     type Operation = {
@@ -531,6 +614,24 @@ describe('change-request API authorization matrix', () => {
     await check('other POST withdraw', 403, api.call('POST', `${CR}/${id}/withdraw`, other.token, {}));
     await check('owner POST withdraw', 200, api.call('POST', `${CR}/${id}/withdraw`, owner.token, {}));
     expect(actual).toEqual(expected);
+  });
+
+  it.each(ROLES)('matrix: when a %s records the retrospective of an approved emergency change, as requester and not, the answers follow the policy', async (role) => {
+    const owner = await api.user([role]);
+    const other = await api.user([role]);
+    const id = await submitted(owner, { class: 'emergency', evidence: evidence('rollback-plan') });
+    const [approver, approverRole] = role === 'ccb-member' ? [steward, 'data-steward' as const] : [await api.user(['ccb-member']), 'ccb-member' as const];
+    const chairVote = role === 'ccb-chair' ? await api.user(['ccb-chair']) : chair;
+    expect((await decide(id, chairVote, 'ccb-chair')).status).toBe(200);
+    expect((await decide(id, approver, approverRole)).body.status).toBe('approved');
+    const found = { outcome: 'ratified', notes: 'Reviewed.' };
+    const answer = async (user: ApiUser) => {
+      const res = await api.call('POST', `${CR}/${id}/retrospective`, user.token, found);
+      return [res.status, res.status === 200 ? null : res.body.error.code];
+    };
+    // As with votes, the requester is told they cannot review their own change, whatever role they hold.
+    expect(await answer(owner)).toEqual([409, 'SELF_APPROVAL_FORBIDDEN']);
+    expect(await answer(other)).toEqual(role === 'ccb-chair' ? [200, null] : [403, 'ROLE_REQUIRED']);
   });
 });
 

@@ -9,6 +9,8 @@ import {
   changeRequest,
   changeRequestWorkflowId,
   decide,
+  recordRetrospective,
+  retrospectiveEscalationKey,
   slaEscalationKey,
   submit,
   view,
@@ -333,6 +335,67 @@ describe('change-request workflow: decision SLA and reminders (time skipping)', 
     });
     expect((await whenHolds(current, (v) => v.escalations[0]?.status === 'resolved')).escalations[0]?.status).toBe('resolved');
     expect(await replayNow([changeRequestWorkflowId(id), escalationId])).toBe(2);
+  });
+
+  it('retrospective: when the review is not recorded, the chair is reminded at 3 and 4 days and at 5 days it escalates', async () => {
+    const { id, handle } = await submitted({
+      fields: fields({ class: 'emergency' }),
+      evidence: evidence('rollback-plan'),
+    });
+    await handle.executeUpdate(decide, { args: [{ actor: people.chair, role: 'ccb-chair', decision: 'approve' }] });
+    const approved = await handle.executeUpdate(decide, {
+      args: [{ actor: people.member, role: 'ccb-member', decision: 'approve' }],
+    });
+    const dueAt = approved.retrospectiveDueAt!;
+    await env.sleep(4 * 24 * HOUR + HOUR);
+    const reminders = sentFor(id).filter((n) => n.kind === 'cr.retrospective-reminder');
+    expect(reminders.map((n) => n.to)).toEqual(['role:ccb-chair', 'role:ccb-chair']);
+    expect((await handle.query(view)).retrospective).toMatchObject({ status: 'pending', overdueAt: null });
+
+    await env.sleep(24 * HOUR);
+    const escalationId = escalationWorkflowId(retrospectiveEscalationKey(changeRequestWorkflowId(id)));
+    const overdue = await viewOnceWritten(id, (v) => v.escalationId === escalationId);
+    expect(overdue.retrospective).toMatchObject({ status: 'pending', dueAt });
+    expect(Date.parse(overdue.retrospective!.overdueAt!)).toBeGreaterThanOrEqual(Date.parse(dueAt));
+    expect(overdue.escalations).toEqual([
+      expect.objectContaining({ cause: 'retrospective', escalationId, ladder: 'normal', status: 'open' }),
+    ]);
+    const child = env.client.workflow.getHandle<typeof escalation>(escalationId);
+    expect(await child.query(escalationView)).toMatchObject({
+      severity: 'normal',
+      owner: { role: 'ccb-chair' },
+      subject: { type: 'change-request', id },
+    });
+    expect(sentFor(id).filter((n) => n.kind === 'cr.retrospective-overdue').map((n) => n.to).sort()).toEqual([
+      'role:ccb-chair',
+      'user:u-requester',
+    ]);
+
+    // Recording the review, late, ends the request's workflow; the escalation answers for the delay on its own.
+    const testService = env.connection.testService!;
+    await testService.lockTimeSkipping({});
+    try {
+      await handle.executeUpdate(recordRetrospective, {
+        args: [{ actor: people.chair, outcome: 'ratified', notes: 'The fix was right; reviewed late.' }],
+      });
+      expect(await handle.result()).toMatchObject({ status: 'approved' });
+    } finally {
+      await testService.unlockTimeSkipping({});
+    }
+    expect(await replayNow([changeRequestWorkflowId(id), escalationId])).toBe(2);
+  });
+
+  it('retrospective: when the review is recorded before the first reminder, nobody is reminded and the workflow ends', async () => {
+    const { id, handle } = await submitted({ fields: fields({ class: 'emergency' }), evidence: evidence('rollback-plan') });
+    await handle.executeUpdate(decide, { args: [{ actor: people.chair, role: 'ccb-chair', decision: 'approve' }] });
+    await handle.executeUpdate(decide, { args: [{ actor: people.steward, role: 'data-steward', decision: 'approve' }] });
+    await env.sleep(24 * HOUR);
+    await handle.executeUpdate(recordRetrospective, {
+      args: [{ actor: people.chair, outcome: 'ratified', notes: 'Held overnight; nothing to follow up.' }],
+    });
+    expect(await handle.result()).toMatchObject({ status: 'approved' });
+    const chased = ['cr.retrospective-reminder', 'cr.retrospective-overdue', 'cr.escalated'];
+    expect(sentFor(id).filter((n) => chased.includes(n.kind))).toEqual([]);
   });
 
   it('replay: when every history this suite produced is replayed, each replays without nondeterminism', async () => {

@@ -17,6 +17,7 @@ import {
   changeRequestWorkflowId,
   decide,
   edit,
+  recordRetrospective,
   submit,
   view,
   withdraw,
@@ -29,6 +30,7 @@ import {
   people,
   recordingNotifier,
   replayEveryHistory,
+  replayHistories,
   shippedPolicy,
   startTemporal,
   type TemporalFixture,
@@ -150,6 +152,83 @@ describe('change-request workflow', () => {
     const done = await handle.executeUpdate(decide, { args: [vote(people.member, 'ccb-member')] });
     expect(done.status).toBe('approved');
     expect(done.retrospectiveDueAt).not.toBeNull();
+  });
+
+  it('retrospective: when an emergency change is approved, its workflow stays open until the chair records the review', async () => {
+    const { id, handle } = await underReview({ fields: fields({ class: 'emergency' }), evidence: evidence('rollback-plan') });
+    await handle.executeUpdate(decide, { args: [vote(people.chair, 'ccb-chair')] });
+    const approved = await handle.executeUpdate(decide, { args: [vote(people.member, 'ccb-member')] });
+    expect(approved.retrospective).toEqual({
+      dueAt: approved.retrospectiveDueAt,
+      owner: 'ccb-chair',
+      status: 'pending',
+      overdueAt: null,
+      review: null,
+    });
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+    const row = await db.prisma.changeRequest.findUniqueOrThrow({ where: { id } });
+    expect([row.status, row.retrospectiveRole, row.retrospectiveDueAt?.toISOString()]).toEqual([
+      'approved',
+      'ccb-chair',
+      approved.retrospectiveDueAt,
+    ]);
+    const told = async () => notifier.sent.filter((n) => n.subjectId === id).map((n) => `${n.kind}->${n.to}`);
+    expect(await whenHolds(told, (t) => t.includes('cr.retrospective-due->role:ccb-chair'))).toContain(
+      'cr.retrospective-due->role:ccb-chair',
+    );
+
+    // Refusals are checked before anything is written: the requester, a user without the role, a blank note.
+    const before = await updateEvents(handle);
+    const review = (actor: Actor, notes = 'The hotfix held; a normal change makes it permanent.') =>
+      handle.executeUpdate(recordRetrospective, { args: [{ actor, outcome: 'follow_up_required', notes }] });
+    const chairRequester: Actor = { id: people.requester.id, roles: ['ccb-chair'] };
+    expect((await refusal(review(chairRequester))).type).toBe('SELF_APPROVAL_FORBIDDEN');
+    expect((await refusal(review(people.steward))).type).toBe('ROLE_REQUIRED');
+    expect((await refusal(review(people.chair, ' '))).type).toBe('VALIDATION_FAILED');
+    expect(await updateEvents(handle)).toBe(before);
+
+    const recorded = await review(people.twoHats);
+    expect(recorded).toMatchObject({
+      status: 'approved',
+      retrospective: { status: 'recorded', review: { outcome: 'follow_up_required', by: people.twoHats.id } },
+    });
+    expect(await handle.result()).toMatchObject({ id, status: 'approved' });
+    const after = await db.prisma.changeRequest.findUniqueOrThrow({ where: { id } });
+    expect([after.retrospectiveRole, after.retrospectiveDueAt?.toISOString()]).toEqual([null, approved.retrospectiveDueAt]);
+    const audit = await db.prisma.auditEvent.findFirstOrThrow({
+      where: { subjectId: id, action: 'CHANGE_REQUEST_RETROSPECTIVE_RECORDED' },
+    });
+    expect([audit.actor, audit.payload]).toEqual([
+      people.twoHats.id,
+      expect.objectContaining({ outcome: 'follow_up_required', dueAt: approved.retrospectiveDueAt }),
+    ]);
+    expect(await whenHolds(told, (t) => t.includes('cr.retrospective-recorded->user:u-requester'))).toContain(
+      'cr.retrospective-recorded->user:u-requester',
+    );
+  });
+
+  it('retrospective: when an emergency approval recorded before reviews were tracked is replayed, it ends at the approval', async () => {
+    // Recorded by the release before this one: the workflow completed right after the approving vote.
+    const file = path.join(__dirname, 'fixtures', 'emergency-approved-before-retrospectives.json');
+    const history = temporal.api.history.v1.History.fromObject(JSON.parse(fs.readFileSync(file, 'utf8')));
+    const last = history.events?.at(-1);
+    expect(last?.eventType).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+    expect(await replayHistories([{ workflowId: 'cr-recorded-before-retrospectives', history }])).toBe(1);
+  });
+
+  it('retrospective: when a normal change is approved, no review is owed and the workflow ends at the approval', async () => {
+    const { handle } = await underReview();
+    for (const [actor, role] of [
+      [people.chair, 'ccb-chair'],
+      [people.specialist, 'integration-specialist'],
+      [people.steward, 'data-steward'],
+    ] as const) {
+      await handle.executeUpdate(decide, { args: [vote(actor, role)] });
+    }
+    expect(await handle.result()).toMatchObject({ status: 'approved' });
+    const history = await handle.fetchHistory();
+    const markers = (history.events ?? []).filter((e) => e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED);
+    expect(JSON.stringify(markers)).not.toContain('cr-retrospective-review');
   });
 
   it('decide: when a board member rejects with a reason, the request is rejected and the workflow ends', async () => {

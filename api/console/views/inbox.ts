@@ -15,7 +15,10 @@ interface InboxItem {
 
 /** Where an inbox item is acted on in the console. */
 function target(item: InboxItem): { href: string; label: string } {
-  if (item.changeRequest) return { href: '/board', label: item.changeRequest.title };
+  if (item.changeRequest) {
+    const anchor = item.action === 'retrospective' ? `#retro-${item.changeRequest.id}` : item.action === 'decide' ? `#cr-${item.changeRequest.id}` : '';
+    return { href: `/board${anchor}`, label: item.changeRequest.title };
+  }
   if (item.rollout) return { href: `/rollouts/${item.rollout.id}`, label: item.rollout.title ?? item.rollout.name ?? item.rollout.id };
   if (item.review) return { href: item.review.rolloutId ? `/rollouts/${item.review.rolloutId}` : '/rollouts', label: `stewardship review ${item.review.id.slice(0, 8)}` };
   if (item.escalation) return { href: '/escalations', label: `${item.escalation.title} (level ${item.escalation.level})` };

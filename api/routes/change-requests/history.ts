@@ -70,10 +70,22 @@ function describe(e: ChangeRequestEvent, before: Fields | null, after: Fields): 
     case 'EXPIRED':
       return `expired without a decision in round ${e.round}`;
     case 'ESCALATION_STARTED':
-      return `escalation ${e.escalationId} started on ladder ${e.ladder} for round ${e.round}`;
+      return e.cause === 'retrospective'
+        ? `escalation ${e.escalationId} started on ladder ${e.ladder} for the overdue retrospective review`
+        : `escalation ${e.escalationId} started on ladder ${e.ladder} for round ${e.round}`;
+    case 'RETROSPECTIVE_OVERDUE':
+      return `retrospective review due ${e.dueAt} not recorded; ${
+        e.onOverdue.action === 'escalate' ? `escalated to ladder ${e.onOverdue.ladder}` : `${e.owner} and the requester told`
+      }`;
+    case 'RETROSPECTIVE_RECORDED':
+      return `recorded the retrospective review${e.at > e.dueAt ? ` (due ${e.dueAt})` : ''}: ${
+        e.outcome === 'ratified' ? 'ratified' : 'follow-up required'
+      }: ${e.notes}`;
     case 'ESCALATION_SETTLED':
       return e.status === 'resolved'
-        ? `escalation ${e.escalationId} resolved${e.resolution ? ` by ${e.resolution.by}: ${e.resolution.note}` : ''}; the change still needs its decision`
+        ? `escalation ${e.escalationId} resolved${e.resolution ? ` by ${e.resolution.by}: ${e.resolution.note}` : ''}; ${
+            e.cause === 'retrospective' ? 'it records no retrospective review' : 'the change still needs its decision'
+          }`
         : `escalation ${e.escalationId} reopened`;
   }
 }

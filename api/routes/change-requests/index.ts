@@ -6,6 +6,7 @@ import { editChangeRequestRoute } from './edit';
 import { getChangeRequestRoute } from './get';
 import { changeRequestHistoryRoute } from './history';
 import { listChangeRequestsRoute } from './list';
+import { retrospectiveRoute } from './retrospective';
 import { submitChangeRequestRoute } from './submit';
 import { withdrawChangeRequestRoute } from './withdraw';
 
@@ -19,5 +20,6 @@ export const changeRequestRoutes: Route[] = [
   submitChangeRequestRoute,
   decideChangeRequestRoute,
   withdrawChangeRequestRoute,
+  retrospectiveRoute,
   changeRequestHistoryRoute,
 ];

@@ -11,6 +11,9 @@ export const ListChangeRequestsQuery = z.object({
   class: ChangeClass.optional(),
   requester: maxChars(z.string().min(1), 200).optional().openapi({ description: 'User id of the requester' }),
   system: maxChars(z.string().min(1), 200).optional().openapi({ description: 'An affected system' }),
+  retrospective: z.enum(['pending', 'overdue', 'recorded']).optional().openapi({
+    description: 'Approved emergency changes whose retrospective review is owed, owed past its due time, or recorded',
+  }),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: maxChars(z.string(), 200).optional().openapi({ description: 'nextCursor of the previous page' }),
 });
@@ -19,11 +22,28 @@ export const ChangeRequestPage = z
   .object({ items: z.array(ChangeRequestSummary), nextCursor: z.string().nullable() })
   .openapi('ChangeRequestPage');
 
+/** The rows whose retrospective review is in the asked state; owed rows name the role that owes it. */
+function retrospectiveFilter(
+  state: z.infer<typeof ListChangeRequestsQuery>['retrospective'],
+  now: Date,
+): Prisma.ChangeRequestWhereInput {
+  switch (state) {
+    case undefined:
+      return {};
+    case 'pending':
+      return { retrospectiveRole: { not: null } };
+    case 'overdue':
+      return { retrospectiveRole: { not: null }, retrospectiveDueAt: { lt: now } };
+    case 'recorded':
+      return { retrospectiveRole: null, retrospectiveDueAt: { not: null } };
+  }
+}
+
 /** GET /api/v1/change-requests: newest first, filtered, a page at a time. */
 export const listChangeRequestsRoute = defineRoute({
   method: 'get',
   path: '/api/v1/change-requests',
-  summary: 'Change requests, newest first (filters: status, class, requester, system)',
+  summary: 'Change requests, newest first (filters: status, class, requester, system, retrospective)',
   tags: ['change-requests'],
   query: ListChangeRequestsQuery,
   response: ChangeRequestPage,
@@ -34,6 +54,7 @@ export const listChangeRequestsRoute = defineRoute({
       class: query.class,
       requester: query.requester,
       affectedSystems: query.system ? { has: query.system } : undefined,
+      ...retrospectiveFilter(query.retrospective, new Date()),
       ...afterCursor('openedAt', after),
     };
     const rows = await deps.prisma.changeRequest.findMany({

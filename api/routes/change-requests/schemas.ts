@@ -6,6 +6,8 @@ import {
   EvidenceInput,
   MAX_URI_CHARS,
   MAX_EVIDENCE,
+  RetrospectiveInput,
+  RetrospectiveOutcome,
   Risk,
 } from '../../../domain/change-request';
 import { RoleName, z } from '../../schemas';
@@ -34,10 +36,14 @@ export const Evidence = z
   .object({ kind: EvidenceKind, title: z.string(), uri: z.string().optional(), addedBy: z.string(), addedAt: Time })
   .openapi('Evidence');
 
-/** An escalation started because a review round passed its decision deadline. */
+/** An escalation started because a review round passed its decision deadline, or a retrospective review its due time. */
 export const ChangeRequestEscalation = z
   .object({
     round: z.int(),
+    cause: z
+      .enum(['decision', 'retrospective'])
+      .default('decision')
+      .openapi({ description: 'What was late: the round’s decision or the retrospective review' }),
     escalationId: z.string().openapi({ description: 'Read it at GET /escalations/{escalationId}' }),
     ladder: z.string(),
     startedAt: Time,
@@ -45,6 +51,17 @@ export const ChangeRequestEscalation = z
     resolution: z.object({ note: z.string(), by: z.string(), at: Time }).nullable(),
   })
   .openapi('ChangeRequestEscalation');
+
+/** The review an approved emergency change owes afterwards, and what it found once recorded. */
+export const ChangeRequestRetrospective = z
+  .object({
+    dueAt: Time,
+    owner: RoleName.openapi({ description: 'The role whose holder records the review' }),
+    status: z.enum(['pending', 'recorded']),
+    overdueAt: Time.nullable().openapi({ description: 'When the due time was seen to pass without the review' }),
+    review: z.object({ outcome: RetrospectiveOutcome, notes: z.string(), by: z.string(), at: Time }).nullable(),
+  })
+  .openapi('ChangeRequestRetrospective');
 
 /** Everything known about a change request: its fields, its review state and what the policy requires of it. */
 export const ChangeRequest = z
@@ -77,10 +94,14 @@ export const ChangeRequest = z
     slaDueAt: Time.nullable(),
     reminderDueTimes: z.array(Time),
     retrospectiveDueAt: Time.nullable(),
+    // Null on requests approved before retrospective reviews were tracked, whose stored views lack the field.
+    retrospective: ChangeRequestRetrospective.nullable().default(null).openapi({
+      description: 'The retrospective review an approved emergency change owes; null when none is owed',
+    }),
     // Defaults: requests projected before escalations were linked have neither field in their stored view.
     escalations: z.array(ChangeRequestEscalation).default([]).openapi({
       description:
-        'Escalations started by passed decision deadlines, one per round at most; resolving one approves nothing',
+        'Escalations started by passed decision deadlines (one per round at most) and by an overdue retrospective review; resolving one approves nothing',
     }),
     escalationId: z
       .string()
@@ -105,6 +126,8 @@ export const ChangeRequestSummary = z
     pendingRoles: z.array(RoleName),
     policyVersion: z.string(),
     slaDueAt: Time.nullable(),
+    retrospectiveDueAt: Time.nullable().openapi({ description: 'When the retrospective review is (or was) due' }),
+    retrospectivePending: z.boolean().openapi({ description: 'True while the retrospective review is owed' }),
     openedAt: Time,
     updatedAt: Time,
     closedAt: Time.nullable(),
@@ -188,6 +211,9 @@ export const DecisionBody = z
     error: 'a reason is required to reject or request changes',
   })
   .openapi('DecisionBody');
+
+/** POST /change-requests/{id}/retrospective: what the retrospective review of an approved emergency change found. */
+export const RetrospectiveBody = RetrospectiveInput.extend({}).openapi('RetrospectiveBody');
 
 export const WithdrawBody = z
   .strictObject({ reason: maxChars(z.string().trim(), 5_000).optional() })

@@ -16,8 +16,9 @@ const DueAt = z.string().nullable().openapi({ description: 'When it must be done
 export const InboxChangeRequestItem = z
   .object({
     kind: z.literal('change-request'),
-    action: z.enum(['decide', 'submit', 'rework']).openapi({
-      description: 'decide: a review awaits one of your roles; submit: your draft; rework: your request sent back',
+    action: z.enum(['decide', 'retrospective', 'submit', 'rework']).openapi({
+      description:
+        'decide: a review awaits one of your roles; retrospective: an approved emergency change owes the retrospective review your role records; submit: your draft; rework: your request sent back',
     }),
     roles: Roles,
     dueAt: DueAt,
@@ -112,7 +113,8 @@ function inboxEscalation(r: EscalationRow): z.infer<typeof InboxEscalation> {
 /**
  * GET /api/v1/inbox: what the caller can act on now, of every kind:
  * - change requests: reviews awaiting a role they hold (never their own requests, never rounds they already voted
- *   in), and their own drafts and requests sent back;
+ *   in), retrospective reviews of approved emergency changes their role records (never of their own), and their own
+ *   drafts and requests sent back;
  * - escalations whose current level is theirs, by one of their roles or by name (the level's assignee);
  * - for data stewards, open data-stewardship reviews;
  * - for rollout leads, rollouts ready to advance (gate passing, soak served, no blackout, no open review) or held.
@@ -127,7 +129,7 @@ export const inboxRoute = defineRoute({
   async handler({ actor, deps }) {
     const roles: string[] = actor.roles;
     const parties = [`user:${actor.id}`, ...roles.map((r) => `role:${r}`)];
-    const [reviewsToDecide, own, escalations, reviews, rollouts] = await Promise.all([
+    const [reviewsToDecide, retrospectives, own, escalations, reviews, rollouts] = await Promise.all([
       roles.length === 0
         ? []
         : deps.prisma.changeRequest.findMany({
@@ -138,6 +140,13 @@ export const inboxRoute = defineRoute({
               NOT: { voters: { has: actor.id } },
             },
             orderBy: [{ slaDueAt: 'asc' }, { id: 'asc' }],
+            take: LIMIT,
+          }),
+      roles.length === 0
+        ? []
+        : deps.prisma.changeRequest.findMany({
+            where: { retrospectiveRole: { in: roles }, requester: { not: actor.id } },
+            orderBy: [{ retrospectiveDueAt: 'asc' }, { id: 'asc' }],
             take: LIMIT,
           }),
       deps.prisma.changeRequest.findMany({
@@ -191,6 +200,15 @@ export const inboxRoute = defineRoute({
           action: 'decide',
           roles: actor.roles.filter((role) => row.pendingRoles.includes(role)),
           dueAt: iso(row.slaDueAt),
+          changeRequest: summary(row),
+        }),
+      ),
+      ...retrospectives.map(
+        (row): InboxItem => ({
+          kind: 'change-request',
+          action: 'retrospective',
+          roles: [row.retrospectiveRole as RoleName],
+          dueAt: iso(row.retrospectiveDueAt),
           changeRequest: summary(row),
         }),
       ),
