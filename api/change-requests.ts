@@ -6,7 +6,7 @@ import type { ChangeRequest as ChangeRequestRow } from '../generated/prisma/clie
 import { changeRequestWorkflowId, type changeRequest } from '../workflows/change-request';
 import type { Actor } from './auth';
 import type { ApiDeps } from './deps';
-import type { ChangeRequestSummary } from './routes/change-requests/schemas';
+import type { ChangeRequest, ChangeRequestSummary } from './routes/change-requests/schemas';
 
 /** The actor as the workflow sees it: id and roles, nothing the token does not vouch for. */
 export function workflowActor(actor: Actor): DomainActor {
@@ -46,6 +46,17 @@ export async function updateChangeRequest(
     }
     throw e;
   }
+}
+
+/** The view a projection row holds, with the fields views stored before they existed had no value for. */
+export function storedView(row: ChangeRequestRow): ChangeRequest {
+  const view = row.view as Partial<ChangeRequest> as ChangeRequest;
+  return {
+    ...view,
+    escalations: view.escalations ?? [],
+    escalationId: view.escalationId ?? null,
+    retrospective: view.retrospective ?? null,
+  };
 }
 
 /** ALREADY_DECIDED when `by` voted in the round the request closed in, as the workflow would have answered. */

@@ -656,9 +656,7 @@ export function canRecordRetrospective(
   const owed = owedRetrospective(state);
   if (owed === null) {
     return state.status === 'approved'
-      ? refuse('INVALID_STATE', `change request ${state.id} is a ${state.class} change and owes no retrospective review`, {
-          status: state.status,
-        })
+      ? refuse('INVALID_STATE', `change request ${state.id} owes no retrospective review`, { status: state.status })
       : wrongState(state, 'record the retrospective review of');
   }
   if (actor.id === state.requester) {

@@ -536,6 +536,16 @@ describe('change-request API over HTTP', () => {
     expect([unknown.status, unknown.body.error.code]).toEqual([404, 'NOT_FOUND']);
   });
 
+  it('GET /change-requests/{id}: when the stored view predates escalations and retrospectives, the fields are filled in', async () => {
+    const id = await draft();
+    const row = await api.db.prisma.changeRequest.findUniqueOrThrow({ where: { id } });
+    const { escalations: _e, escalationId: _i, retrospective: _r, ...older } = row.view as Record<string, unknown>;
+    await api.db.prisma.changeRequest.update({ where: { id }, data: { view: older as object } });
+    const res = await api.call('GET', `${CR}/${id}`, chair.token);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ id, escalations: [], escalationId: null, retrospective: null });
+  });
+
   it('openapi: when the document is fetched, every change-request operation is described', async () => {
     const doc = await api.call('GET', '/api/v1/openapi.json', null);
     const paths = doc.body.paths as Record<string, Record<string, unknown>>;
@@ -560,6 +570,11 @@ describe('change-request API over HTTP', () => {
     expect((paths[CR].post as Operation).requestBody?.required).toBe(true);
     const created = (paths[CR].post as { responses: Record<string, { headers?: Record<string, unknown> }> }).responses;
     expect(created['201'].headers).toEqual({ Location: expect.objectContaining({ schema: { type: 'string' } }) });
+    // Every field a change request is served with is required, also those older stored views lack.
+    expect(doc.body.components.schemas.ChangeRequest.required).toEqual(
+      expect.arrayContaining(['retrospectiveDueAt', 'retrospective', 'escalations', 'escalationId']),
+    );
+    expect(doc.body.components.schemas.InboxChangeRequestItem.properties.dueAt).toMatchObject({ format: 'date-time' });
     // The link rule is in the document: an evidence link is a URI.
     expect(doc.body.components.schemas.AddEvidence.properties.uri).toMatchObject({ type: 'string', format: 'uri' });
     // Every operation of the API that answers 201 says where to read what it created.

@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { freePort, runClearway, startClearway, waitForHttp, type Running } from '../helpers/cli';
 import { createEmptyPostgres, freshEmbeddedDataDir, postgresAvailable } from '../helpers/db';
 
@@ -116,6 +118,38 @@ describe('lifecycle', () => {
       expect((await stop(running, 'SIGTERM')).code).toBe(0);
     },
   );
+
+  it('npm start: when npm is sent SIGTERM (as a process manager does), Clearway stops with it', async () => {
+    const dataDir = await freshEmbeddedDataDir();
+    cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+    const port = await freePort();
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      LOG_LEVEL: 'warn',
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      TEMPORAL_PORT: String(await freePort()),
+      TEMPORAL_UI_PORT: String(await freePort()),
+    };
+    const npm = spawn('npm', ['start', '--silent'], { cwd: path.resolve(__dirname, '../..'), env, stdio: 'ignore' });
+    const npmExited = new Promise((resolve) => npm.on('exit', resolve));
+    cleanups.push(() => void npm.kill('SIGKILL'));
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`, (s) => s === 200, 90_000);
+    npm.kill('SIGTERM');
+    await npmExited;
+    // Nothing is left listening: the server went down with npm instead of running on as an orphan.
+    const deadline = Date.now() + STOP_BUDGET_MS;
+    let listening = true;
+    while (listening && Date.now() < deadline) {
+      listening = await new Promise<boolean>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
+        socket.on('error', () => resolve(false));
+      });
+      if (listening) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(listening).toBe(false);
+  });
 
   it('start: when the port is taken, it prints one line naming the port and exits 1', async () => {
     const blocker = net.createServer();

@@ -1,4 +1,4 @@
-import { findChangeRequest } from '../../change-requests';
+import { findChangeRequest, storedView } from '../../change-requests';
 import { defineRoute } from '../../define-route';
 import { ChangeRequest, ChangeRequestParams } from './schemas';
 
@@ -12,6 +12,6 @@ export const getChangeRequestRoute = defineRoute({
   response: ChangeRequest,
   errors: ['NOT_FOUND'],
   async handler({ params, deps }) {
-    return (await findChangeRequest(deps, params.id)).view as ChangeRequest;
+    return storedView(await findChangeRequest(deps, params.id));
   },
 });

@@ -1,19 +1,19 @@
-import { retrospectiveRecorded, type ChangeRequestView } from '../../../domain/change-request';
+import { retrospectiveRecorded } from '../../../domain/change-request';
 import { ClearwayError } from '../../../errors';
 import type { ChangeRequest as ChangeRequestRow } from '../../../generated/prisma/client';
 import { recordRetrospective } from '../../../workflows/change-request';
-import { updateChangeRequest, workflowActor } from '../../change-requests';
+import { storedView, updateChangeRequest, workflowActor } from '../../change-requests';
 import { defineRoute } from '../../define-route';
 import { ChangeRequest, ChangeRequestParams, RetrospectiveBody } from './schemas';
 
 /** The refusal a request whose workflow has ended gives a retrospective review, as the workflow would have. */
 function closedRefusal(row: ChangeRequestRow): ClearwayError {
-  const done = (row.view as unknown as Partial<ChangeRequestView>).retrospective?.review;
+  const done = storedView(row).retrospective?.review;
   if (done) {
     const r = retrospectiveRecorded(row.id, done);
     return new ClearwayError(r.code, r.message, [r.details]);
   }
-  const why = row.status === 'approved' ? 'owes no retrospective review Clearway tracks' : `is ${row.status}`;
+  const why = row.status === 'approved' ? 'owes no retrospective review' : `is ${row.status}`;
   return new ClearwayError('INVALID_STATE', `change request ${row.id} ${why}`, [{ status: row.status }]);
 }
 

@@ -94,20 +94,15 @@ export const ChangeRequest = z
     slaDueAt: Time.nullable(),
     reminderDueTimes: z.array(Time),
     retrospectiveDueAt: Time.nullable(),
-    // Null on requests approved before retrospective reviews were tracked, whose stored views lack the field.
-    retrospective: ChangeRequestRetrospective.nullable().default(null).openapi({
+    // Views stored before these three fields existed lack them; storedView fills them in.
+    retrospective: ChangeRequestRetrospective.nullable().openapi({
       description: 'The retrospective review an approved emergency change owes; null when none is owed',
     }),
-    // Defaults: requests projected before escalations were linked have neither field in their stored view.
-    escalations: z.array(ChangeRequestEscalation).default([]).openapi({
+    escalations: z.array(ChangeRequestEscalation).openapi({
       description:
         'Escalations started by passed decision deadlines (one per round at most) and by an overdue retrospective review; resolving one approves nothing',
     }),
-    escalationId: z
-      .string()
-      .nullable()
-      .default(null)
-      .openapi({ description: 'The latest of those escalations, if any' }),
+    escalationId: z.string().nullable().openapi({ description: 'The latest of those escalations, if any' }),
   })
   .openapi('ChangeRequest');
 export type ChangeRequest = z.infer<typeof ChangeRequest>;

@@ -11,7 +11,7 @@ import { RolloutSummary } from '../rollouts/schemas';
 const Roles = z
   .array(RoleName)
   .openapi({ description: 'Your roles in which the item awaits you; empty when it is yours by name' });
-const DueAt = z.string().nullable().openapi({ description: 'When it must be done by; null when nothing is due' });
+const DueAt = z.iso.datetime().nullable().openapi({ description: 'When it must be done by; null when nothing is due' });
 
 export const InboxChangeRequestItem = z
   .object({
