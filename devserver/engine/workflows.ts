@@ -186,6 +186,9 @@ export function startWorkflow(e: Engine, tx: Tx, req: StartRequest, firstEvents?
     identity: req.identity ?? '',
     requestId: req.requestId ?? '',
     backoffMs: durationMs(req.workflowStartDelay),
+    // A scheduler passes its last run's result or failure on, as cron runs and continued runs get theirs.
+    lastCompletionResult: req.lastCompletionResult,
+    continuedFailure: req.continuedFailure,
     priority: req.priority,
     userMetadata: req.userMetadata,
     firstEvents,

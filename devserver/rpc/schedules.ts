@@ -15,6 +15,9 @@ type IMemo = temporal.api.common.v1.IMemo;
 type ISearchAttributes = temporal.api.common.v1.ISearchAttributes;
 type IPayload = temporal.api.common.v1.IPayload;
 const Schedule = temporal.api.schedule.v1.Schedule;
+const Payloads = temporal.api.common.v1.Payloads;
+const Failure = temporal.api.failure.v1.Failure;
+const EventType = temporal.api.enums.v1.EventType;
 const Memo = temporal.api.common.v1.Memo;
 const SearchAttributes = temporal.api.common.v1.SearchAttributes;
 const Overlap = temporal.api.enums.v1.ScheduleOverlapPolicy;
@@ -67,6 +70,12 @@ interface ScheduleState {
   buffer: Pending[];
   /** Nominal times at or before this have been dealt with (taken, skipped or missed). */
   processedMs: number;
+  /**
+   * The result of the latest started workflow that completed with one, and the failure of one that failed since
+   * (base64 of the protos), handed to the next start as the real scheduler does. Absent in states stored before.
+   */
+  lastCompletionResult?: string | null;
+  continuedFailure?: string | null;
 }
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
@@ -154,26 +163,44 @@ export function scheduleHandlers(e: Engine, calls: Record<string, Handler>, stor
   // after it continued as new.
   const isOpen = (s: ScheduleState, w: { workflowId: string }) => e.currentRun(s.namespace, w.workflowId)?.state === 'running';
 
-  /** Forgets started workflows that have closed, pausing on a failure when the policy asks. */
+  /**
+   * Forgets started workflows that have closed, in the order they closed: each completion with a result becomes the
+   * last completion result (clearing a failure), each failure the continued failure; a failure or timeout pauses
+   * the schedule when the policy asks.
+   */
   const refreshRunning = (s: ScheduleState): boolean => {
-    let changed = false;
+    const closed: Run[] = [];
+    const before = s.running.length;
     s.running = s.running.filter((w) => {
       if (isOpen(s, w)) return true;
       const run = e.currentRun(s.namespace, w.workflowId);
-      changed = true;
-      const failed = run && (run.state === 'failed' || run.state === 'timedOut');
-      if (failed && s.schedule.policies?.pauseOnFailure) {
-        s.schedule.state = { ...s.schedule.state, paused: true, notes: `paused due to workflow failure: ${w.workflowId}` };
-      }
+      if (run) closed.push(run);
       return false;
     });
-    return changed;
+    for (const run of closed.sort((a, b) => a.closeMs - b.closeMs)) {
+      const event = run.closeEvent;
+      const result = event?.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED ? event.workflowExecutionCompletedEventAttributes?.result : null;
+      const failure = event?.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED ? event.workflowExecutionFailedEventAttributes?.failure : null;
+      if (result) {
+        s.lastCompletionResult = b64(Payloads.encode(result).finish());
+        s.continuedFailure = null;
+      } else if (failure) {
+        s.continuedFailure = b64(Failure.encode(failure).finish());
+      }
+      const failed = run.state === 'failed' || run.state === 'timedOut';
+      if (failed && s.schedule.policies?.pauseOnFailure) {
+        s.schedule.state = { ...s.schedule.state, paused: true, notes: `paused due to workflow failure: ${run.workflowId}` };
+      }
+    }
+    return s.running.length !== before;
   };
 
   const start = (s: ScheduleState, a: Pending): void => {
     const sw = s.schedule.action?.startWorkflow;
     if (!sw) return;
     const workflowId = `${sw.workflowId}-${idTime(a.nominalMs)}`;
+    // Runs that may overlap freely take no part in the chain of results, as on the real server.
+    const chained = a.overlap !== Overlap.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL;
     try {
       const res = call('StartWorkflowExecution', {
         namespace: s.namespace,
@@ -198,6 +225,8 @@ export function scheduleHandlers(e: Engine, calls: Record<string, Handler>, stor
         identity: IDENTITY,
         requestId: `${s.scheduleId}|${a.nominalMs}|${s.actionCount}`,
         workflowIdReusePolicy: ReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+        lastCompletionResult: chained && s.lastCompletionResult ? Payloads.decode(bytes(s.lastCompletionResult)) : undefined,
+        continuedFailure: chained && s.continuedFailure ? Failure.decode(bytes(s.continuedFailure)) : undefined,
       }) as { runId: string };
       s.actionCount++;
       if (s.schedule.state?.limitedActions) {

@@ -5,7 +5,7 @@ import { Connection, ScheduleOverlapPolicy, type ScheduleHandle } from '@tempora
 import { InternalConnectionOptionsSymbol, type InternalConnectionOptions } from '@temporalio/client/lib/connection';
 import { long, temporal } from '../../devserver/proto';
 import { startHarness, type Harness } from './harness';
-import { completesOnSignal, echo, failing, unblock } from './workflows';
+import { chained, completesOnSignal, echo, failing, unblock } from './workflows';
 
 const HOUR = 3_600_000;
 const calendarDefaults = {
@@ -178,6 +178,31 @@ describe('schedules (real time)', () => {
       const paused = await until(() => handle.describe(), (d) => d.state.paused);
       expect(paused.state.note).toMatch(/^paused due to workflow failure: fragile-wf-/);
       expect(paused.info.nextActionTimes).toEqual([]);
+      await handle.delete();
+    });
+  });
+
+  it('last result: each start gets the last completion result and any failure since; overlapping starts get neither', async () => {
+    await h.withWorker(async (taskQueue) => {
+      const handle = await h.client.schedule.create({
+        scheduleId: id('chain'),
+        spec: {},
+        action: { type: 'startWorkflow', workflowType: chained, workflowId: id('chained'), taskQueue },
+      });
+      const outcomes: (number | string)[] = [];
+      const run = async (overlap: ScheduleOverlapPolicy) => {
+        const taken = (await handle.describe()).info.numActionsTaken;
+        await handle.trigger(overlap);
+        const d = await until(() => handle.describe(), (v) => v.info.numActionsTaken === taken + 1);
+        const started = d.info.recentActions.at(-1)!.action.workflow.workflowId;
+        const failed = (e: Error) => (e.cause instanceof Error ? e.cause.message : e.message);
+        outcomes.push(await h.client.workflow.getHandle(started).result().catch(failed));
+        // The next start's id carries another second.
+        await new Promise((r) => setTimeout(r, 1100));
+      };
+      for (let i = 0; i < 4; i++) await run(ScheduleOverlapPolicy.SKIP);
+      await run(ScheduleOverlapPolicy.ALLOW_ALL);
+      expect(outcomes).toEqual([1, 2, 'the third run fails', 12, 1]);
       await handle.delete();
     });
   });

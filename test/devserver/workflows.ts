@@ -21,6 +21,17 @@ export async function failing(message: string): Promise<never> {
   throw ApplicationFailure.nonRetryable(message, 'Failing');
 }
 
+/**
+ * Counts the runs of its schedule from the last completion result: one more each time, except that the run after
+ * a result of 2 fails, and the run after a failure adds 10 (it sees the failure and the result before it).
+ */
+export async function chained(): Promise<number> {
+  const { lastResult, lastFailure } = wf.workflowInfo();
+  const previous = typeof lastResult === 'number' ? lastResult : 0;
+  if (previous === 2 && !lastFailure) throw ApplicationFailure.nonRetryable('the third run fails', 'Failing');
+  return previous + (lastFailure ? 10 : 1);
+}
+
 /** Calls one activity. */
 export async function greet(name: string): Promise<string> {
   return await acts.greet(name);
