@@ -98,8 +98,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const handlers = {
     ...clusterHandlers(engine, store.kind),
     ...executions,
-    ...batchHandlers(engine, executions),
-    ...scheduleHandlers(engine, executions, store.loadSchedules()),
+    ...batchHandlers(engine, executions, store.loadRecords('batch')),
+    ...scheduleHandlers(engine, executions, store.loadRecords('schedule')),
     ...taskHandlers(engine),
     ...visibilityHandlers(engine),
     ...versioningHandlers(engine),

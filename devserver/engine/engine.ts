@@ -10,7 +10,7 @@ import {
   temporal,
   timestamp,
   type IHistoryEvent, long } from '../proto';
-import type { CommitBatch, NamespaceRecord, Store } from '../store/store';
+import type { CommitBatch, NamespaceRecord, RecordWrite, Store } from '../store/store';
 import type { Clock } from '../timers/clock';
 import { TimerWheel } from '../timers/timer-wheel';
 import { invalidArgument, namespaceNotFound, notFound } from './errors';
@@ -44,9 +44,13 @@ export class Tx {
   readonly dirty = new Set<Run>();
   readonly namespaces: NamespaceRecord[] = [];
   readonly deleted: Run[] = [];
-  /** Schedules written (data) or deleted (null) by this transaction, by namespace and id. */
-  readonly schedules = new Map<string, { namespace: string; scheduleId: string; data: string | null }>();
+  /** Schedules and batch jobs written (data) or deleted (null) by this transaction, the latest write per record. */
+  readonly records = new Map<string, RecordWrite>();
   searchAttributesChanged = false;
+  /** Keeps `write` as this transaction's last word on its record. */
+  writeRecord(write: RecordWrite): void {
+    this.records.set(`${write.kind}|${write.namespace}|${write.id}`, write);
+  }
   private readonly effects: (() => void)[] = [];
   /** Runs `fn` once the transaction is durable (wake pollers, answer waiters). */
   after(fn: () => void): void {
@@ -138,7 +142,7 @@ export class Engine {
   }
 
   private commit(tx: Tx): void {
-    if (!tx.dirty.size && !tx.namespaces.length && !tx.deleted.length && !tx.searchAttributesChanged && !tx.schedules.size) return;
+    if (!tx.dirty.size && !tx.namespaces.length && !tx.deleted.length && !tx.searchAttributesChanged && !tx.records.size) return;
     const batch: CommitBatch = {
       runs: [...tx.dirty].map((run) => {
         const newEvents = run.unpersistedBytes;
@@ -157,7 +161,7 @@ export class Engine {
       }),
       namespaces: tx.namespaces,
       deletedRuns: tx.deleted.map((r) => ({ namespace: r.namespace, workflowId: r.workflowId, runId: r.runId })),
-      schedules: [...tx.schedules.values()],
+      records: [...tx.records.values()],
     };
     if (tx.searchAttributesChanged) batch.searchAttributes = Object.fromEntries(this.searchAttributes);
     this.store.commit(batch);

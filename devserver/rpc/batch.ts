@@ -4,6 +4,7 @@ import { EventType, long, temporal, timestamp } from '../proto';
 import type { Engine } from '../engine/engine';
 import { ServerError, invalidArgument, notFound } from '../engine/errors';
 import type { Handler } from '../grpc/server';
+import type { StoredRecord } from '../store/store';
 import { page, selectRuns } from './visibility';
 
 type StartRequest = temporal.api.workflowservice.v1.IStartBatchOperationRequest;
@@ -11,6 +12,7 @@ type Execution = temporal.api.common.v1.IWorkflowExecution;
 const Type = temporal.api.enums.v1.BatchOperationType;
 const State = temporal.api.enums.v1.BatchOperationState;
 const ResetType = temporal.api.enums.v1.ResetType;
+const StartBatchOperationRequest = temporal.api.workflowservice.v1.StartBatchOperationRequest;
 
 // The real server's defaults: `worker.batcherRPS` and `frontend.MaxConcurrentBatchOperationPerNamespace`.
 const DEFAULT_RPS = 50;
@@ -30,7 +32,10 @@ interface Job {
   targets: Execution[];
   done: number;
   failed: number;
-  timer?: NodeJS.Timeout;
+  /** Operations a second. */
+  rps: number;
+  /** The request that started it (base64 of the proto), so a restarted server can carry on with the same operation. */
+  request: string;
 }
 
 /** One target's operation, issued through the same calls a client makes. */
@@ -40,12 +45,19 @@ type Operation = (target: Execution) => Promise<unknown> | unknown;
  * Batch operations (terminate, cancel, signal, delete or reset every workflow a visibility query or a list names), run
  * as the real server's batcher runs them: targets chosen when the job starts, one call per target through the ordinary
  * API at most `maxOperationsPerSecond` a second (50 by default), one running job per namespace, failures counted and
- * skipped. Jobs live in memory: what a job did is durable, its record does not outlive the process.
+ * skipped. Jobs are kept in the store with their progress after each second's operations: after a restart they are
+ * listed and described as before, and a running job carries on from there (at least once for the targets of the
+ * second it was in, as the real batcher resumes from its last heartbeat).
  */
-export function batchHandlers(e: Engine, calls: Record<string, Handler>): Record<string, Handler> {
+export function batchHandlers(e: Engine, calls: Record<string, Handler>, stored: Iterable<StoredRecord> = []): Record<string, Handler> {
   const jobs = new Map<string, Job>();
   const keyOf = (namespace: string, jobId: string) => `${namespace}|${jobId}`;
   const call = (method: string, req: object) => calls[method](req, undefined as never);
+  const save = (job: Job) =>
+    e.transact((tx) => tx.writeRecord({ kind: 'batch', namespace: job.namespace, id: job.jobId, data: JSON.stringify(job) }));
+  // On the engine's timers, which stop with the server: a job's next second never runs against a closed store.
+  const timerKey = (job: Job) => `batch|${job.namespace}|${job.jobId}`;
+  const next = (job: Job, run: Operation, inMs: number) => e.timers.schedule(timerKey(job), e.clock.now() + inMs, () => void advance(job, run));
 
   const operationOf = (req: StartRequest, namespace: string, identity: string): { type: number; run: Operation } => {
     const reason = req.reason ?? '';
@@ -70,13 +82,14 @@ export function batchHandlers(e: Engine, calls: Record<string, Handler>): Record
   };
 
   const finish = (job: Job, state: number) => {
-    clearTimeout(job.timer);
+    e.timers.cancel(timerKey(job));
     job.state = state;
     job.closeMs = e.clock.now();
+    save(job);
   };
 
-  const advance = async (job: Job, run: Operation, rps: number) => {
-    const slice = job.targets.slice(job.done + job.failed, job.done + job.failed + rps);
+  const advance = async (job: Job, run: Operation) => {
+    const slice = job.targets.slice(job.done + job.failed, job.done + job.failed + job.rps);
     for (const target of slice) {
       if (job.state !== State.BATCH_OPERATION_STATE_RUNNING) return;
       try {
@@ -88,9 +101,24 @@ export function batchHandlers(e: Engine, calls: Record<string, Handler>): Record
       }
     }
     if (job.state !== State.BATCH_OPERATION_STATE_RUNNING) return;
-    if (job.done + job.failed >= job.targets.length) finish(job, State.BATCH_OPERATION_STATE_COMPLETED);
-    else job.timer = setTimeout(() => void advance(job, run, rps), 1000).unref();
+    if (job.done + job.failed >= job.targets.length) return finish(job, State.BATCH_OPERATION_STATE_COMPLETED);
+    save(job);
+    next(job, run, 1000);
   };
+
+  for (const row of stored) {
+    const job = JSON.parse(row.data) as Job;
+    jobs.set(keyOf(job.namespace, job.jobId), job);
+    if (job.state !== State.BATCH_OPERATION_STATE_RUNNING) continue;
+    try {
+      const request = StartBatchOperationRequest.decode(Buffer.from(job.request, 'base64'));
+      const { run } = operationOf(request, job.namespace, job.identity);
+      next(job, run, 0);
+    } catch (err) {
+      e.log.warn({ jobId: job.jobId, err: (err as Error).message }, 'batch operation cannot carry on after the restart');
+      finish(job, State.BATCH_OPERATION_STATE_FAILED);
+    }
+  }
 
   const info = (job: Job) => ({ jobId: job.jobId, state: job.state, startTime: timestamp(job.startMs), closeTime: job.closeMs ? timestamp(job.closeMs) : undefined });
 
@@ -132,10 +160,12 @@ export function batchHandlers(e: Engine, calls: Record<string, Handler>): Record
         targets,
         done: 0,
         failed: 0,
+        rps: req.maxOperationsPerSecond && req.maxOperationsPerSecond > 0 ? Math.min(Math.ceil(req.maxOperationsPerSecond), DEFAULT_RPS) : DEFAULT_RPS,
+        request: Buffer.from(StartBatchOperationRequest.encode(req).finish()).toString('base64'),
       };
       jobs.set(keyOf(namespace, req.jobId), job);
-      const rps = req.maxOperationsPerSecond && req.maxOperationsPerSecond > 0 ? Math.min(Math.ceil(req.maxOperationsPerSecond), DEFAULT_RPS) : DEFAULT_RPS;
-      setImmediate(() => void advance(job, operation.run, rps));
+      save(job);
+      next(job, operation.run, 0);
       return {};
     },
 

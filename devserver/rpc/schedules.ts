@@ -5,6 +5,7 @@ import type { Engine, Tx } from '../engine/engine';
 import { ServerError, failedPrecondition, invalidArgument, notFound } from '../engine/errors';
 import { executionStatus, runKey, type Run } from '../engine/run';
 import type { Handler } from '../grpc/server';
+import type { StoredRecord } from '../store/store';
 import { compileSpec, nextTimes } from '../schedules/spec';
 import { parseQuery } from '../visibility/query';
 import { matches, resolveTypes } from '../visibility/search';
@@ -121,14 +122,14 @@ function idTime(ms: number): string {
  * window, honouring pause, remaining actions and pause-on-failure. A schedule's state is stored with the runs, so
  * it survives a restart and fires on start-up what came due while the server was down.
  */
-export function scheduleHandlers(e: Engine, calls: Record<string, Handler>, stored: Iterable<{ namespace: string; scheduleId: string; data: string }>): Record<string, Handler> {
+export function scheduleHandlers(e: Engine, calls: Record<string, Handler>, stored: Iterable<StoredRecord>): Record<string, Handler> {
   const schedules = new Map<string, ScheduleState>();
   const keyOf = (namespace: string, scheduleId: string) => `${namespace}\u0000${scheduleId}`;
   const timerKey = (s: ScheduleState) => `schedule|${s.namespace}|${s.scheduleId}`;
   const call = (method: string, req: object) => calls[method](req, undefined as never);
 
   const persist = (tx: Tx, s: ScheduleState) =>
-    tx.schedules.set(keyOf(s.namespace, s.scheduleId), { namespace: s.namespace, scheduleId: s.scheduleId, data: encodeState(s) });
+    tx.writeRecord({ kind: 'schedule', namespace: s.namespace, id: s.scheduleId, data: encodeState(s) });
 
   const find = (namespace: string | null | undefined, scheduleId: string | null | undefined): ScheduleState => {
     const ns = e.namespace(namespace).name;
@@ -527,7 +528,7 @@ export function scheduleHandlers(e: Engine, calls: Record<string, Handler>, stor
         const s = find(req.namespace, req.scheduleId);
         schedules.delete(keyOf(s.namespace, s.scheduleId));
         e.timers.cancel(timerKey(s));
-        tx.schedules.set(keyOf(s.namespace, s.scheduleId), { namespace: s.namespace, scheduleId: s.scheduleId, data: null });
+        tx.writeRecord({ kind: 'schedule', namespace: s.namespace, id: s.scheduleId, data: null });
         return {};
       }),
 

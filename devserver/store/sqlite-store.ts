@@ -1,8 +1,14 @@
 import Database from 'better-sqlite3';
 import { temporal } from '../proto';
-import type { CommitBatch, NamespaceRecord, RunExtras, Store, StoredRun, StoredSchedule } from './store';
+import type { CommitBatch, NamespaceRecord, RecordKind, RunExtras, Store, StoredRecord, StoredRun } from './store';
 
 const HistoryEvent = temporal.api.history.v1.HistoryEvent;
+
+// Where each kind of record lives; the schedules table keeps the name and key column it was created with.
+const RECORD_TABLES: Record<RecordKind, { table: string; id: string }> = {
+  schedule: { table: 'schedules', id: 'schedule_id' },
+  batch: { table: 'batch_jobs', id: 'job_id' },
+};
 
 /**
  * The durable store: an append-only event table plus one row per run (its extras) in SQLite, WAL
@@ -30,6 +36,9 @@ export class SqliteStore implements Store {
       CREATE TABLE IF NOT EXISTS schedules (
         namespace TEXT NOT NULL, schedule_id TEXT NOT NULL, data TEXT NOT NULL,
         PRIMARY KEY (namespace, schedule_id)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS batch_jobs (
+        namespace TEXT NOT NULL, job_id TEXT NOT NULL, data TEXT NOT NULL,
+        PRIMARY KEY (namespace, job_id)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS events (
         run_pk INTEGER NOT NULL, event_id INTEGER NOT NULL, data BLOB NOT NULL,
         PRIMARY KEY (run_pk, event_id)) WITHOUT ROWID;
@@ -49,10 +58,16 @@ export class SqliteStore implements Store {
       insertEvent: db.prepare('INSERT INTO events (run_pk, event_id, data) VALUES (?, ?, ?)'),
       deleteRun: db.prepare('DELETE FROM runs WHERE pk = ?'),
       deleteEvents: db.prepare('DELETE FROM events WHERE run_pk = ?'),
-      upsertSchedule: db.prepare(
-        'INSERT INTO schedules (namespace, schedule_id, data) VALUES (?, ?, ?) ON CONFLICT(namespace, schedule_id) DO UPDATE SET data = excluded.data',
-      ),
-      deleteSchedule: db.prepare('DELETE FROM schedules WHERE namespace = ? AND schedule_id = ?'),
+      records: Object.fromEntries(
+        (Object.entries(RECORD_TABLES) as [RecordKind, { table: string; id: string }][]).map(([kind, { table, id }]) => [
+          kind,
+          {
+            upsert: db.prepare(`INSERT INTO ${table} (namespace, ${id}, data) VALUES (?, ?, ?) ON CONFLICT(namespace, ${id}) DO UPDATE SET data = excluded.data`),
+            remove: db.prepare(`DELETE FROM ${table} WHERE namespace = ? AND ${id} = ?`),
+            load: db.prepare(`SELECT namespace, ${id} AS id, data FROM ${table}`),
+          },
+        ]),
+      ) as Record<RecordKind, { upsert: Database.Statement; remove: Database.Statement; load: Database.Statement }>,
     };
   }
 
@@ -88,9 +103,8 @@ export class SqliteStore implements Store {
     }
   }
 
-  loadSchedules(): StoredSchedule[] {
-    const rows = this.db.prepare('SELECT namespace, schedule_id, data FROM schedules').all() as { namespace: string; schedule_id: string; data: string }[];
-    return rows.map((r) => ({ namespace: r.namespace, scheduleId: r.schedule_id, data: r.data }));
+  loadRecords(kind: RecordKind): StoredRecord[] {
+    return this.stmts.records[kind].load.all() as StoredRecord[];
   }
 
   commit(batch: CommitBatch): void {
@@ -112,9 +126,9 @@ export class SqliteStore implements Store {
         let id = r.firstNewEventId;
         for (const bytes of r.newEvents) s.insertEvent.run(pk, id++, bytes);
       }
-      for (const sc of batch.schedules ?? []) {
-        if (sc.data === null) s.deleteSchedule.run(sc.namespace, sc.scheduleId);
-        else s.upsertSchedule.run(sc.namespace, sc.scheduleId, sc.data);
+      for (const r of batch.records ?? []) {
+        if (r.data === null) s.records[r.kind].remove.run(r.namespace, r.id);
+        else s.records[r.kind].upsert.run(r.namespace, r.id, r.data);
       }
       for (const d of batch.deletedRuns ?? []) {
         const k = key(d.namespace, d.workflowId, d.runId);

@@ -23,12 +23,18 @@ export interface StoredRun {
   extras: RunExtras | null;
 }
 
-/** A schedule as persisted: its state in the scheduler's own encoding. */
-export interface StoredSchedule {
+/** Objects the server keeps beside the runs, each persisted in its owner's own encoding. */
+export type RecordKind = 'schedule' | 'batch';
+
+/** A schedule or a batch job as persisted. */
+export interface StoredRecord {
   namespace: string;
-  scheduleId: string;
+  id: string;
   data: string;
 }
+
+/** A record written (`data` set) or deleted (`data` null). */
+export type RecordWrite = { kind: RecordKind; namespace: string; id: string; data: string | null };
 
 /** The changes one request made, persisted atomically. */
 export interface CommitBatch {
@@ -36,8 +42,8 @@ export interface CommitBatch {
   namespaces: NamespaceRecord[];
   searchAttributes?: Record<string, number>;
   deletedRuns?: { namespace: string; workflowId: string; runId: string }[];
-  /** Schedules written (`data` set) or deleted (`data` null). */
-  schedules?: { namespace: string; scheduleId: string; data: string | null }[];
+  /** Schedules and batch jobs written or deleted. */
+  records?: RecordWrite[];
 }
 
 /** Where the server keeps what it has acknowledged. The engine's memory is rebuilt from it at start. */
@@ -46,7 +52,7 @@ export interface Store {
   loadNamespaces(): NamespaceRecord[];
   loadSearchAttributes(): Record<string, number>;
   loadRuns(): Iterable<StoredRun>;
-  loadSchedules(): StoredSchedule[];
+  loadRecords(kind: RecordKind): StoredRecord[];
   /** Persists a batch; returns only once it is durable. */
   commit(batch: CommitBatch): void;
   close(): void;
@@ -64,7 +70,7 @@ export class MemoryStore implements Store {
   loadRuns(): Iterable<StoredRun> {
     return [];
   }
-  loadSchedules(): StoredSchedule[] {
+  loadRecords(): StoredRecord[] {
     return [];
   }
   commit(): void {}

@@ -1,7 +1,10 @@
 // Batch operations as the Temporal UI and CLI start them: a query or a list of workflows, one operation each.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { suiteHarness } from './harness';
+import { startHarness, suiteHarness } from './harness';
 import { echo, waiter } from './workflows';
 
 const State = temporal.api.enums.v1.BatchOperationState;
@@ -142,4 +145,46 @@ test('batch: a second start with a job id in use is refused; an unknown job is n
   const page = await svc().listBatchOperations({ namespace, pageSize: 1 });
   expect(page.operationInfo).toHaveLength(1);
   expect(page.nextPageToken?.length).toBeGreaterThan(0);
+});
+
+test('batch: when the server restarts during a job, the job carries on from its progress and its record survives', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clearway-batch-'));
+  const dbFilename = path.join(dir, 'server.db');
+  let server = await startHarness({ dbFilename });
+  const ids = ['br-a', 'br-b', 'br-c', 'br-d'];
+  const describe = () => server.connection.workflowService.describeBatchOperation({ namespace, jobId: 'durable-terminate' });
+  try {
+    for (const id of ids) await server.client.workflow.start(waiter, { taskQueue: 'durable-batch', workflowId: id });
+    await server.connection.workflowService.startBatchOperation({
+      namespace,
+      jobId: 'durable-terminate',
+      executions: ids.map((workflowId) => ({ workflowId })),
+      reason: 'retire',
+      maxOperationsPerSecond: 1,
+      terminationOperation: { identity: 'operator' },
+    });
+    for (let i = 0; i < 200 && Number((await describe()).completeOperationCount) < 1; i++) await new Promise((r) => setTimeout(r, 25));
+    await server.close();
+    server = await startHarness({ dbFilename });
+    const resumed = await describe();
+    expect(resumed).toMatchObject({ state: State.BATCH_OPERATION_STATE_RUNNING, reason: 'retire', identity: 'operator' });
+    expect(Number(resumed.completeOperationCount)).toBeGreaterThanOrEqual(1);
+    let d = resumed;
+    for (let i = 0; i < 400 && d.state === State.BATCH_OPERATION_STATE_RUNNING; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      d = await describe();
+    }
+    expect(d.state).toBe(State.BATCH_OPERATION_STATE_COMPLETED);
+    expect([Number(d.totalOperationCount), Number(d.completeOperationCount), Number(d.failureOperationCount)]).toEqual([4, 4, 0]);
+    for (const id of ids) expect((await server.client.workflow.getHandle(id).describe()).status.name).toBe('TERMINATED');
+
+    await server.close();
+    server = await startHarness({ dbFilename });
+    const listed = await server.connection.workflowService.listBatchOperations({ namespace });
+    expect(listed.operationInfo!.map((o) => [o.jobId, o.state])).toEqual([['durable-terminate', State.BATCH_OPERATION_STATE_COMPLETED]]);
+    expect(Number((await describe()).completeOperationCount)).toBe(4);
+  } finally {
+    await server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
