@@ -8,6 +8,9 @@ export interface DomainCounts {
   climbs: { reason: string; severity: string; n: number }[];
   runs: { status: string; runs: number; legacy: number; new: number; discrepant: number; seconds: number }[];
   lastRun: { records: number; seconds: number } | null;
+  changeRequests: { status: string; class: string; n: number }[];
+  /** Reviews past their decision SLA, and approved changes past their retrospective's due time without it. */
+  overdue: { decision: number; retrospective: number; retrospectivePending: number };
 }
 
 /** Reads the counts behind the domain metrics from Postgres. */
@@ -32,7 +35,14 @@ export async function readDomainCounts(prisma: PrismaClient): Promise<DomainCoun
       extract(epoch FROM "finishedAt" - "startedAt")::float8 AS seconds
     FROM "ReconciliationRun" WHERE status = 'completed' AND "finishedAt" IS NOT NULL
     ORDER BY "finishedAt" DESC LIMIT 1`;
-  return { gates, climbs, runs, lastRun: last ?? null };
+  const changeRequests = await prisma.$queryRaw<DomainCounts['changeRequests']>`
+    SELECT status, class, count(*)::int AS n FROM "ChangeRequest" GROUP BY 1, 2`;
+  const [overdue] = await prisma.$queryRaw<DomainCounts['overdue'][]>`
+    SELECT count(*) FILTER (WHERE status = 'under_review' AND "slaDueAt" < now())::int AS decision,
+      count(*) FILTER (WHERE "retrospectiveRole" IS NOT NULL AND "retrospectiveDueAt" < now())::int AS retrospective,
+      count(*) FILTER (WHERE "retrospectiveRole" IS NOT NULL)::int AS "retrospectivePending"
+    FROM "ChangeRequest"`;
+  return { gates, climbs, runs, lastRun: last ?? null, changeRequests, overdue };
 }
 
 /**
@@ -138,6 +148,41 @@ export function registerDomainMetrics(
         {},
         c.runs.reduce((sum, r) => sum + r.seconds, 0),
       ),
+  );
+  const gauge = <L extends string>(
+    name: string,
+    help: string,
+    labelNames: L[],
+    fill: (c: DomainCounts, set: (labels: Record<L, string>, value: number) => void) => void,
+  ) =>
+    new Gauge<L>({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      async collect() {
+        const counts = await load();
+        this.reset();
+        if (counts) fill(counts, (labels, value) => this.set(labels, value));
+      },
+    });
+  gauge('clearway_change_requests', 'Change requests by status and class', ['status', 'class'], (c, set) =>
+    c.changeRequests.forEach((r) => set({ status: r.status, class: r.class }, r.n)),
+  );
+  gauge(
+    'clearway_change_requests_overdue',
+    'Change requests past a deadline: decision (under review past the SLA), retrospective (approved, review owed past its due time)',
+    ['deadline'],
+    (c, set) => {
+      set({ deadline: 'decision' }, c.overdue.decision);
+      set({ deadline: 'retrospective' }, c.overdue.retrospective);
+    },
+  );
+  gauge(
+    'clearway_change_request_retrospectives_pending',
+    'Approved emergency changes whose retrospective review is owed',
+    [],
+    (c, set) => set({}, c.overdue.retrospectivePending),
   );
   new Gauge({
     name: 'clearway_reconciliation_running',

@@ -67,6 +67,24 @@ const MIN = 60_000;
     // Approval ends that run; a withdrawal ends another: both close as completed.
     const withdrawnId = (await call(specialist.token, 'POST', CR, body)).body.id as string;
     expect((await call(specialist.token, 'POST', `${CR}/${withdrawnId}/withdraw`, {})).status).toBe(200);
+    // An emergency change approved on the fast path stays open, owing its retrospective review.
+    const emergency = { ...fields({ class: 'emergency' }), evidence: evidence('rollback-plan') };
+    const emergencyId = (await call(specialist.token, 'POST', CR, emergency)).body.id as string;
+    expect((await call(specialist.token, 'POST', `${CR}/${emergencyId}/submit`)).status).toBe(200);
+    for (const [user, role] of [
+      [chair, 'ccb-chair'],
+      [steward, 'data-steward'],
+    ] as const) {
+      expect(
+        (await call(user.token, 'POST', `${CR}/${emergencyId}/decisions`, { decision: 'approve', role })).status,
+      ).toBe(200);
+    }
+    // And one under review. The deadlines of these two are moved into the past in the projection the gauges read.
+    const reviewingId = (await call(specialist.token, 'POST', CR, body)).body.id as string;
+    expect((await call(specialist.token, 'POST', `${CR}/${reviewingId}/submit`)).status).toBe(200);
+    const past = new Date(Date.now() - 60_000);
+    await started.prisma.changeRequest.update({ where: { id: emergencyId }, data: { retrospectiveDueAt: past } });
+    await started.prisma.changeRequest.update({ where: { id: reviewingId }, data: { slaDueAt: past } });
 
     // A rollout whose gate is judged at start and again on a measurement.
     const plan = {
@@ -148,8 +166,8 @@ const MIN = 60_000;
     expect(after.types.get('clearway_http_request_duration_seconds')).toBe('histogram');
     const requests = (route: string, status: string, method = 'POST') =>
       total(after, 'clearway_http_request_duration_seconds_count', { method, route, status });
-    expect(requests('/api/v1/change-requests', '201')).toBe(2);
-    expect(requests('/api/v1/change-requests/{id}/decisions', '200')).toBe(3);
+    expect(requests('/api/v1/change-requests', '201')).toBe(4);
+    expect(requests('/api/v1/change-requests/{id}/decisions', '200')).toBe(5);
     expect(requests('/api/v1/change-requests/{id}', '200', 'GET')).toBe(1);
     expect(requests('/api/v1/cutovers/{id}/windows/{window}/legacy', '200')).toBe(1);
     expect(requests('/api/v1/cutovers/{id}/windows/{window}/new', '200')).toBe(1);
@@ -164,7 +182,7 @@ const MIN = 60_000;
     // Workflows: starts and outcomes by type, counted once each though every task replays the history.
     const wf = (name: string, labels: Record<string, string>) => total(after, name, labels);
     expect(after.types.get('clearway_workflow_started_total')).toBe('counter');
-    expect(wf('clearway_workflow_started_total', { workflow_type: 'changeRequest' })).toBe(2);
+    expect(wf('clearway_workflow_started_total', { workflow_type: 'changeRequest' })).toBe(4);
     expect(wf('clearway_workflow_started_total', { workflow_type: 'rollout' })).toBe(1);
     expect(wf('clearway_workflow_started_total', { workflow_type: 'escalation' })).toBe(1);
     expect(wf('clearway_workflow_started_total', { workflow_type: 'cutover' })).toBe(1);
@@ -184,6 +202,15 @@ const MIN = 60_000;
     expect(total(after, 'clearway_reconciliation_discrepant_keys_total')).toBe(0);
     expect(total(after, 'clearway_reconciliation_running')).toBe(0);
     expect(total(after, 'clearway_reconciliation_last_run_records_per_second')).toBeGreaterThan(0);
+    // Change requests: by status and class, what is overdue, the retrospectives owed.
+    expect(after.types.get('clearway_change_requests')).toBe('gauge');
+    expect(total(after, 'clearway_change_requests', { status: 'approved', class: 'normal' })).toBe(1);
+    expect(total(after, 'clearway_change_requests', { status: 'withdrawn', class: 'normal' })).toBe(1);
+    expect(total(after, 'clearway_change_requests', { status: 'approved', class: 'emergency' })).toBe(1);
+    expect(total(after, 'clearway_change_requests', { status: 'under_review', class: 'normal' })).toBe(1);
+    expect(total(after, 'clearway_change_requests_overdue', { deadline: 'decision' })).toBe(1);
+    expect(total(after, 'clearway_change_requests_overdue', { deadline: 'retrospective' })).toBe(1);
+    expect(total(after, 'clearway_change_request_retrospectives_pending')).toBe(1);
 
     // The worker's own runtime metrics from the Temporal SDK, in the same scrape.
     expect(total(after, 'temporal_workflow_completed_total', { workflow_type: 'changeRequest' })).toBe(2);
