@@ -6,8 +6,8 @@ import { addUser, cliActor } from './users';
 /** A demo user and the bearer token that acts as them. */
 export type DemoUser = { name: string; roles: Role[]; token: string };
 
-/** A change request the demo left in a given state. */
-export type DemoRequest = { id: string; title: string; status: string };
+/** A change request the demo left in a given state, and what it still waits for when its status does not say. */
+export type DemoRequest = { id: string; title: string; status: string; awaiting?: string };
 
 const PEOPLE = {
   requester: ['integration-specialist'],
@@ -150,7 +150,13 @@ export async function seedDemoRequests(call: Call, users: Record<Person, DemoUse
   const states: DemoRequest[] = [];
   for (const id of [draft, reviewing, sentBack, approved, rejected, hotfix]) {
     const view = await call('GET', `${cr}/${id}`, users.requester.token);
-    states.push({ id, title: String(view.title), status: String(view.status) });
+    const owed = view.retrospective as { status: string; owner: string; dueAt: string } | null;
+    states.push({
+      id,
+      title: String(view.title),
+      status: String(view.status),
+      ...(owed?.status === 'pending' ? { awaiting: `retrospective review by ${owed.owner}, due ${owed.dueAt}` } : {}),
+    });
   }
   return states;
 }

@@ -28,7 +28,11 @@ export function configureDemoCommand(program: Command, ctx: CliContext, done: (c
         ctx.stdout(`  ${user.name.padEnd(24)} ${user.roles.join(',').padEnd(24)} ${user.token}\n`);
       }
       ctx.stdout('\nChange requests:\n');
-      for (const cr of requests) ctx.stdout(`  ${cr.status.padEnd(18)} ${cr.id}  ${cr.title}\n`);
+      for (const cr of requests) {
+        ctx.stdout(
+          `  ${cr.status.padEnd(18)} ${cr.id}  ${cr.title}${cr.awaiting ? ` (awaiting its ${cr.awaiting})` : ''}\n`,
+        );
+      }
       ctx.stdout(`\nTry: curl -H "Authorization: Bearer <token>" ${baseUrl}/api/v1/inbox\n`);
       done(0);
     });

@@ -27,6 +27,9 @@ describe('clearway demo against clearway start', () => {
     expect({ code: demo.code, stderr: demo.stderr }).toEqual({ code: 0, stderr: '' });
     const statuses = [...demo.stdout.matchAll(/^ {2}(\w+)\s+[0-9a-f-]{36} {2}/gm)].map((m) => m[1]);
     expect(statuses).toEqual(['draft', 'under_review', 'changes_requested', 'approved', 'rejected', 'approved']);
+    expect(demo.stdout).toMatch(
+      /registry outage \(awaiting its retrospective review by ccb-chair, due \d{4}-\d\d-\d\dT/,
+    );
 
     const steward = /demo-steward\s+data-steward\s+(cw_\S+)/.exec(demo.stdout)?.[1];
     expect(steward).toBeDefined();
