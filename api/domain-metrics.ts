@@ -78,23 +78,28 @@ export function registerDomainMetrics(
     return counts;
   };
 
-  const counter = <L extends string>(
-    name: string,
-    help: string,
-    labelNames: L[],
-    fill: (c: DomainCounts, set: (labels: Record<L, string>, value: number) => void) => void,
-  ) =>
-    new Counter<L>({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      async collect() {
-        const counts = await load();
-        this.reset();
-        if (counts) fill(counts, (labels, value) => this.inc(labels, value));
-      },
-    });
+  // Each scrape refills a family from the counts: reset, then add each row (a counter's value is the table's total).
+  const family =
+    (Metric: typeof Counter | typeof Gauge) =>
+    <L extends string>(
+      name: string,
+      help: string,
+      labelNames: L[],
+      fill: (c: DomainCounts, add: (labels: Record<L, string>, value: number) => void) => void,
+    ) =>
+      new (Metric as typeof Counter<L>)({
+        name,
+        help,
+        labelNames,
+        registers: [registry],
+        async collect() {
+          const counts = await load();
+          this.reset();
+          if (counts) fill(counts, (labels, value) => this.inc(labels, value));
+        },
+      });
+  const counter = family(Counter);
+  const gauge = family(Gauge);
 
   counter(
     'clearway_gate_evaluations_total',
@@ -149,23 +154,6 @@ export function registerDomainMetrics(
         c.runs.reduce((sum, r) => sum + r.seconds, 0),
       ),
   );
-  const gauge = <L extends string>(
-    name: string,
-    help: string,
-    labelNames: L[],
-    fill: (c: DomainCounts, set: (labels: Record<L, string>, value: number) => void) => void,
-  ) =>
-    new Gauge<L>({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      async collect() {
-        const counts = await load();
-        this.reset();
-        if (counts) fill(counts, (labels, value) => this.set(labels, value));
-      },
-    });
   gauge('clearway_change_requests', 'Change requests by status and class', ['status', 'class'], (c, set) =>
     c.changeRequests.forEach((r) => set({ status: r.status, class: r.class }, r.n)),
   );
@@ -184,26 +172,16 @@ export function registerDomainMetrics(
     [],
     (c, set) => set({}, c.overdue.retrospectivePending),
   );
-  new Gauge({
-    name: 'clearway_reconciliation_running',
-    help: 'Reconciliation runs in progress',
-    registers: [registry],
-    async collect() {
-      const counts = await load();
-      this.reset();
-      if (counts) this.set(counts.runs.find((r) => r.status === 'running')?.runs ?? 0);
+  gauge('clearway_reconciliation_running', 'Reconciliation runs in progress', [], (c, add) =>
+    add({}, c.runs.find((r) => r.status === 'running')?.runs ?? 0),
+  );
+  gauge(
+    'clearway_reconciliation_last_run_records_per_second',
+    'Records (both sides) per second of the most recently completed reconciliation run',
+    [],
+    (c, add) => {
+      if (c.lastRun && c.lastRun.seconds > 0) add({}, c.lastRun.records / c.lastRun.seconds);
     },
-  });
-  new Gauge({
-    name: 'clearway_reconciliation_last_run_records_per_second',
-    help: 'Records (both sides) per second of the most recently completed reconciliation run',
-    registers: [registry],
-    async collect() {
-      const counts = await load();
-      this.reset();
-      const last = counts?.lastRun;
-      if (last && last.seconds > 0) this.set(last.records / last.seconds);
-    },
-  });
+  );
   return load;
 }

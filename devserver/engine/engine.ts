@@ -374,7 +374,7 @@ export class Engine {
   }
 
   /** Makes a speculative workflow task an ordinary one: its events join the stored history. */
-  keepSpeculative(run: Run): void {
+  private keepSpeculative(run: Run): void {
     run.unpersistedBytes.push(...run.speculativeBytes);
     run.speculativeBytes = [];
     run.speculative = null;

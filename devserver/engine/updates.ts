@@ -9,12 +9,27 @@ import { requireOpen } from './workflows';
 const ExhaustedCause = temporal.api.enums.v1.ResourceExhaustedCause;
 const ExhaustedScope = temporal.api.enums.v1.ResourceExhaustedScope;
 
+/** RESOURCE_EXHAUSTED with the details a real server attaches, so clients know to retry. */
+function resourceExhausted(message: string, cause: number): ServerError {
+  return new ServerError(status.RESOURCE_EXHAUSTED, message, {
+    typeName: 'temporal.api.errordetails.v1.ResourceExhaustedFailure',
+    value: { cause, scope: ExhaustedScope.RESOURCE_EXHAUSTED_SCOPE_NAMESPACE },
+  });
+}
+
 /** The real server's answer for an operation on a run that is continuing as new; clients retry it. */
 function workflowClosing(): ServerError {
-  return new ServerError(status.RESOURCE_EXHAUSTED, 'workflow operation can not be applied because workflow is closing', {
-    typeName: 'temporal.api.errordetails.v1.ResourceExhaustedFailure',
-    value: { cause: ExhaustedCause.RESOURCE_EXHAUSTED_CAUSE_BUSY_WORKFLOW, scope: ExhaustedScope.RESOURCE_EXHAUSTED_SCOPE_NAMESPACE },
-  });
+  return resourceExhausted('workflow operation can not be applied because workflow is closing', ExhaustedCause.RESOURCE_EXHAUSTED_CAUSE_BUSY_WORKFLOW);
+}
+
+/** The type of a protocol message's body, e.g. `type.googleapis.com/temporal.api.update.v1.Rejection`. */
+export function messageTypeUrl(m: IMessage): string {
+  return String((m.body as { type_url?: string } | null)?.type_url ?? '');
+}
+
+/** Whether a protocol message is an update's rejection. */
+export function isRejection(m: IMessage): boolean {
+  return messageTypeUrl(m).endsWith('temporal.api.update.v1.Rejection');
 }
 
 type UpdateResponse = temporal.api.workflowservice.v1.IUpdateWorkflowExecutionResponse;
@@ -36,7 +51,7 @@ export function updateRequestMessage(u: UpdateRecord, sequencingEventId: number)
 
 /** Applies an update protocol message from a workflow task completion (acceptance, response, rejection). */
 export function applyProtocolMessage(e: Engine, tx: Tx, run: Run, m: IMessage): void {
-  const typeUrl = (m.body as any)?.type_url ?? '';
+  const typeUrl = messageTypeUrl(m);
   const updateId = m.protocolInstanceId ?? '';
   const u = run.updates.get(updateId);
   if (typeUrl.endsWith('temporal.api.update.v1.Acceptance')) {
@@ -56,7 +71,7 @@ export function applyProtocolMessage(e: Engine, tx: Tx, run: Run, m: IMessage): 
       acceptedEventId: u.acceptedEventId,
       outcome: r.outcome,
     });
-  } else if (typeUrl.endsWith('temporal.api.update.v1.Rejection')) {
+  } else if (isRejection(m)) {
     const r = unpackAny<temporal.api.update.v1.IRejection>(m.body, 'temporal.api.update.v1.Rejection')!;
     if (u?.state !== 'admitted') return;
     // A rejection writes no event: the validator refused before anything happened.
@@ -95,10 +110,10 @@ export function admitUpdateTo(e: Engine, tx: Tx, run: Run, updateId: string, req
   }
   const { updatesInFlight, updatesTotal } = e.limits;
   if (inFlight >= updatesInFlight)
-    throw new ServerError(status.RESOURCE_EXHAUSTED, `limit on number of concurrent in-flight updates has been reached (${updatesInFlight})`, {
-      typeName: 'temporal.api.errordetails.v1.ResourceExhaustedFailure',
-      value: { cause: ExhaustedCause.RESOURCE_EXHAUSTED_CAUSE_CONCURRENT_LIMIT, scope: ExhaustedScope.RESOURCE_EXHAUSTED_SCOPE_NAMESPACE },
-    });
+    throw resourceExhausted(
+      `limit on number of concurrent in-flight updates has been reached (${updatesInFlight})`,
+      ExhaustedCause.RESOURCE_EXHAUSTED_CAUSE_CONCURRENT_LIMIT,
+    );
   if (total >= updatesTotal)
     throw failedPrecondition(
       `The limit on the total number of distinct updates in this workflow has been reached (${updatesTotal}). ` +

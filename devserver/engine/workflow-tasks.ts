@@ -20,7 +20,7 @@ import { failureSize, memoSize, pendingLimitReached } from './limits';
 import { answerAttachedQueries, attachedQueriesFor, legacyQueryTask, rerouteQueries } from './queries';
 import { carriedSearchAttributes, taskHistory, type Run } from './run';
 import { decodeToken, encodeToken } from './token';
-import { applyProtocolMessage, deliverableUpdates, updateRequestMessage } from './updates';
+import { applyProtocolMessage, deliverableUpdates, isRejection, messageTypeUrl, updateRequestMessage } from './updates';
 import { closeRun, continueRun, failRun, terminateRun, typedSearchAttributes, unknownSearchAttribute } from './workflows';
 
 type PollResponse = temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse;
@@ -227,7 +227,7 @@ function oversizedBlob(e: Engine, run: Run, commands: ICommand[], messages: IMes
       return { cause: blob.cause, message: blob.message, terminate: true };
   }
   for (const m of messages) {
-    const type = String((m.body as { type_url?: string } | null)?.type_url ?? '').split('.').pop() || 'Message';
+    const type = messageTypeUrl(m).split('.').pop() || 'Message';
     if (!e.blobWithinLimit(m.body?.value?.length ?? 0, { ...site, operation: type }))
       return { cause: WftFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_UPDATE_WORKFLOW_EXECUTION_MESSAGE, message: `Message type ${type} exceeds size limit.`, terminate: true };
   }
@@ -373,8 +373,6 @@ export function respondWorkflowTaskCompleted(e: Engine, tx: Tx, req: CompleteReq
   return { activityTasks: e.eagerActivityExecution ? eagerActivityTasks(e, tx, run, commands, identity) : [] };
 }
 
-const REJECTION = 'temporal.api.update.v1.Rejection';
-
 /**
  * Whether a completion lets a speculative task be dropped, as a real server decides it: no commands, no heartbeat,
  * nothing but update rejections, no events waiting, and either a worker that can take the same events again or no
@@ -383,7 +381,7 @@ const REJECTION = 'temporal.api.update.v1.Rejection';
 function discardable(run: Run, req: CompleteRequest): boolean {
   const s = run.speculative;
   if (!s || (req.commands ?? []).length > 0 || req.forceCreateNewWorkflowTask || run.buffered.length > 0) return false;
-  if (!(req.messages ?? []).every((m) => ((m.body as { type_url?: string } | null)?.type_url ?? '').endsWith(REJECTION))) return false;
+  if (!(req.messages ?? []).every(isRejection)) return false;
   return !!req.capabilities?.discardSpeculativeWorkflowTaskWithEvents || s.eventCount === run.lastCompletedWftStartedId + 1;
 }
 

@@ -30,6 +30,14 @@ export interface PollSignal {
  * must `requeue` it if the poller can no longer take it. Tasks are hints: the engine checks each
  * against the run's state when it is handed out, so stale tasks are simply skipped.
  */
+/** Answers every poll waiting on `q` with nothing. */
+function answerAll<T>(q: Queue<T>): void {
+  for (const w of q.waiters.splice(0)) {
+    clearTimeout(w.timer);
+    w.resolve(null);
+  }
+}
+
 export class TaskQueues<T> {
   private readonly queues = new Map<string, Queue<T>>();
   private closed = false;
@@ -109,12 +117,7 @@ export class TaskQueues<T> {
   /** Answers every waiting poll with nothing and refuses new ones. */
   close(): void {
     this.closed = true;
-    for (const q of this.queues.values()) {
-      for (const w of q.waiters.splice(0)) {
-        clearTimeout(w.timer);
-        w.resolve(null);
-      }
-    }
+    for (const q of this.queues.values()) answerAll(q);
   }
 
   /**
@@ -137,10 +140,7 @@ export class TaskQueues<T> {
     const q = this.queues.get(key);
     if (!q) return [];
     q.abandoned = true;
-    for (const w of q.waiters.splice(0)) {
-      clearTimeout(w.timer);
-      w.resolve(null);
-    }
+    answerAll(q);
     return q.tasks.splice(0);
   }
 

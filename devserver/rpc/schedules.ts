@@ -173,8 +173,8 @@ export function scheduleHandlers(e: Engine, calls: Record<string, Handler>, stor
     const closed: Run[] = [];
     const before = s.running.length;
     s.running = s.running.filter((w) => {
-      if (isOpen(s, w)) return true;
       const run = e.currentRun(s.namespace, w.workflowId);
+      if (run?.state === 'running') return true;
       if (run) closed.push(run);
       return false;
     });
